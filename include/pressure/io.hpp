@@ -1,0 +1,32 @@
+// The seam through which every read of the library goes. The default is the real system;
+// tests derive from it to produce what files alone cannot (EOPNOTSUPP, ENODEV, EACCES).
+//
+//   struct NoIrq : pressure::Io {
+//     long pread(int fd, char* buf, std::size_t n, long off) const override { ... return -EOPNOTSUPP; }
+//   };
+//   pressure::Reader r{pressure::Target::system(), {.io = std::make_shared<NoIrq>()}};
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pressure {
+
+class Io {
+ public:
+  virtual ~Io() = default;
+  // Each returns the result of the system call, or -errno on failure.
+  virtual int open_at(int dirfd, const char* path, int flags) const;
+  virtual long pread(int fd, char* buf, std::size_t size, long offset) const;
+  virtual int close(int fd) const;
+  // Names of the entries of a directory that are themselves directories; -errno on failure.
+  // `dirfd` stays open and owned by the caller.
+  virtual int list_directories(int dirfd, std::vector<std::string>& names) const;
+};
+
+// The real system; shared by every Reader that does not get another.
+std::shared_ptr<const Io> real_io();
+
+}  // namespace pressure

@@ -1,0 +1,12 @@
+// The whole library: #include <pressure/pressure.hpp>
+//
+//   pressure::Result<pressure::Pressure> m = pressure::memory();
+//   if (m && m->full) std::cout << m->full->avg10 << "% " << m->full->total_us << "us\n";
+#pragma once
+
+#include <pressure/error.hpp>
+#include <pressure/io.hpp>
+#include <pressure/parse.hpp>
+#include <pressure/reader.hpp>
+#include <pressure/types.hpp>
+#include <pressure/window.hpp>

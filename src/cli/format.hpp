@@ -1,0 +1,30 @@
+// How snapshots are written for people (aligned table) and programs (JSON lines).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include <pressure/types.hpp>
+
+namespace pressure::cli {
+
+// What a snapshot is of, as shown: "system", or a cgroup path with the pid it came from.
+struct TargetLabel {
+  std::string name;
+  std::optional<int> pid;
+};
+
+// The DESIGN.md shape: target, time, one object per resource (null when unavailable, with the
+// reason under "unavailable"), and "window" (percent of the interval stalled) when given.
+nlohmann::ordered_json to_json(const TargetLabel& label, const Snapshot& snapshot,
+                               const Snapshot* previous);
+
+// An aligned table, resources as rows; SHARE column when `previous` is given.
+std::string to_table(const TargetLabel& label, const Snapshot& snapshot, const Snapshot* previous);
+
+// "12.34" from integer hundredths: exactly the kernel's text.
+std::string format_percent(Percent p);
+
+}  // namespace pressure::cli

@@ -1,0 +1,210 @@
+#include <pressure/parse.hpp>
+
+#include <array>
+#include <charconv>
+
+namespace pressure {
+namespace {
+
+constexpr std::uint32_t k_max_hundredths = 100 * 100;
+constexpr std::array<std::string_view, 4> k_keys{"avg10", "avg60", "avg300", "total"};
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+// Splits off the next whitespace-separated token of `rest`.
+std::string_view next_token(std::string_view& rest) {
+  std::size_t begin = 0;
+  while (begin < rest.size() && is_space(rest[begin])) ++begin;
+  std::size_t end = begin;
+  while (end < rest.size() && !is_space(rest[end])) ++end;
+  std::string_view token = rest.substr(begin, end - begin);
+  rest.remove_prefix(end);
+  return token;
+}
+
+std::string_view next_line(std::string_view& text) {
+  std::size_t nl = text.find('\n');
+  std::string_view line = text.substr(0, nl);
+  text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  return line;
+}
+
+bool parse_u64(std::string_view s, std::uint64_t& out) {
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && ptr == s.data() + s.size();
+}
+
+// "12.34", "12.3", "12" -> hundredths. At most two decimals: anything finer would not be
+// exact, and the kernel prints exactly two.
+bool parse_hundredths(std::string_view s, std::uint32_t& out) {
+  std::size_t dot = s.find('.');
+  std::string_view whole = s.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
+  if (whole.empty() || whole.size() > 3 || frac.size() > 2) return false;
+  if (dot != std::string_view::npos && frac.empty()) return false;
+  std::uint32_t value = 0;
+  for (char c : whole) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  std::uint32_t cents = 0;
+  for (std::size_t i = 0; i < 2; ++i) {
+    char c = i < frac.size() ? frac[i] : '0';
+    if (c < '0' || c > '9') return false;
+    cents = cents * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  out = value * 100 + cents;
+  return true;
+}
+
+tl::unexpected<Error> malformed(std::string_view source, std::size_t line_no, std::string what) {
+  std::string message(source);
+  if (line_no > 0) message += " line " + std::to_string(line_no);
+  message += ": " + what;
+  return fail(Errc::malformed, std::move(message), std::string(source));
+}
+
+std::string quoted(std::string_view s) {
+  constexpr std::size_t k_max = 40;
+  std::string out = "'";
+  for (char c : s.substr(0, k_max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (s.size() > k_max) out += "...";
+  return out + "'";
+}
+
+}  // namespace
+
+Result<Pressure> parse_pressure(std::string_view text, std::string_view source) {
+  Pressure result;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    std::string_view rest = next_line(text);
+    ++line_no;
+    std::string_view kind = next_token(rest);
+    std::optional<Stall>* slot = kind == "some"   ? &result.some
+                                 : kind == "full" ? &result.full
+                                                  : nullptr;
+    if (slot == nullptr) continue;  // blank or a line a newer kernel added
+    if (slot->has_value()) return malformed(source, line_no, "a second '" + std::string(kind) + "' line");
+
+    Stall stall;
+    constexpr unsigned k_all = 0xf;
+    unsigned seen = 0;
+    for (std::string_view token = next_token(rest); !token.empty(); token = next_token(rest)) {
+      std::size_t eq = token.find('=');
+      if (eq == std::string_view::npos)
+        return malformed(source, line_no, "expected key=value, found " + quoted(token));
+      std::string_view key = token.substr(0, eq);
+      std::string_view value = token.substr(eq + 1);
+      std::size_t index = 0;
+      while (index < k_keys.size() && k_keys[index] != key) ++index;
+      unsigned bit = index < k_keys.size() ? 1U << index : 0;
+      std::array<Percent*, 3> avgs{&stall.avg10, &stall.avg60, &stall.avg300};
+      Percent* avg = index < avgs.size() ? avgs[index] : nullptr;
+      if (bit == 0) continue;  // a key a newer kernel added
+      if (seen & bit) return malformed(source, line_no, std::string(key) + " appears twice");
+      seen |= bit;
+      if (avg != nullptr) {
+        std::uint32_t hundredths = 0;
+        if (!parse_hundredths(value, hundredths))
+          return malformed(source, line_no,
+                           std::string(key) + " is not a percentage with two decimals: " + quoted(value));
+        if (hundredths > k_max_hundredths)
+          return malformed(source, line_no, std::string(key) + " is over 100.00: " + quoted(value));
+        *avg = Percent::from_hundredths(hundredths);
+      } else if (!parse_u64(value, stall.total_us)) {
+        return malformed(source, line_no,
+                         "total is not an unsigned 64-bit integer: " + quoted(value));
+      }
+    }
+    for (unsigned i = 0; seen != k_all && i < k_keys.size(); ++i)
+      if (!(seen & (1U << i)))
+        return malformed(source, line_no, "'" + std::string(kind) + "' line has no " + std::string(k_keys[i]) + "=");
+    *slot = stall;
+  }
+  if (!result.some && !result.full) return malformed(source, 0, "no 'some' or 'full' line");
+  return result;
+}
+
+namespace {
+
+// Mount points in mountinfo escape space, tab, newline and backslash as \ooo.
+std::string unescape_octal(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      std::string_view digits = s.substr(i + 1, 3);
+      bool octal = digits.size() == 3;
+      for (char c : digits) octal = octal && c >= '0' && c <= '7';
+      if (octal) {
+        out += static_cast<char>(((digits[0] - '0') << 6) | ((digits[1] - '0') << 3) | (digits[2] - '0'));
+        i += 3;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> parse_cgroup2_mount(std::string_view mountinfo, std::string_view source) {
+  std::size_t line_no = 0;
+  while (!mountinfo.empty()) {
+    std::string_view rest = next_line(mountinfo);
+    ++line_no;
+    std::string_view first = rest;
+    if (next_token(first).empty()) continue;
+    std::array<std::string_view, 5> fields;
+    for (auto& field : fields) field = next_token(rest);
+    if (fields[4].empty()) return malformed(source, line_no, "fewer than 5 fields");
+    // Optional fields run until a lone "-"; the file system type follows it.
+    std::string_view token = next_token(rest);
+    while (!token.empty() && token != "-") token = next_token(rest);
+    if (token.empty()) return malformed(source, line_no, "no ' - ' separator before the file system type");
+    if (next_token(rest) == "cgroup2") return unescape_octal(fields[4]);
+  }
+  return fail(Errc::unsupported,
+              "no cgroup2 file system is mounted (" + std::string(source) +
+                  " has no cgroup2 line); mount one or pass --cgroup-root",
+              std::string(source));
+}
+
+Result<std::string> parse_cgroup2_membership(std::string_view proc_cgroup, std::string_view source) {
+  std::size_t line_no = 0;
+  while (!proc_cgroup.empty()) {
+    std::string_view line = next_line(proc_cgroup);
+    ++line_no;
+    if (line.empty()) continue;
+    std::size_t first = line.find(':');
+    std::size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos)
+      return malformed(source, line_no, "expected ID:CONTROLLERS:PATH, found " + quoted(line));
+    std::string_view path = line.substr(second + 1);
+    if (line.substr(0, second + 1) == "0::") {
+      if (path.empty() || path.front() != '/')
+        return malformed(source, line_no, "cgroup path is not absolute: " + quoted(path));
+      return std::string(path);
+    }
+  }
+  return fail(Errc::unsupported,
+              std::string(source) + " has no cgroup2 ('0::') line: the process is in no cgroup2 hierarchy",
+              std::string(source));
+}
+
+Result<MemoryLevel> memory_level_from_sysctl(std::int64_t value) {
+  switch (value) {
+    case 1: return MemoryLevel::normal;
+    case 2: return MemoryLevel::warn;
+    case 4: return MemoryLevel::critical;
+    default:
+      return fail(Errc::malformed, "kern.memorystatus_vm_pressure_level is " + std::to_string(value) +
+                                       ", not one of 1 (normal), 2 (warn), 4 (critical)",
+                  "kern.memorystatus_vm_pressure_level");
+  }
+}
+
+}  // namespace pressure

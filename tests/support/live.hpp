@@ -1,0 +1,56 @@
+// For system tests: the real kernel and cgroups this test run creates and removes.
+#pragma once
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+namespace pressure::test {
+
+// Why live tests cannot run here (not root, no PSI, no cgroup2), or nothing.
+std::optional<std::string> live_problem();
+
+// In CI a system test that cannot run fails; on a developer's machine it skips, saying why.
+#define PRESSURE_REQUIRE_LIVE()                                                      \
+  do {                                                                               \
+    if (auto problem = ::pressure::test::live_problem()) {                           \
+      if (std::getenv("CI") != nullptr) FAIL() << "system test cannot run: " << *problem; \
+      GTEST_SKIP() << "system test cannot run: " << *problem;                        \
+    }                                                                                \
+  } while (0)
+
+// A cgroup2 group with a unique name, made for one test. Only processes it started are ever
+// signalled; the destructor kills them by pid and removes the group, also when a test fails.
+class TestCgroup {
+ public:
+  // Under `parent` (relative to the cgroup2 mount), default the mount itself.
+  explicit TestCgroup(const std::string& purpose, const std::string& parent = "/");
+  ~TestCgroup();
+  TestCgroup(const TestCgroup&) = delete;
+  TestCgroup& operator=(const TestCgroup&) = delete;
+
+  bool ok() const { return m_ok; }
+  const std::string& path() const { return m_path; }  // "/pressure-test-..."
+  const std::string& dir() const { return m_dir; }    // absolute directory
+
+  // A child process that joins this group and spins on the CPU until killed.
+  pid_t spawn_spinner();
+  // SIGKILL every process this object started and reap them.
+  void kill_all();
+  // kill_all(), then rmdir. True if the directory is gone.
+  bool remove();
+
+ private:
+  bool m_ok = false;
+  std::string m_path;
+  std::string m_dir;
+  std::vector<pid_t> m_children;
+};
+
+std::string cgroup2_mount();
+
+}  // namespace pressure::test

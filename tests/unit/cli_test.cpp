@@ -1,0 +1,170 @@
+// `pressure show` as a user runs it: JSON shape, the table, and every exit code it can give.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/command.hpp"
+
+namespace pressure {
+namespace {
+
+using nlohmann::json;
+using test::fixture;
+using test::run_pressure;
+
+TEST(CliShow, JsonShapeOfDesign) {
+  auto r = run_pressure({"--proc-root", fixture("kernel-5.13"), "show", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["target"], "system");
+  EXPECT_TRUE(j["time"].is_number_float());
+  EXPECT_EQ(j["cpu"]["some"]["avg10"], 0.22);
+  EXPECT_EQ(j["cpu"]["some"]["avg60"], 0.77);
+  EXPECT_EQ(j["cpu"]["some"]["total_us"], 1212742u);
+  EXPECT_TRUE(j["cpu"]["some"]["total_us"].is_number_unsigned());
+  EXPECT_EQ(j["cpu"]["full"]["total_us"], 0u);
+  EXPECT_EQ(j["memory"]["full"]["avg300"], 0.02);
+  EXPECT_TRUE(j["irq"].is_null());
+  EXPECT_NE(j["unavailable"]["irq"].get<std::string>().find("CONFIG_IRQ_TIME_ACCOUNTING"), std::string::npos);
+  EXPECT_FALSE(j.contains("window"));
+  EXPECT_EQ(r.out.back(), '\n');
+  EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "one object, one line";
+}
+
+TEST(CliShow, AbsentLineIsNullNeverZero) {
+  auto r = run_pressure({"--proc-root", fixture("kernel-4.20"), "show", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_TRUE(j["cpu"]["full"].is_null());
+  EXPECT_EQ(j["cpu"]["some"]["avg10"], 1.5);
+
+  auto irq = run_pressure({"--proc-root", fixture("kernel-6.1-irq"), "show", "--json"});
+  json k = json::parse(irq.out);
+  EXPECT_TRUE(k["irq"]["some"].is_null());
+  EXPECT_EQ(k["irq"]["full"]["total_us"], 37211u);
+  EXPECT_TRUE(k["unavailable"].empty());
+}
+
+TEST(CliShow, MaximalTotalIsExact) {
+  auto r = run_pressure({"--proc-root", fixture("maximal"), "show", "--json"});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("\"total_us\":18446744073709551615"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"avg10\":100.0"), std::string::npos);
+}
+
+TEST(CliShow, IntervalLinesCarryTheWindow) {
+  auto r = run_pressure({"--proc-root", fixture("kernel-5.13"), "show", "--json", "--interval", "0.05",
+                         "--count", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    json j = json::parse(line);
+    ++count;
+    EXPECT_GT(j["window"]["seconds"].get<double>(), 0.04);
+    EXPECT_EQ(j["window"]["cpu"]["some"], 0.0);  // a fixture's total never moves
+    EXPECT_TRUE(j["window"]["irq"].is_null());
+  }
+  EXPECT_EQ(count, 3);
+}
+
+TEST(CliShow, HumanTable) {
+  auto r = run_pressure({"--proc-root", fixture("kernel-4.20"), "show"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("system  ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("RESOURCE LINE  AVG10  AVG60 AVG300              TOTAL\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cpu      some   1.50   0.75   0.20          0.123456s\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cpu      full      -      -      -                  -\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("memory   full   8.76   5.17   3.38         43.135045s\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("irq      this kernel has no"), std::string::npos);
+}
+
+TEST(CliShow, HumanTableWithIntervalHasShare) {
+  auto r = run_pressure({"--proc-root", fixture("kernel-5.13"), "show", "--interval", "0.05", "--count", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("SHARE"), std::string::npos);
+  EXPECT_NE(r.out.find("   0.00%\n"), std::string::npos) << r.out;
+}
+
+TEST(CliShow, CgroupAndPidTargets) {
+  auto group = run_pressure({"--proc-root", fixture("proc-hybrid"), "--cgroup-root", fixture("cgroup-tree"), "show",
+                             "--cgroup", "batch.slice", "--json"});
+  ASSERT_EQ(group.exit_code, 0) << group.err;
+  json g = json::parse(group.out);
+  EXPECT_EQ(g["target"], "/batch.slice");
+  EXPECT_EQ(g["memory"]["full"]["avg10"], 25.5);
+
+  // Global flags after the subcommand work too.
+  auto pid = run_pressure({"show", "--pid", "4242", "--json", "--proc-root", fixture("proc-hybrid"),
+                           "--cgroup-root", fixture("cgroup-tree")});
+  ASSERT_EQ(pid.exit_code, 0) << pid.err;
+  json p = json::parse(pid.out);
+  EXPECT_EQ(p["target"], "/batch.slice/job-1.scope");
+  EXPECT_EQ(p["pid"], 4242);
+}
+
+struct ExitCase {
+  std::vector<std::string> args;
+  int code;
+  const char* says;
+};
+
+void PrintTo(const ExitCase& c, std::ostream* os) {
+  *os << "exit " << c.code << ":";
+  for (const auto& a : c.args) *os << ' ' << a;
+}
+
+class CliExitCodes : public testing::TestWithParam<ExitCase> {};
+
+TEST_P(CliExitCodes, CodeAndMessage) {
+  auto args = GetParam().args;
+  for (auto& a : args)
+    if (a.rfind("@", 0) == 0) a = fixture(a.substr(1));
+  auto r = run_pressure(args);
+  EXPECT_EQ(r.exit_code, GetParam().code) << r.out << r.err;
+  EXPECT_NE(r.err.find(GetParam().says), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Show, CliExitCodes,
+    testing::Values(
+        // 2: usage
+        ExitCase{{"show", "--bogus"}, 2, "--bogus"},
+        ExitCase{{}, 2, "subcommand"},
+        ExitCase{{"show", "--count", "3"}, 2, "--count requires --interval"},
+        ExitCase{{"show", "--interval", "-1"}, 2, "--interval"},
+        ExitCase{{"show", "--interval", "abc"}, 2, "--interval"},
+        ExitCase{{"show", "--cgroup", "a", "--pid", "1"}, 2, "excludes"},
+        ExitCase{{"--cgroup-root", "@cgroup-tree", "show", "--cgroup", "../x"}, 2, ".."},
+        // 3: unsupported here
+        ExitCase{{"--proc-root", "@psi-disabled", "show"}, 3, "psi=1"},
+        ExitCase{{"--proc-root", "@psi-disabled", "show", "--json"}, 3, "CONFIG_PSI"},
+        ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "show", "--cgroup", "psi-off.slice"},
+                 3, "cgroup.pressure"},
+        // 4: runtime
+        ExitCase{{"--proc-root", "@malformed", "show"}, 4, "pressure/memory line 2"},
+        ExitCase{{"--proc-root", "@malformed", "show", "--json"}, 4, "avg10 is not a percentage"},
+        ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "show", "--cgroup", "nope"}, 4,
+                 "cgroup /nope does not exist"},
+        ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "show", "--pid", "999999"}, 4,
+                 "no process 999999"}));
+
+TEST(CliShow, MalformedStillPrintsTheRest) {
+  auto r = run_pressure({"--proc-root", fixture("malformed"), "show", "--json"});
+  EXPECT_EQ(r.exit_code, 4);
+  json j = json::parse(r.out);
+  EXPECT_TRUE(j["memory"].is_null());
+  EXPECT_EQ(j["cpu"]["some"]["total_us"], 1212742u);
+}
+
+TEST(CliShow, HelpIsSuccess) {
+  auto r = run_pressure({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("show"), std::string::npos);
+  auto s = run_pressure({"show", "--help"});
+  EXPECT_EQ(s.exit_code, 0);
+  EXPECT_NE(s.out.find("--interval"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pressure
