@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 30), seeded with the fixture trees.
+# Usage: fuzz/run.sh BUILD_DIR [SECONDS]
+set -euo pipefail
+build=$1
+seconds=${2:-30}
+here=$(cd "$(dirname "$0")" && pwd)
+fixtures="$here/../tests/fixtures"
+work=$(mktemp -d /tmp/pressure-fuzz-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+mkdir -p "$work/parse_pressure" "$work/mountinfo" "$work/proc_cgroup" "$work/cgroup_path"
+i=0
+for f in $(find "$fixtures" -path '*pressure*' -type f); do cp "$f" "$work/parse_pressure/seed-$((i++))"; done
+for f in "$fixtures"/proc-hybrid/self/mountinfo /proc/self/mountinfo; do cp "$f" "$work/mountinfo/seed-$((i++))"; done
+for f in "$fixtures"/proc-hybrid/*/cgroup /proc/self/cgroup; do cp "$f" "$work/proc_cgroup/seed-$((i++))"; done
+printf 'batch.slice' > "$work/cgroup_path/seed-1"; printf '/sys/fs/cgroup/a//b/../c' > "$work/cgroup_path/seed-2"
+
+status=0
+for target in parse_pressure mountinfo proc_cgroup cgroup_path; do
+  echo "== fuzz ${target} for ${seconds}s"
+  if ! "$build/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 "$work/$target" > "$work/$target.log" 2>&1; then
+    tail -40 "$work/$target.log"
+    status=1
+  else
+    grep -E 'stat::number_of_executed_units|Done' "$work/$target.log" | tail -2
+  fi
+done
+exit $status

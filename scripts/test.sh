@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Quick start, second command: install what is needed, build, and run every test:
+# unit and system tests (real kernel, real cgroups), the same under ASan/UBSan, the install
+# test, and a bounded libFuzzer run of every parser. System tests need root; with CI set they
+# fail instead of skipping when they cannot run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzz_seconds=${PRESSURE_FUZZ_SECONDS:-30}
+passed=0
+failed=0
+
+tally() {  # name, log: adds ctest's counts
+  local line
+  line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$2" | tail -1 || true)
+  if [ -z "$line" ]; then failed=$((failed + 1)); echo "$1: no ctest summary"; return; fi
+  local total fail
+  fail=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+  passed=$((passed + total - fail)); failed=$((failed + fail))
+}
+
+run_ctest() {  # name, build dir, ctest args...
+  local name=$1 dir=$2; shift 2
+  echo "== $name"
+  local log; log=$(mktemp)
+  (cd "$dir" && ctest --output-on-failure --timeout 300 "$@") 2>&1 | tee "$log" | grep -vE '^ +Start |Test +#' || true
+  tally "$name" "$log"
+  rm -f "$log"
+}
+
+scripts/deps.sh
+
+echo "== build (g++, RelWithDebInfo)"
+scripts/build.sh build
+run_ctest "tests" build
+
+echo "== build (g++, ASan + UBSan)"
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=address,undefined -DPRESSURE_BENCH=OFF
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest "tests under ASan/UBSan" build-asan -E install_consumer
+
+echo "== build (clang, libFuzzer)"
+CXX=clang++ scripts/build.sh build-fuzz -DPRESSURE_FUZZ=ON -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
+if fuzz/run.sh build-fuzz "$fuzz_seconds"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+echo
+echo "tests: ${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
