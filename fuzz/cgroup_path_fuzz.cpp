@@ -10,7 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto path = pressure::core::normalize_cgroup_path(text, "/sys/fs/cgroup");
   if (!path) return 0;
   if (path->empty() || path->front() != '/') std::abort();
-  if (path->find("/../") != std::string::npos || path->ends_with("/..") || path->find("//") != std::string::npos)
+  if (path->find("/../") != std::string::npos || path->ends_with("/..") ||
+      path->find("//") != std::string::npos)
     std::abort();
   // Idempotent, except where the canonical path itself looks like a path under the mount.
   if (path->starts_with("/sys/fs/cgroup")) return 0;

@@ -7,7 +7,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto mount = pressure::parse_cgroup2_mount(text, "fuzz");
-  if (!mount && mount.error().message.empty()) std::abort();
+  if (!mount && mount.error().message().empty()) std::abort();
   if (mount && mount->size() > size) std::abort();  // unescaping only shrinks
   return 0;
 }

@@ -8,6 +8,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto path = pressure::parse_cgroup2_membership(text, "fuzz");
   if (path && (path->empty() || path->front() != '/')) std::abort();
-  if (!path && path.error().message.empty()) std::abort();
+  if (!path && path.error().message().empty()) std::abort();
   return 0;
 }

@@ -42,6 +42,14 @@ echo "== build (clang, libFuzzer)"
 CXX=clang++ scripts/build.sh build-fuzz -DPRESSURE_FUZZ=ON -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
 if fuzz/run.sh build-fuzz "$fuzz_seconds"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
+echo "== benchmarks, short (they report ratios and never fail on times; full runs: bench/README.md)"
+if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_bench --children 200 --rounds 3 &&
+   bench/peers.sh build --scrapes 50 --python-calls 1000; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "benchmarks: a benchmark could not run"
+fi
+
 echo
 echo "tests: ${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]

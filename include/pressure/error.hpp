@@ -2,11 +2,12 @@
 //
 //   pressure::Result<pressure::Pressure> m = pressure::memory();
 //   if (!m) {
-//     std::cerr << m.error().message << '\n';          // a sentence naming the file
-//     if (m.error().code == pressure::Errc::unsupported) return 3;
+//     std::cerr << m.error().message() << '\n';          // a sentence naming the file
+//     if (m.error().code() == pressure::Errc::unsupported) return 3;
 //   }
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -28,19 +29,35 @@ enum class Errc {
 
 std::string_view to_string(Errc code) noexcept;
 
-struct Error {
-  Errc code = Errc::system;
-  int sys_errno = 0;    // the errno behind it, 0 if none
-  std::string path;     // the file or cgroup at fault, if any
-  std::string message;  // one sentence for a person: what, where, what to do
+// Immutable and cheap to copy (one shared allocation), so a snapshot can carry the same
+// "not provided" error every time without allocating.
+class Error {
+ public:
+  Error(Errc code, std::string message, std::string path = {}, int sys_errno = 0)
+      : m_code(code),
+        m_errno(sys_errno),
+        m_detail(std::make_shared<const Detail>(Detail{std::move(path), std::move(message)})) {}
+
+  Errc code() const { return m_code; }
+  int sys_errno() const { return m_errno; }                         // the errno behind it, 0 if none
+  const std::string& path() const { return m_detail->path; }        // the file or cgroup at fault, if any
+  const std::string& message() const { return m_detail->message; }  // what, where, what to do
+
+ private:
+  struct Detail {
+    std::string path;
+    std::string message;
+  };
+  Errc m_code;
+  int m_errno;
+  std::shared_ptr<const Detail> m_detail;
 };
 
 template <class T>
 using Result = tl::expected<T, Error>;
 
-inline tl::unexpected<Error> fail(Errc code, std::string message, std::string path = {},
-                                  int sys_errno = 0) {
-  return tl::unexpected<Error>(Error{code, sys_errno, std::move(path), std::move(message)});
+inline tl::unexpected<Error> fail(Errc code, std::string message, std::string path = {}, int sys_errno = 0) {
+  return tl::unexpected<Error>(Error(code, std::move(message), std::move(path), sys_errno));
 }
 
 }  // namespace pressure

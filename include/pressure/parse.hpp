@@ -20,8 +20,7 @@ namespace pressure {
 Result<Pressure> parse_pressure(std::string_view text, std::string_view source = "pressure file");
 
 // The mount point of the first cgroup2 file system in /proc/self/mountinfo text.
-Result<std::string> parse_cgroup2_mount(std::string_view mountinfo,
-                                        std::string_view source = "mountinfo");
+Result<std::string> parse_cgroup2_mount(std::string_view mountinfo, std::string_view source = "mountinfo");
 
 // The cgroup2 path ("0::/a/b" line) of /proc/PID/cgroup text; not_found if there is none.
 Result<std::string> parse_cgroup2_membership(std::string_view proc_cgroup,

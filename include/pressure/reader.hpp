@@ -89,14 +89,13 @@ struct CgroupSnapshot {
 };
 
 struct ScanOptions {
-  bool recursive = false;       // children only, or the whole subtree
-  bool include_self = false;    // also `under` itself
+  bool recursive = false;     // children only, or the whole subtree
+  bool include_self = false;  // also `under` itself
 };
 
 // Every cgroup below `under` (a path as for Target::cgroup), opened relative to directory fds.
 // A group removed during the scan is left out.
-Result<std::vector<CgroupSnapshot>> scan_cgroups(const std::string& under = "/",
-                                                 ScanOptions scan = {},
+Result<std::vector<CgroupSnapshot>> scan_cgroups(const std::string& under = "/", ScanOptions scan = {},
                                                  const ReaderOptions& options = {});
 
 // macOS memory-pressure level. Errc::unsupported elsewhere (Linux has PSI instead).

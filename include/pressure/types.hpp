@@ -17,8 +17,8 @@
 namespace pressure {
 
 enum class Resource { cpu, memory, io, irq };
-inline constexpr std::array<Resource, 4> k_resources{Resource::cpu, Resource::memory,
-                                                     Resource::io, Resource::irq};
+inline constexpr std::array<Resource, 4> k_resources{Resource::cpu, Resource::memory, Resource::io,
+                                                     Resource::irq};
 
 // "some": at least one task stalled; "full": all non-idle tasks stalled at once.
 enum class Line { some, full };
@@ -72,9 +72,7 @@ struct Snapshot {
   std::chrono::steady_clock::time_point monotonic;  // for windows between snapshots
   std::array<Result<Pressure>, 4> resources;
 
-  const Result<Pressure>& operator[](Resource r) const {
-    return resources[static_cast<std::size_t>(r)];
-  }
+  const Result<Pressure>& operator[](Resource r) const { return resources[static_cast<std::size_t>(r)]; }
   Result<Pressure>& operator[](Resource r) { return resources[static_cast<std::size_t>(r)]; }
 };
 

@@ -12,9 +12,11 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global flags are accepted after the subcommand too
   GlobalOptions global;
-  app.add_option("--proc-root", global.proc_root, "read DIR/pressure/<resource>, DIR/self/mountinfo, ... instead of /proc")
+  app.add_option("--proc-root", global.proc_root,
+                 "read DIR/pressure/<resource>, DIR/self/mountinfo, ... instead of /proc")
       ->option_text("DIR");
-  app.add_option("--cgroup-root", global.cgroup_root, "the cgroup2 mount (default: found from /proc/self/mountinfo)")
+  app.add_option("--cgroup-root", global.cgroup_root,
+                 "the cgroup2 mount (default: found from /proc/self/mountinfo)")
       ->option_text("DIR");
 
   ShowOptions show_options;

@@ -7,10 +7,10 @@
 namespace pressure::cli {
 
 void TargetOptions::add_to(CLI::App& command) {
-  CLI::Option* group = command.add_option("--cgroup", cgroup,
-                                          "a cgroup2 group: relative to the cgroup2 mount, or absolute");
-  CLI::Option* process = command.add_option("--pid", pid, "the cgroup2 group of process PID")
-                             ->check(CLI::PositiveNumber);
+  CLI::Option* group =
+      command.add_option("--cgroup", cgroup, "a cgroup2 group: relative to the cgroup2 mount, or absolute");
+  CLI::Option* process =
+      command.add_option("--pid", pid, "the cgroup2 group of process PID")->check(CLI::PositiveNumber);
   group->excludes(process);
 }
 
@@ -30,8 +30,8 @@ int exit_code(Errc code) {
 }
 
 int report(const Error& error) {
-  fmt::print(stderr, "pressure: {}\n", error.message);
-  return exit_code(error.code);
+  fmt::print(stderr, "pressure: {}\n", error.message());
+  return exit_code(error.code());
 }
 
 }  // namespace pressure::cli

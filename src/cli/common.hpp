@@ -27,7 +27,7 @@ struct TargetOptions {
 // The exit code for an error of the library.
 int exit_code(Errc code);
 
-// "pressure: <message>" on stderr; returns exit_code(error.code).
+// "pressure: <message>" on stderr; returns exit_code(error.code()).
 int report(const Error& error);
 
 }  // namespace pressure::cli

@@ -48,7 +48,9 @@ std::string format_total(std::uint64_t total_us) {
 
 }  // namespace
 
-std::string format_percent(Percent p) { return fmt::format("{}.{:02}", p.hundredths() / 100, p.hundredths() % 100); }
+std::string format_percent(Percent p) {
+  return fmt::format("{}.{:02}", p.hundredths() / 100, p.hundredths() % 100);
+}
 
 nlohmann::ordered_json to_json(const TargetLabel& label, const Snapshot& snapshot, const Snapshot* previous) {
   nlohmann::ordered_json j;
@@ -61,7 +63,7 @@ nlohmann::ordered_json to_json(const TargetLabel& label, const Snapshot& snapsho
     std::string name(to_string(r));
     if (!p) {
       j[name] = nullptr;
-      unavailable[name] = p.error().message;
+      unavailable[name] = p.error().message();
       continue;
     }
     j[name] = {{"some", stall_json(p->some)}, {"full", stall_json(p->full)}};
@@ -93,14 +95,14 @@ std::string to_table(const TargetLabel& label, const Snapshot& snapshot, const S
     out += fmt::format("  share over {:.2f}s",
                        std::chrono::duration<double>(snapshot.monotonic - previous->monotonic).count());
   out += '\n';
-  out += fmt::format("{:<8} {:<4} {:>6} {:>6} {:>6} {:>18}", "RESOURCE", "LINE", "AVG10", "AVG60",
-                     "AVG300", "TOTAL");
+  out += fmt::format("{:<8} {:<4} {:>6} {:>6} {:>6} {:>18}", "RESOURCE", "LINE", "AVG10", "AVG60", "AVG300",
+                     "TOTAL");
   if (previous != nullptr) out += fmt::format(" {:>8}", "SHARE");
   out += '\n';
   for (Resource r : k_resources) {
     const Result<Pressure>& p = snapshot[r];
     if (!p) {
-      out += fmt::format("{:<8} {}\n", to_string(r), p.error().message);
+      out += fmt::format("{:<8} {}\n", to_string(r), p.error().message());
       continue;
     }
     for (Line l : k_lines) {

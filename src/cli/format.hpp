@@ -18,8 +18,7 @@ struct TargetLabel {
 
 // The DESIGN.md shape: target, time, one object per resource (null when unavailable, with the
 // reason under "unavailable"), and "window" (percent of the interval stalled) when given.
-nlohmann::ordered_json to_json(const TargetLabel& label, const Snapshot& snapshot,
-                               const Snapshot* previous);
+nlohmann::ordered_json to_json(const TargetLabel& label, const Snapshot& snapshot, const Snapshot* previous);
 
 // An aligned table, resources as rows; SHARE column when `previous` is given.
 std::string to_table(const TargetLabel& label, const Snapshot& snapshot, const Snapshot* previous);

@@ -11,7 +11,8 @@
 namespace pressure::cli {
 
 CLI::App* add_show(CLI::App& app, ShowOptions& options) {
-  CLI::App* show = app.add_subcommand("show", "show pressure now, or every interval with the stall share over it");
+  CLI::App* show =
+      app.add_subcommand("show", "show pressure now, or every interval with the stall share over it");
   options.target.add_to(*show);
   show->add_flag("--json", options.json, "one JSON object per line");
   CLI::Option* interval = show->add_option("--interval", options.interval,
@@ -27,8 +28,10 @@ namespace {
 
 void print(const ShowOptions& options, const TargetLabel& label, const Snapshot& snapshot,
            const Snapshot* previous) {
-  if (options.json) std::cout << to_json(label, snapshot, previous).dump() << '\n';
-  else std::cout << to_table(label, snapshot, previous) << (previous != nullptr ? "\n" : "");
+  if (options.json)
+    std::cout << to_json(label, snapshot, previous).dump() << '\n';
+  else
+    std::cout << to_table(label, snapshot, previous) << (previous != nullptr ? "\n" : "");
   std::cout.flush();
 }
 
@@ -37,7 +40,7 @@ void print(const ShowOptions& options, const TargetLabel& label, const Snapshot&
 int report_resource_errors(const Snapshot& snapshot) {
   int code = k_exit_ok;
   for (const Result<Pressure>& p : snapshot.resources)
-    if (!p && p.error().code != Errc::unavailable) code = report(p.error());
+    if (!p && p.error().code() != Errc::unavailable) code = report(p.error());
   return code;
 }
 

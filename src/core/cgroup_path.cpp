@@ -14,7 +14,8 @@ Result<std::string> normalize_cgroup_path(std::string_view path, std::string_vie
     path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
     if (part.empty() || part == ".") continue;
     if (part == "..")
-      return fail(Errc::invalid_argument, "cgroup path may not contain '..': it would leave the cgroup2 mount");
+      return fail(Errc::invalid_argument,
+                  "cgroup path may not contain '..': it would leave the cgroup2 mount");
     if (part.find('\0') != std::string_view::npos)
       return fail(Errc::invalid_argument, "cgroup path contains a NUL byte");
     out += '/';

@@ -9,8 +9,8 @@ namespace pressure::sys {
 
 std::string_view file_name(Scope scope, Resource resource) {
   static constexpr std::array<std::string_view, 4> k_proc{"cpu", "memory", "io", "irq"};
-  static constexpr std::array<std::string_view, 4> k_cgroup{"cpu.pressure", "memory.pressure",
-                                                            "io.pressure", "irq.pressure"};
+  static constexpr std::array<std::string_view, 4> k_cgroup{"cpu.pressure", "memory.pressure", "io.pressure",
+                                                            "irq.pressure"};
   auto index = static_cast<std::size_t>(resource);
   return scope == Scope::system ? k_proc[index] : k_cgroup[index];
 }
@@ -24,10 +24,11 @@ std::string cgroup_directory(const std::string& root, const std::string& relativ
 
 Error open_error(int err, const std::string& path, std::string_view what) {
   if (err == EACCES || err == EPERM)
-    return Error{Errc::permission, err, path,
+    return Error(Errc::permission,
                  "cannot open " + path + ": permission denied; run as a user who may read " +
-                     std::string(what) + " (SELinux or a container policy can also deny it)"};
-  return Error{Errc::system, err, path, "cannot open " + path + ": " + errno_text(err)};
+                     std::string(what) + " (SELinux or a container policy can also deny it)",
+                 path, err);
+  return Error(Errc::system, "cannot open " + path + ": " + errno_text(err), path, err);
 }
 
 Result<Fd> open_file(const Io& io, int dirfd, const std::string& path, Scope scope, Resource resource) {
@@ -74,30 +75,32 @@ Error read_error(int err, const std::string& path, Scope scope, Resource resourc
             ? "reading " + path + " gives EOPNOTSUPP: IRQ time accounting is off in this kernel"
             : "reading " + path +
                   " gives EOPNOTSUPP: PSI is disabled; boot with psi=1 or build with CONFIG_PSI=y";
-    return Error{Errc::unavailable, err, path, std::move(reason)};
+    return Error(Errc::unavailable, std::move(reason), path, err);
   }
   if (err == ENODEV)
-    return Error{Errc::gone, err, path,
-                 scope == Scope::cgroup ? "the cgroup of " + path + " was removed" : path + " is gone"};
+    return Error(Errc::gone,
+                 scope == Scope::cgroup ? "the cgroup of " + path + " was removed" : path + " is gone", path,
+                 err);
   if (err == EACCES || err == EPERM)
-    return Error{Errc::permission, err, path, "cannot read " + path + ": permission denied"};
-  return Error{Errc::system, err, path, "cannot read " + path + ": " + errno_text(err)};
+    return Error(Errc::permission, "cannot read " + path + ": permission denied", path, err);
+  return Error(Errc::system, "cannot read " + path + ": " + errno_text(err), path, err);
 }
 
-Result<Snapshot> finish_snapshot(Snapshot snapshot, Scope scope, const std::string& where) {
+Result<void> check_snapshot(const Snapshot& snapshot, Scope scope, const std::string& where) {
   bool any = false;
   for (const Result<Pressure>& r : snapshot.resources) {
-    if (r) any = true;
-    else if (r.error().code == Errc::gone) return tl::unexpected(r.error());
+    if (r)
+      any = true;
+    else if (r.error().code() == Errc::gone)
+      return tl::unexpected(r.error());
   }
-  if (any) return snapshot;
+  if (any) return {};
   for (const Result<Pressure>& r : snapshot.resources)
-    if (r.error().code != Errc::unavailable) return tl::unexpected(r.error());
+    if (r.error().code() != Errc::unavailable) return tl::unexpected(r.error());
   const Error& first = snapshot[Resource::cpu].error();
-  std::string message = scope == Scope::system
-                            ? "PSI is disabled: " + first.message
-                            : "PSI is off for cgroup " + where + ": " + first.message;
-  return fail(Errc::unsupported, std::move(message), first.path, first.sys_errno);
+  std::string message = scope == Scope::system ? "PSI is disabled: " + first.message()
+                                               : "PSI is off for cgroup " + where + ": " + first.message();
+  return fail(Errc::unsupported, std::move(message), first.path(), first.sys_errno());
 }
 
 }  // namespace pressure::sys

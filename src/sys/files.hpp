@@ -28,7 +28,9 @@ class FileBuffer {
  public:
   // The whole file, or -errno.
   long read(const Io& io, int fd);
-  std::string_view text() const { return m_large.empty() ? std::string_view(m_small.data(), m_size) : m_large; }
+  std::string_view text() const {
+    return m_large.empty() ? std::string_view(m_small.data(), m_size) : m_large;
+  }
 
  private:
   std::array<char, 1024> m_small{};
@@ -47,8 +49,8 @@ std::string errno_text(int err);
 // The directory of cgroup `relative` ("/a/b", "/") under the mount `root`.
 std::string cgroup_directory(const std::string& root, const std::string& relative);
 
-// Combines the per-resource results into a snapshot, or the one error that stands for all:
-// `gone` if any resource found the cgroup removed, `unsupported` if no resource is provided.
-Result<Snapshot> finish_snapshot(Snapshot snapshot, Scope scope, const std::string& where);
+// The one error that stands for a whole snapshot, if any: `gone` if a resource found the cgroup
+// removed, `unsupported` if no resource is provided, the first real error if none was read.
+Result<void> check_snapshot(const Snapshot& snapshot, Scope scope, const std::string& where);
 
 }  // namespace pressure::sys

@@ -43,7 +43,9 @@ Result<std::string> read_small_file(const Io& io, const std::string& path, Errc 
   char chunk[4096];
   for (;;) {
     long n = io.pread(fd, chunk, sizeof chunk, static_cast<long>(text.size()));
-    if (n < 0) return fail(Errc::system, "cannot read " + path + ": " + sys::errno_text(static_cast<int>(-n)), path, static_cast<int>(-n));
+    if (n < 0)
+      return fail(Errc::system, "cannot read " + path + ": " + sys::errno_text(static_cast<int>(-n)), path,
+                  static_cast<int>(-n));
     if (n == 0 || text.size() > (4U << 20)) break;
     text.append(chunk, static_cast<std::size_t>(n));
   }
@@ -53,9 +55,9 @@ Result<std::string> read_small_file(const Io& io, const std::string& path, Errc 
 Result<std::string> discover_cgroup2_root(const ReaderOptions& options) {
   if (!options.cgroup_root.empty()) return options.cgroup_root;
   std::string path = options.proc_root + "/self/mountinfo";
-  Result<std::string> text = read_small_file(io_of(options), path, Errc::unsupported,
-                                             "cannot find the cgroup2 mount: " + path +
-                                                 " does not exist; pass --cgroup-root");
+  Result<std::string> text =
+      read_small_file(io_of(options), path, Errc::unsupported,
+                      "cannot find the cgroup2 mount: " + path + " does not exist; pass --cgroup-root");
   if (!text) return tl::unexpected(text.error());
   return parse_cgroup2_mount(*text, path);
 }
@@ -92,9 +94,9 @@ struct Reader::Impl {
       return core::normalize_cgroup_path(target.path(), *root);
     }
     std::string path = options.proc_root + "/" + std::to_string(target.pid()) + "/cgroup";
-    Result<std::string> text = read_small_file(*io, path, Errc::not_found,
-                                               "no process " + std::to_string(target.pid()) + " (" +
-                                                   path + " does not exist)");
+    Result<std::string> text =
+        read_small_file(*io, path, Errc::not_found,
+                        "no process " + std::to_string(target.pid()) + " (" + path + " does not exist)");
     if (!text) return text;
     return parse_cgroup2_membership(*text, path);
   }
@@ -142,10 +144,11 @@ struct Reader::Impl {
   // was switched off through cgroup.pressure. The cgroup's own directory tells which.
   Error classify_enodev(const File& file) {
     if (cgroup_exists())
-      return Error{Errc::unavailable, ENODEV, file.path,
+      return Error(Errc::unavailable,
                    file.path + " disappeared: PSI was switched off for cgroup " + where +
-                       " (cgroup.pressure is 0); call reset() after it is switched on"};
-    return Error{Errc::gone, ENODEV, file.path, "cgroup " + where + " was removed (" + dir_path + ")"};
+                       " (cgroup.pressure is 0); call reset() after it is switched on",
+                   file.path, ENODEV);
+    return Error(Errc::gone, "cgroup " + where + " was removed (" + dir_path + ")", file.path, ENODEV);
   }
 
   bool cgroup_exists() {
@@ -164,8 +167,9 @@ struct Reader::Impl {
       return;
     }
     file.error = opened.error();
-    if (scope == Scope::cgroup && file.error->sys_errno == ENOENT && !cgroup_exists())
-      file.error = Error{Errc::gone, ENOENT, file.path, "cgroup " + where + " was removed (" + dir_path + ")"};
+    if (scope == Scope::cgroup && file.error->sys_errno() == ENOENT && !cgroup_exists())
+      file.error =
+          Error(Errc::gone, "cgroup " + where + " was removed (" + dir_path + ")", file.path, ENOENT);
   }
 
   Result<Pressure> read(Resource r) {
@@ -213,7 +217,9 @@ Result<Snapshot> Reader::snapshot() {
   snapshot.monotonic = std::chrono::steady_clock::now();
   snapshot.time = std::chrono::system_clock::now();
   for (Resource r : k_resources) snapshot[r] = m_impl->read(r);
-  return sys::finish_snapshot(std::move(snapshot), m_impl->scope, m_impl->where);
+  if (Result<void> ok = sys::check_snapshot(snapshot, m_impl->scope, m_impl->where); !ok)
+    return tl::unexpected(ok.error());
+  return snapshot;
 }
 
 Result<Pressure> read(Resource resource, const Target& target, const ReaderOptions& options) {

@@ -43,7 +43,7 @@ class Scanner {
       std::string child_relative = relative == "/" ? "/" + name : relative + "/" + name;
       std::string child_path = dir_path + "/" + name;
       Result<Snapshot> snapshot = read_group(child.get(), child_relative, child_path);
-      if (!snapshot && snapshot.error().code == Errc::gone) continue;
+      if (!snapshot && snapshot.error().code() == Errc::gone) continue;
       m_out.push_back({child_relative, std::move(snapshot)});
       if (m_scan.recursive)
         if (Result<void> ok = walk(child.get(), child_relative, child_path); !ok) return ok;
@@ -67,15 +67,19 @@ class Scanner {
       std::string path = dir_path + "/" + std::string(sys::file_name(Scope::cgroup, r));
       Result<Fd> fd = sys::open_file(m_io, dirfd, path, Scope::cgroup, r);
       if (!fd) {
-        if (r == Resource::irq && fd.error().code == Errc::unavailable) m_kernel_lacks[index] = fd.error();
+        if (r == Resource::irq && fd.error().code() == Errc::unavailable) m_kernel_lacks[index] = fd.error();
         snapshot[r] = tl::unexpected(fd.error());
         continue;
       }
       long n = m_buffer.read(m_io, fd->get());
-      if (n < 0) snapshot[r] = tl::unexpected(sys::read_error(static_cast<int>(-n), path, Scope::cgroup, r));
-      else snapshot[r] = parse_pressure(m_buffer.text(), path);
+      if (n < 0)
+        snapshot[r] = tl::unexpected(sys::read_error(static_cast<int>(-n), path, Scope::cgroup, r));
+      else
+        snapshot[r] = parse_pressure(m_buffer.text(), path);
     }
-    return sys::finish_snapshot(std::move(snapshot), Scope::cgroup, relative);
+    if (Result<void> ok = sys::check_snapshot(snapshot, Scope::cgroup, relative); !ok)
+      return tl::unexpected(ok.error());
+    return snapshot;
   }
 
   const Io& m_io;

@@ -26,15 +26,16 @@ std::optional<std::string> live_problem() {
   if (::access("/proc/pressure/cpu", R_OK) != 0) return "no /proc/pressure/cpu: this kernel has PSI off";
   std::string mount = cgroup2_mount();
   if (mount.empty()) return "no cgroup2 mount found in /proc/self/mountinfo";
-  if (::access((mount + "/cgroup.procs").c_str(), W_OK) != 0) return "cannot write " + mount + "/cgroup.procs";
+  if (::access((mount + "/cgroup.procs").c_str(), W_OK) != 0)
+    return "cannot write " + mount + "/cgroup.procs";
   return std::nullopt;
 }
 
 TestCgroup::TestCgroup(const std::string& purpose, const std::string& parent) {
   static std::atomic<int> counter{0};
   std::string base = parent == "/" ? "" : parent;
-  m_path = base + "/pressure-test-" + purpose + "-" + std::to_string(::getpid()) + "-" +
-           std::to_string(counter++);
+  m_path =
+      base + "/pressure-test-" + purpose + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   std::string mount = cgroup2_mount();
   if (mount.empty()) return;
   m_dir = mount + m_path;

@@ -15,12 +15,12 @@ namespace pressure::test {
 std::optional<std::string> live_problem();
 
 // In CI a system test that cannot run fails; on a developer's machine it skips, saying why.
-#define PRESSURE_REQUIRE_LIVE()                                                      \
-  do {                                                                               \
-    if (auto problem = ::pressure::test::live_problem()) {                           \
+#define PRESSURE_REQUIRE_LIVE()                                                           \
+  do {                                                                                    \
+    if (auto problem = ::pressure::test::live_problem()) {                                \
       if (std::getenv("CI") != nullptr) FAIL() << "system test cannot run: " << *problem; \
-      GTEST_SKIP() << "system test cannot run: " << *problem;                        \
-    }                                                                                \
+      GTEST_SKIP() << "system test cannot run: " << *problem;                             \
+    }                                                                                     \
   } while (0)
 
 // A cgroup2 group with a unique name, made for one test. Only processes it started are ever

@@ -5,8 +5,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <pressure/pressure.hpp>
 
@@ -26,12 +26,12 @@ Pressure cat(const std::string& path) {
   auto r = run_command({"/bin/cat", path});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   auto p = parse_pressure(r.out, path);
-  EXPECT_TRUE(p) << p.error().message;
+  EXPECT_TRUE(p) << p.error().message();
   return p.value_or(Pressure{});
 }
 
-void expect_ordered(const std::optional<Stall>& a, const std::optional<Stall>& b, const std::optional<Stall>& c,
-                    const std::string& what) {
+void expect_ordered(const std::optional<Stall>& a, const std::optional<Stall>& b,
+                    const std::optional<Stall>& c, const std::string& what) {
   ASSERT_EQ(a.has_value(), b.has_value()) << what;
   ASSERT_EQ(b.has_value(), c.has_value()) << what;
   if (!a) return;
@@ -49,13 +49,13 @@ TEST(Live, ProcPressureAgreesWithCat) {
     if (::access(path.c_str(), R_OK) != 0) {
       auto ours = reader.read(r);
       ASSERT_FALSE(ours) << path << " is missing, yet the reader read it";
-      EXPECT_EQ(ours.error().code, Errc::unavailable);
+      EXPECT_EQ(ours.error().code(), Errc::unavailable);
       continue;
     }
     Pressure before = cat(path);
     auto ours = reader.read(r);
     Pressure after = cat(path);
-    ASSERT_TRUE(ours) << ours.error().message;
+    ASSERT_TRUE(ours) << ours.error().message();
     expect_ordered(before.some, ours->some, after.some, path + " some");
     expect_ordered(before.full, ours->full, after.full, path + " full");
   }
@@ -64,12 +64,12 @@ TEST(Live, ProcPressureAgreesWithCat) {
 TEST(Live, Cgroup2MountIsDiscovered) {
   PRESSURE_REQUIRE_LIVE();
   auto root = cgroup2_root();
-  ASSERT_TRUE(root) << root.error().message;
+  ASSERT_TRUE(root) << root.error().message();
   EXPECT_EQ(::access((*root + "/cgroup.procs").c_str(), R_OK), 0) << *root;
   EXPECT_EQ(::access((*root + "/cpu.pressure").c_str(), R_OK), 0) << *root;
   Reader group_root(Target::cgroup("/"));
   auto s = group_root.snapshot();
-  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE(s) << s.error().message();
   EXPECT_TRUE((*s)[Resource::cpu]);
 }
 
@@ -82,10 +82,10 @@ TEST(Live, BusyCgroupShowsCpuPressure) {
 
   Reader reader(Target::cgroup(group.path()));
   auto before = reader.snapshot();
-  ASSERT_TRUE(before) << before.error().message;
+  ASSERT_TRUE(before) << before.error().message();
   std::this_thread::sleep_for(1500ms);
   auto after = reader.snapshot();
-  ASSERT_TRUE(after) << after.error().message;
+  ASSERT_TRUE(after) << after.error().message();
   double share = stall_share(*before, *after, Resource::cpu, Line::some);
   EXPECT_GT(share, 0.2) << "more spinners than cores must wait for a CPU";
   EXPECT_GT((*after)[Resource::cpu]->some->total_us, (*before)[Resource::cpu]->some->total_us);
@@ -110,8 +110,8 @@ TEST(Live, RemovedCgroupIsGoneNotACrash) {
   ASSERT_TRUE(group.remove()) << "could not remove " << group.dir();
   auto s = reader.snapshot();
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, Errc::gone) << s.error().message;
-  EXPECT_NE(s.error().message.find(group.path()), std::string::npos) << s.error().message;
+  EXPECT_EQ(s.error().code(), Errc::gone) << s.error().message();
+  EXPECT_NE(s.error().message().find(group.path()), std::string::npos) << s.error().message();
 
   auto cli = run_pressure({"show", "--cgroup", group.path()});
   EXPECT_EQ(cli.exit_code, 4);
@@ -128,11 +128,11 @@ TEST(Live, ScanFindsTheGroupsWeMade) {
     ASSERT_TRUE(children.back()->ok());
   }
   auto scan = scan_cgroups(parent.path());
-  ASSERT_TRUE(scan) << scan.error().message;
+  ASSERT_TRUE(scan) << scan.error().message();
   ASSERT_EQ(scan->size(), 3u);
   for (auto& c : *scan) {
     EXPECT_EQ(c.path.rfind(parent.path() + "/pressure-test-child-", 0), 0u) << c.path;
-    ASSERT_TRUE(c.snapshot) << c.snapshot.error().message;
+    ASSERT_TRUE(c.snapshot) << c.snapshot.error().message();
     EXPECT_TRUE((*c.snapshot)[Resource::memory]);
   }
   children.clear();  // children first, then the parent

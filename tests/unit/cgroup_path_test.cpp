@@ -21,7 +21,7 @@ TEST(CgroupPath, Normalises) {
 TEST(CgroupPath, RefusesToLeaveTheMount) {
   auto up = normalize_cgroup_path("a/../../etc", "/sys/fs/cgroup");
   ASSERT_FALSE(up);
-  EXPECT_EQ(up.error().code, Errc::invalid_argument);
+  EXPECT_EQ(up.error().code(), Errc::invalid_argument);
 }
 
 }  // namespace

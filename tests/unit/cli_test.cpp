@@ -52,8 +52,8 @@ TEST(CliShow, MaximalTotalIsExact) {
 }
 
 TEST(CliShow, IntervalLinesCarryTheWindow) {
-  auto r = run_pressure({"--proc-root", fixture("kernel-5.13"), "show", "--json", "--interval", "0.05",
-                         "--count", "3"});
+  auto r = run_pressure(
+      {"--proc-root", fixture("kernel-5.13"), "show", "--json", "--interval", "0.05", "--count", "3"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.out);
   std::string line;
@@ -72,23 +72,28 @@ TEST(CliShow, HumanTable) {
   auto r = run_pressure({"--proc-root", fixture("kernel-4.20"), "show"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("system  ", 0), 0u) << r.out;
-  EXPECT_NE(r.out.find("RESOURCE LINE  AVG10  AVG60 AVG300              TOTAL\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("cpu      some   1.50   0.75   0.20          0.123456s\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("cpu      full      -      -      -                  -\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("memory   full   8.76   5.17   3.38         43.135045s\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("RESOURCE LINE  AVG10  AVG60 AVG300              TOTAL\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("cpu      some   1.50   0.75   0.20          0.123456s\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("cpu      full      -      -      -                  -\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("memory   full   8.76   5.17   3.38         43.135045s\n"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("irq      this kernel has no"), std::string::npos);
 }
 
 TEST(CliShow, HumanTableWithIntervalHasShare) {
-  auto r = run_pressure({"--proc-root", fixture("kernel-5.13"), "show", "--interval", "0.05", "--count", "1"});
+  auto r =
+      run_pressure({"--proc-root", fixture("kernel-5.13"), "show", "--interval", "0.05", "--count", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("SHARE"), std::string::npos);
   EXPECT_NE(r.out.find("   0.00%\n"), std::string::npos) << r.out;
 }
 
 TEST(CliShow, CgroupAndPidTargets) {
-  auto group = run_pressure({"--proc-root", fixture("proc-hybrid"), "--cgroup-root", fixture("cgroup-tree"), "show",
-                             "--cgroup", "batch.slice", "--json"});
+  auto group = run_pressure({"--proc-root", fixture("proc-hybrid"), "--cgroup-root", fixture("cgroup-tree"),
+                             "show", "--cgroup", "batch.slice", "--json"});
   ASSERT_EQ(group.exit_code, 0) << group.err;
   json g = json::parse(group.out);
   EXPECT_EQ(g["target"], "/batch.slice");
@@ -129,8 +134,7 @@ INSTANTIATE_TEST_SUITE_P(
     Show, CliExitCodes,
     testing::Values(
         // 2: usage
-        ExitCase{{"show", "--bogus"}, 2, "--bogus"},
-        ExitCase{{}, 2, "subcommand"},
+        ExitCase{{"show", "--bogus"}, 2, "--bogus"}, ExitCase{{}, 2, "subcommand"},
         ExitCase{{"show", "--count", "3"}, 2, "--count requires --interval"},
         ExitCase{{"show", "--interval", "-1"}, 2, "--interval"},
         ExitCase{{"show", "--interval", "abc"}, 2, "--interval"},
@@ -139,14 +143,18 @@ INSTANTIATE_TEST_SUITE_P(
         // 3: unsupported here
         ExitCase{{"--proc-root", "@psi-disabled", "show"}, 3, "psi=1"},
         ExitCase{{"--proc-root", "@psi-disabled", "show", "--json"}, 3, "CONFIG_PSI"},
-        ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "show", "--cgroup", "psi-off.slice"},
-                 3, "cgroup.pressure"},
+        ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "show", "--cgroup",
+                  "psi-off.slice"},
+                 3,
+                 "cgroup.pressure"},
         // 4: runtime
         ExitCase{{"--proc-root", "@malformed", "show"}, 4, "pressure/memory line 2"},
         ExitCase{{"--proc-root", "@malformed", "show", "--json"}, 4, "avg10 is not a percentage"},
-        ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "show", "--cgroup", "nope"}, 4,
+        ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "show", "--cgroup", "nope"},
+                 4,
                  "cgroup /nope does not exist"},
-        ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "show", "--pid", "999999"}, 4,
+        ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "show", "--pid", "999999"},
+                 4,
                  "no process 999999"}));
 
 TEST(CliShow, MalformedStillPrintsTheRest) {

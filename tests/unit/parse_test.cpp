@@ -10,7 +10,7 @@ TEST(ParsePressure, ReadsBothLinesExactly) {
   auto p = parse_pressure(
       "some avg10=29.97 avg60=22.82 avg300=11.92 total=92159505\n"
       "full avg10=8.76 avg60=5.17 avg300=3.38 total=43135045\n");
-  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_TRUE(p) << p.error().message();
   ASSERT_TRUE(p->some && p->full);
   EXPECT_EQ(p->some->avg10.hundredths(), 2997u);
   EXPECT_EQ(p->some->avg60.hundredths(), 2282u);
@@ -49,7 +49,7 @@ TEST(ParsePressure, KeysByNameUnknownKeysAndLinesIgnored) {
       "full avg10=0.10 avg60=0.05 avg300=0.02 total=45678 peak=7\n"
       "bogus avg10=abc\n"
       "\n");
-  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_TRUE(p) << p.error().message();
   EXPECT_EQ(p->some->avg10.hundredths(), 1u);
   EXPECT_EQ(p->some->avg300.hundredths(), 3u);
   EXPECT_EQ(p->some->total_us, 7u);
@@ -57,16 +57,15 @@ TEST(ParsePressure, KeysByNameUnknownKeysAndLinesIgnored) {
 }
 
 TEST(ParsePressure, MaximalValues) {
-  auto p = parse_pressure(
-      "some avg10=100.00 avg60=100.00 avg300=100.00 total=18446744073709551615\n");
-  ASSERT_TRUE(p) << p.error().message;
+  auto p = parse_pressure("some avg10=100.00 avg60=100.00 avg300=100.00 total=18446744073709551615\n");
+  ASSERT_TRUE(p) << p.error().message();
   EXPECT_EQ(p->some->avg10.hundredths(), 10000u);
   EXPECT_EQ(p->some->total_us, 18446744073709551615u);
 }
 
 TEST(ParsePressure, NoTrailingNewlineAndTabs) {
   auto p = parse_pressure("some\tavg10=1.00  avg60=2.00 avg300=3.00 total=4");
-  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_TRUE(p) << p.error().message();
   EXPECT_EQ(p->some->total_us, 4u);
 }
 
@@ -82,22 +81,22 @@ class ParsePressureMalformed : public testing::TestWithParam<Malformed> {};
 TEST_P(ParsePressureMalformed, NamesFileAndLine) {
   auto p = parse_pressure(GetParam().text, "/proc/pressure/memory");
   ASSERT_FALSE(p) << "accepted: " << GetParam().text;
-  EXPECT_EQ(p.error().code, Errc::malformed);
-  EXPECT_EQ(p.error().path, "/proc/pressure/memory");
-  EXPECT_NE(p.error().message.find("/proc/pressure/memory"), std::string::npos) << p.error().message;
-  EXPECT_NE(p.error().message.find(GetParam().says), std::string::npos) << p.error().message;
+  EXPECT_EQ(p.error().code(), Errc::malformed);
+  EXPECT_EQ(p.error().path(), "/proc/pressure/memory");
+  EXPECT_NE(p.error().message().find("/proc/pressure/memory"), std::string::npos) << p.error().message();
+  EXPECT_NE(p.error().message().find(GetParam().says), std::string::npos) << p.error().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Damage, ParsePressureMalformed,
     testing::Values(
-        Malformed{"", "no 'some' or 'full' line"},
-        Malformed{"hello world\n", "no 'some' or 'full' line"},
+        Malformed{"", "no 'some' or 'full' line"}, Malformed{"hello world\n", "no 'some' or 'full' line"},
         Malformed{"some avg10=0.00 avg60=0.00 avg300=0.00\n", "line 1: 'some' line has no total="},
         Malformed{"some avg10=0.00 avg60=0.00 total=1\n", "has no avg300="},
         Malformed{"some\n", "has no avg10="},
-        Malformed{"some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=0.1x avg60=0 avg300=0 total=1\n",
-                  "line 2: avg10 is not a percentage"},
+        Malformed{
+            "some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=0.1x avg60=0 avg300=0 total=1\n",
+            "line 2: avg10 is not a percentage"},
         Malformed{"some avg10=0.001 avg60=0.00 avg300=0.00 total=1\n", "avg10 is not a percentage"},
         Malformed{"some avg10=-1.00 avg60=0.00 avg300=0.00 total=1\n", "avg10 is not a percentage"},
         Malformed{"some avg10=1. avg60=0.00 avg300=0.00 total=1\n", "avg10 is not a percentage"},
@@ -110,14 +109,18 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"some avg10=0.00 avg60=0.00 avg300=0.00 total=\n", "total is not an unsigned"},
         Malformed{"some avg10=0.00 avg10=0.00 avg60=0.00 avg300=0.00 total=1\n", "avg10 appears twice"},
         Malformed{"some avg10=0.00 avg60=0.00 avg300=0.00 total=1 garbage\n", "expected key=value"},
-        Malformed{"some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=1\n",
+        Malformed{"some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nsome avg10=0.00 avg60=0.00 avg300=0.00 "
+                  "total=1\n",
                   "line 2: a second 'some' line"}));
 
 TEST(ParsePressure, MessageQuotesBadBytesSafely) {
   std::string text = "some avg10=\x01\xff avg60=0.00 avg300=0.00 total=1\n";
   auto p = parse_pressure(text, "f");
   ASSERT_FALSE(p);
-  EXPECT_NE(p.error().message.find("'?" "?'"), std::string::npos) << p.error().message;
+  EXPECT_NE(p.error().message().find("'?"
+                                     "?'"),
+            std::string::npos)
+      << p.error().message();
 }
 
 TEST(Percent, ComparesAndConverts) {
@@ -132,8 +135,9 @@ TEST(ParseMountinfo, FindsHybridUnifiedMount) {
   auto root = parse_cgroup2_mount(
       "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
       "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime shared:7 - cgroup cgroup rw,memory\n"
-      "41 31 0:38 / /sys/fs/cgroup/unified rw,nosuid,nodev shared:9 master:2 - cgroup2 cgroup2 rw,nsdelegate\n");
-  ASSERT_TRUE(root) << root.error().message;
+      "41 31 0:38 / /sys/fs/cgroup/unified rw,nosuid,nodev shared:9 master:2 - cgroup2 cgroup2 "
+      "rw,nsdelegate\n");
+  ASSERT_TRUE(root) << root.error().message();
   EXPECT_EQ(*root, "/sys/fs/cgroup/unified");
 }
 
@@ -149,17 +153,17 @@ TEST(ParseMountinfo, PureCgroup2AndEscapes) {
 TEST(ParseMountinfo, NoCgroup2IsUnsupportedAndDamageIsMalformed) {
   auto none = parse_cgroup2_mount("22 1 0:21 / /proc rw - proc proc rw\n", "/proc/self/mountinfo");
   ASSERT_FALSE(none);
-  EXPECT_EQ(none.error().code, Errc::unsupported);
-  EXPECT_NE(none.error().message.find("--cgroup-root"), std::string::npos);
+  EXPECT_EQ(none.error().code(), Errc::unsupported);
+  EXPECT_NE(none.error().message().find("--cgroup-root"), std::string::npos);
 
   auto short_line = parse_cgroup2_mount("22 1 0:21\n", "mi");
   ASSERT_FALSE(short_line);
-  EXPECT_EQ(short_line.error().code, Errc::malformed);
-  EXPECT_NE(short_line.error().message.find("mi line 1"), std::string::npos);
+  EXPECT_EQ(short_line.error().code(), Errc::malformed);
+  EXPECT_NE(short_line.error().message().find("mi line 1"), std::string::npos);
 
   auto no_separator = parse_cgroup2_mount("22 1 0:21 / /proc rw proc proc rw\n", "mi");
   ASSERT_FALSE(no_separator);
-  EXPECT_EQ(no_separator.error().code, Errc::malformed);
+  EXPECT_EQ(no_separator.error().code(), Errc::malformed);
 }
 
 TEST(ParseProcCgroup, HybridAndPure) {
@@ -177,14 +181,14 @@ TEST(ParseProcCgroup, HybridAndPure) {
 TEST(ParseProcCgroup, NoCgroup2LineAndDamage) {
   auto v1_only = parse_cgroup2_membership("4:memory:/\n1:cpu:/\n", "/proc/7/cgroup");
   ASSERT_FALSE(v1_only);
-  EXPECT_EQ(v1_only.error().code, Errc::unsupported);
+  EXPECT_EQ(v1_only.error().code(), Errc::unsupported);
   auto damaged = parse_cgroup2_membership("garbage\n", "/proc/7/cgroup");
   ASSERT_FALSE(damaged);
-  EXPECT_EQ(damaged.error().code, Errc::malformed);
-  EXPECT_NE(damaged.error().message.find("/proc/7/cgroup line 1"), std::string::npos);
+  EXPECT_EQ(damaged.error().code(), Errc::malformed);
+  EXPECT_NE(damaged.error().message().find("/proc/7/cgroup line 1"), std::string::npos);
   auto relative = parse_cgroup2_membership("0::relative\n");
   ASSERT_FALSE(relative);
-  EXPECT_EQ(relative.error().code, Errc::malformed);
+  EXPECT_EQ(relative.error().code(), Errc::malformed);
 }
 
 TEST(MemoryLevel, MapsDispatchValues) {
@@ -194,7 +198,7 @@ TEST(MemoryLevel, MapsDispatchValues) {
   for (std::int64_t internal : {0, 3, 5, -1, 8}) {
     auto level = memory_level_from_sysctl(internal);
     ASSERT_FALSE(level) << internal;
-    EXPECT_EQ(level.error().code, Errc::malformed);
+    EXPECT_EQ(level.error().code(), Errc::malformed);
   }
 }
 

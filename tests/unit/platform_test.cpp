@@ -25,8 +25,8 @@ TEST(MacMemoryLevel, UnknownValueIsAnError) {
   std::string asked;
   auto level = read_memory_level(returning(3, &asked));
   ASSERT_FALSE(level);
-  EXPECT_EQ(level.error().code, Errc::malformed);
-  EXPECT_NE(level.error().message.find("is 3"), std::string::npos);
+  EXPECT_EQ(level.error().code(), Errc::malformed);
+  EXPECT_NE(level.error().message().find("is 3"), std::string::npos);
 }
 
 TEST(MacMemoryLevel, SysctlFailurePassesThrough) {
@@ -34,7 +34,7 @@ TEST(MacMemoryLevel, SysctlFailurePassesThrough) {
     return fail(Errc::unsupported, "sysctl kern.memorystatus_vm_pressure_level: No such file or directory");
   });
   ASSERT_FALSE(level);
-  EXPECT_EQ(level.error().code, Errc::unsupported);
+  EXPECT_EQ(level.error().code(), Errc::unsupported);
 }
 
 }  // namespace

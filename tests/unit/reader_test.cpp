@@ -24,14 +24,14 @@ ReaderOptions cgroups(std::shared_ptr<const Io> io = nullptr) {
 TEST(Reader, Kernel420CpuHasNoFull) {
   Reader r(Target::system(), proc("kernel-4.20"));
   auto s = r.snapshot();
-  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE(s) << s.error().message();
   ASSERT_TRUE(s->resources[0]);
   EXPECT_TRUE((*s)[Resource::cpu]->some);
   EXPECT_FALSE((*s)[Resource::cpu]->full);
   EXPECT_EQ((*s)[Resource::memory]->full->avg10.hundredths(), 876u);
   ASSERT_FALSE((*s)[Resource::irq]);
-  EXPECT_EQ((*s)[Resource::irq].error().code, Errc::unavailable);
-  EXPECT_NE((*s)[Resource::irq].error().message.find("CONFIG_IRQ_TIME_ACCOUNTING"), std::string::npos);
+  EXPECT_EQ((*s)[Resource::irq].error().code(), Errc::unavailable);
+  EXPECT_NE((*s)[Resource::irq].error().message().find("CONFIG_IRQ_TIME_ACCOUNTING"), std::string::npos);
 }
 
 TEST(Reader, Kernel513CpuFullIsZero) {
@@ -45,14 +45,14 @@ TEST(Reader, Kernel513CpuFullIsZero) {
 TEST(Reader, Kernel61IrqHasOnlyFull) {
   Reader r(Target::system(), proc("kernel-6.1-irq"));
   auto irq = r.read(Resource::irq);
-  ASSERT_TRUE(irq) << irq.error().message;
+  ASSERT_TRUE(irq) << irq.error().message();
   EXPECT_FALSE(irq->some);
   EXPECT_EQ(irq->full->total_us, 37211u);
 }
 
 TEST(Reader, FutureKernelExtraKeysAndLines) {
   auto memory = read(Resource::memory, Target::system(), proc("future-kernel"));
-  ASSERT_TRUE(memory) << memory.error().message;
+  ASSERT_TRUE(memory) << memory.error().message();
   EXPECT_EQ(memory->some->avg60.hundredths(), 30u);
   EXPECT_EQ(memory->full->total_us, 45678u);
 }
@@ -68,9 +68,9 @@ TEST(Reader, PsiDisabledIsUnsupportedAndSaysWhatToDo) {
   Reader r(Target::system(), proc("psi-disabled"));
   auto s = r.snapshot();
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, Errc::unsupported);
-  EXPECT_NE(s.error().message.find("psi=1"), std::string::npos) << s.error().message;
-  EXPECT_NE(s.error().message.find("CONFIG_PSI"), std::string::npos);
+  EXPECT_EQ(s.error().code(), Errc::unsupported);
+  EXPECT_NE(s.error().message().find("psi=1"), std::string::npos) << s.error().message();
+  EXPECT_NE(s.error().message().find("CONFIG_PSI"), std::string::npos);
 }
 
 TEST(Reader, MalformedResourceDoesNotHideTheOthers) {
@@ -78,9 +78,9 @@ TEST(Reader, MalformedResourceDoesNotHideTheOthers) {
   auto s = r.snapshot();
   ASSERT_TRUE(s);
   ASSERT_FALSE((*s)[Resource::memory]);
-  EXPECT_EQ((*s)[Resource::memory].error().code, Errc::malformed);
-  EXPECT_NE((*s)[Resource::memory].error().message.find("pressure/memory line 2"), std::string::npos)
-      << (*s)[Resource::memory].error().message;
+  EXPECT_EQ((*s)[Resource::memory].error().code(), Errc::malformed);
+  EXPECT_NE((*s)[Resource::memory].error().message().find("pressure/memory line 2"), std::string::npos)
+      << (*s)[Resource::memory].error().message();
   EXPECT_TRUE((*s)[Resource::cpu]);
   EXPECT_TRUE((*s)[Resource::io]);
 }
@@ -90,17 +90,17 @@ TEST(Reader, CgroupByRelativeSlashedAndAbsolutePath) {
        std::vector<std::string>{"batch.slice", "/batch.slice", fixture("cgroup-tree") + "/batch.slice/"}) {
     Reader r(Target::cgroup(path), cgroups());
     auto s = r.snapshot();
-    ASSERT_TRUE(s) << path << ": " << s.error().message;
+    ASSERT_TRUE(s) << path << ": " << s.error().message();
     EXPECT_EQ(*r.resolved_path(), "/batch.slice");
     EXPECT_EQ((*s)[Resource::memory]->full->avg10.hundredths(), 2550u);
-    EXPECT_EQ((*s)[Resource::irq].error().code, Errc::unavailable);
+    EXPECT_EQ((*s)[Resource::irq].error().code(), Errc::unavailable);
   }
 }
 
 TEST(Reader, RootCgroupWorks) {
   Reader r(Target::cgroup("/"), cgroups());
   auto s = r.snapshot();
-  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE(s) << s.error().message();
   EXPECT_EQ(*r.resolved_path(), "/");
   EXPECT_EQ((*s)[Resource::cpu]->some->total_us, 1212742u);
 }
@@ -109,47 +109,47 @@ TEST(Reader, MissingCgroupIsNamed) {
   Reader r(Target::cgroup("no-such.slice"), cgroups());
   auto s = r.snapshot();
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, Errc::not_found);
-  EXPECT_NE(s.error().message.find("/no-such.slice"), std::string::npos);
+  EXPECT_EQ(s.error().code(), Errc::not_found);
+  EXPECT_NE(s.error().message().find("/no-such.slice"), std::string::npos);
 }
 
 TEST(Reader, DotDotIsRefused) {
   Reader r(Target::cgroup("../etc"), cgroups());
   auto s = r.snapshot();
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, Errc::invalid_argument);
+  EXPECT_EQ(s.error().code(), Errc::invalid_argument);
 }
 
 TEST(Reader, CgroupWithPsiSwitchedOffIsUnsupported) {
   Reader r(Target::cgroup("psi-off.slice"), cgroups());
   auto s = r.snapshot();
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, Errc::unsupported);
-  EXPECT_NE(s.error().message.find("cgroup.pressure"), std::string::npos) << s.error().message;
+  EXPECT_EQ(s.error().code(), Errc::unsupported);
+  EXPECT_NE(s.error().message().find("cgroup.pressure"), std::string::npos) << s.error().message();
 }
 
 TEST(Reader, PidResolvesThroughItsCgroup2Line) {
   Reader r(Target::pid(4242), cgroups());
   auto s = r.snapshot();
-  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE(s) << s.error().message();
   EXPECT_EQ(*r.resolved_path(), "/batch.slice/job-1.scope");
 
   Reader missing(Target::pid(999999), cgroups());
   ASSERT_FALSE(missing.snapshot());
-  EXPECT_EQ(missing.snapshot().error().code, Errc::not_found);
+  EXPECT_EQ(missing.snapshot().error().code(), Errc::not_found);
 
   Reader v1_only(Target::pid(4343), cgroups());
   ASSERT_FALSE(v1_only.snapshot());
-  EXPECT_EQ(v1_only.snapshot().error().code, Errc::unsupported);
+  EXPECT_EQ(v1_only.snapshot().error().code(), Errc::unsupported);
 }
 
 TEST(Reader, DiscoversCgroup2MountFromMountinfo) {
   auto root = cgroup2_root(ReaderOptions{fixture("proc-hybrid"), "", nullptr});
-  ASSERT_TRUE(root) << root.error().message;
+  ASSERT_TRUE(root) << root.error().message();
   EXPECT_EQ(*root, "/sys/fs/cgroup/unified");
   auto none = cgroup2_root(ReaderOptions{fixture("psi-disabled"), "", nullptr});
   ASSERT_FALSE(none);
-  EXPECT_EQ(none.error().code, Errc::unsupported);
+  EXPECT_EQ(none.error().code(), Errc::unsupported);
 }
 
 // Counts system calls and fails the ones a test asks for, by file name.
@@ -209,10 +209,10 @@ TEST(ReaderFaults, EopnotsuppOnIrqLeavesTheRest) {
   io->fail_read["irq"] = EOPNOTSUPP;
   Reader r(Target::system(), ReaderOptions{fixture("kernel-6.1-irq"), "", io});
   auto s = r.snapshot();
-  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE(s) << s.error().message();
   ASSERT_FALSE((*s)[Resource::irq]);
-  EXPECT_EQ((*s)[Resource::irq].error().code, Errc::unavailable);
-  EXPECT_NE((*s)[Resource::irq].error().message.find("IRQ time accounting"), std::string::npos);
+  EXPECT_EQ((*s)[Resource::irq].error().code(), Errc::unavailable);
+  EXPECT_NE((*s)[Resource::irq].error().message().find("IRQ time accounting"), std::string::npos);
   EXPECT_TRUE((*s)[Resource::memory]);
 }
 
@@ -222,8 +222,8 @@ TEST(ReaderFaults, EopnotsuppEverywhereMeansPsiDisabled) {
   Reader r(Target::system(), ReaderOptions{fixture("kernel-6.1-irq"), "", io});
   auto s = r.snapshot();
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, Errc::unsupported);
-  EXPECT_NE(s.error().message.find("psi=1"), std::string::npos) << s.error().message;
+  EXPECT_EQ(s.error().code(), Errc::unsupported);
+  EXPECT_NE(s.error().message().find("psi=1"), std::string::npos) << s.error().message();
 }
 
 TEST(ReaderFaults, PermissionDeniedIsDistinct) {
@@ -232,15 +232,15 @@ TEST(ReaderFaults, PermissionDeniedIsDistinct) {
   Reader r(Target::system(), ReaderOptions{fixture("kernel-5.13"), "", io});
   auto s = r.snapshot();
   ASSERT_TRUE(s);
-  EXPECT_EQ((*s)[Resource::memory].error().code, Errc::permission);
-  EXPECT_EQ((*s)[Resource::memory].error().sys_errno, EACCES);
+  EXPECT_EQ((*s)[Resource::memory].error().code(), Errc::permission);
+  EXPECT_EQ((*s)[Resource::memory].error().sys_errno(), EACCES);
   EXPECT_TRUE((*s)[Resource::cpu]);
 
   auto denied = std::make_shared<FaultIo>();
   denied->fail_read["cpu"] = EPERM;
   auto cpu = read(Resource::cpu, Target::system(), ReaderOptions{fixture("kernel-5.13"), "", denied});
   ASSERT_FALSE(cpu);
-  EXPECT_EQ(cpu.error().code, Errc::permission);
+  EXPECT_EQ(cpu.error().code(), Errc::permission);
 }
 
 TEST(ReaderFaults, EnodevWithTheGroupGoneIsGone) {
@@ -251,8 +251,8 @@ TEST(ReaderFaults, EnodevWithTheGroupGoneIsGone) {
   io->fail_open["cgroup.procs"] = ENOENT;  // what a removed group's directory fd answers
   auto s = r.snapshot();
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, Errc::gone);
-  EXPECT_NE(s.error().message.find("/batch.slice was removed"), std::string::npos) << s.error().message;
+  EXPECT_EQ(s.error().code(), Errc::gone);
+  EXPECT_NE(s.error().message().find("/batch.slice was removed"), std::string::npos) << s.error().message();
 }
 
 TEST(ReaderFaults, EnodevWithTheGroupPresentIsPsiSwitchedOff) {
@@ -262,8 +262,8 @@ TEST(ReaderFaults, EnodevWithTheGroupPresentIsPsiSwitchedOff) {
   io->fail_read["memory.pressure"] = ENODEV;
   auto s = r.snapshot();
   ASSERT_TRUE(s);
-  EXPECT_EQ((*s)[Resource::memory].error().code, Errc::unavailable);
-  EXPECT_NE((*s)[Resource::memory].error().message.find("cgroup.pressure is 0"), std::string::npos);
+  EXPECT_EQ((*s)[Resource::memory].error().code(), Errc::unavailable);
+  EXPECT_NE((*s)[Resource::memory].error().message().find("cgroup.pressure is 0"), std::string::npos);
   EXPECT_TRUE((*s)[Resource::cpu]);
 }
 
@@ -272,16 +272,16 @@ TEST(ReaderFaults, OtherErrnoIsASystemErrorNamingTheFile) {
   io->fail_read["io"] = EIO;
   auto r = read(Resource::io, Target::system(), ReaderOptions{fixture("kernel-5.13"), "", io});
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::system);
-  EXPECT_EQ(r.error().sys_errno, EIO);
-  EXPECT_NE(r.error().message.find("kernel-5.13/pressure/io"), std::string::npos);
+  EXPECT_EQ(r.error().code(), Errc::system);
+  EXPECT_EQ(r.error().sys_errno(), EIO);
+  EXPECT_NE(r.error().message().find("kernel-5.13/pressure/io"), std::string::npos);
 }
 
 TEST(Scan, ChildrenAndWholeTree) {
   auto children = scan_cgroups("/", {}, cgroups());
-  ASSERT_TRUE(children) << children.error().message;
+  ASSERT_TRUE(children) << children.error().message();
   std::map<std::string, Errc> seen;
-  for (auto& c : *children) seen[c.path] = c.snapshot ? Errc::system : c.snapshot.error().code;
+  for (auto& c : *children) seen[c.path] = c.snapshot ? Errc::system : c.snapshot.error().code();
   EXPECT_EQ(seen.size(), 3u);
   EXPECT_TRUE(seen.count("/batch.slice") && seen.count("/system.slice"));
   EXPECT_EQ(seen["/psi-off.slice"], Errc::unsupported);
@@ -296,7 +296,7 @@ TEST(Scan, ChildrenAndWholeTree) {
 
   auto missing = scan_cgroups("/nope", {}, cgroups());
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, Errc::not_found);
+  EXPECT_EQ(missing.error().code(), Errc::not_found);
 }
 
 TEST(Scan, AsksForAMissingIrqOnlyOnce) {
@@ -311,7 +311,7 @@ TEST(Scan, AsksForAMissingIrqOnlyOnce) {
 TEST(MemoryLevel, UnsupportedOnLinux) {
   auto level = memory_level();
   ASSERT_FALSE(level);
-  EXPECT_EQ(level.error().code, Errc::unsupported);
+  EXPECT_EQ(level.error().code(), Errc::unsupported);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   pressure::Reader reader{pressure::Target::system(), options};
   pressure::Result<pressure::Snapshot> s = reader.snapshot();
   if (!s) {
-    std::cerr << s.error().message << '\n';
+    std::cerr << s.error().message() << '\n';
     return 1;
   }
   const auto& cpu = (*s)[pressure::Resource::cpu];

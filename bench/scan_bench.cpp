@@ -1,0 +1,367 @@
+// What pressure::scan_cgroups costs over 1000 real cgroups, against raw loops in the same run:
+//
+//   floor openat    open the parent once, then per child openat(parent, child) and
+//                   openat+read+close of each pressure file relative to the child's fd
+//   floor +getdents the same, with the children's names listed by getdents64 of the parent
+//                   (scan_cgroups has to list them too)
+//   naive open      open+read+close of "<mount>/<parent>/<child>/<file>", a full path each time
+//
+// The bench makes its own parent cgroup, <cgroup2 mount>/pressure-bench-<pid>, with children
+// g0000..g0999, and removes them (children first, then the parent) on exit, on error and on
+// SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGPIPE/SIGABRT. It touches no other cgroup and moves no process.
+// Needs root (or write access to the cgroup2 mount).
+//
+//   scan_bench [--children 1000] [--rounds 15] [--scans 3] [--machine]
+//
+// Exits 0 whatever the times are; 1 when the cgroups cannot be made, read or removed.
+#include <pressure/reader.hpp>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.hpp"
+
+namespace {
+
+constexpr double k_target_ratio = 1.25;
+constexpr long k_max_children = 100000;
+constexpr std::size_t k_buffer = 1024;  // what the library reads a pressure file into
+
+// ---- The cgroups we own, and their removal (async-signal-safe: only rmdir and static data).
+
+char g_parent[4096];  // absolute path of our parent cgroup
+volatile std::sig_atomic_t g_parent_made = 0;
+volatile std::sig_atomic_t g_children = 0;  // g0000.. up to this index may exist (we made them)
+int g_name_width = 4;
+
+// "g" and `index` in at least g_name_width digits, into out; returns the length.
+std::size_t child_name(long index, char* out) {
+  char digits[24];
+  int n = 0;
+  for (long v = index; v > 0 || n < g_name_width; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  std::size_t len = 0;
+  out[len++] = 'g';
+  while (n > 0) out[len++] = digits[--n];
+  out[len] = '\0';
+  return len;
+}
+
+// Removes our children then our parent. Safe to call more than once and from a signal handler.
+// Returns how many directories could not be removed.
+int remove_tree() {
+  if (!g_parent_made) return 0;
+  int failures = 0;
+  char path[sizeof g_parent + 32];
+  std::size_t base = std::strlen(g_parent);
+  std::memcpy(path, g_parent, base);
+  path[base] = '/';
+  for (long i = g_children - 1; i >= 0; --i) {
+    child_name(i, path + base + 1);
+    if (::rmdir(path) != 0 && errno != ENOENT) ++failures;
+  }
+  g_children = 0;
+  if (::rmdir(g_parent) != 0 && errno != ENOENT)
+    ++failures;
+  else
+    g_parent_made = 0;
+  return failures;
+}
+
+void remove_tree_at_exit() {
+  int saved = errno;
+  if (int failures = remove_tree(); failures > 0)
+    std::fprintf(stderr,
+                 "scan_bench: could not remove %d of the bench's cgroups under %s; remove them with "
+                 "rmdir %s/g* %s\n",
+                 failures, g_parent, g_parent, g_parent);
+  errno = saved;
+}
+
+constexpr std::array<int, 6> k_signals{SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGABRT};
+
+extern "C" void on_signal(int sig) {
+  remove_tree();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+sigset_t block_signals() {
+  sigset_t set, old;
+  sigemptyset(&set);
+  for (int sig : k_signals) sigaddset(&set, sig);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  return old;
+}
+
+[[noreturn]] void die(const std::string& message) {
+  std::fprintf(stderr, "scan_bench: %s\n", message.c_str());
+  std::exit(1);  // atexit removes what we made
+}
+
+// ---- Options.
+
+struct Options {
+  long children = 1000;
+  long rounds = 15;
+  long scans = 3;
+  bool machine = false;
+};
+
+Options parse_options(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg(argv[i]);
+    if (bench::count_option(argc, argv, i, "--children", options.children, 1, k_max_children)) continue;
+    if (bench::count_option(argc, argv, i, "--rounds", options.rounds, 1, 10000)) continue;
+    if (bench::count_option(argc, argv, i, "--scans", options.scans, 1, 10000)) continue;
+    if (arg == "--machine") {
+      options.machine = true;
+    } else if (arg == "--help" || arg == "-h") {
+      std::printf(
+          "usage: %s [--children N] [--rounds N] [--scans N] [--machine]\n"
+          "  Creates N cgroups under <cgroup2 mount>/pressure-bench-<pid>, times\n"
+          "  pressure::scan_cgroups against raw openat/read/close loops (rounds alternate;\n"
+          "  each round runs every contender --scans times), removes the cgroups.\n"
+          "  --machine prints key=value lines instead of the report.\n",
+          argv[0]);
+      std::exit(0);
+    } else {
+      std::fprintf(stderr, "%s: unknown argument '%s' (try --help)\n", argv[0], argv[i]);
+      std::exit(2);
+    }
+  }
+  return options;
+}
+
+// ---- The raw loops.
+
+struct Raw {
+  std::vector<std::string> names;       // g0000 ...
+  std::vector<const char*> files;       // cpu.pressure ... (those the kernel provides)
+  std::vector<std::string> full_paths;  // <parent>/<child>/<file>, for the naive loop
+  std::array<char, k_buffer> buffer{};
+  alignas(8) std::array<char, 1 << 16> dents{};
+  long errors = 0;
+
+  // One pressure file relative to `dirfd`: bytes read.
+  std::uint64_t read_at(int dirfd, const char* file) {
+    int fd = ::openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      ++errors;
+      return 0;
+    }
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ::close(fd);
+    if (n <= 0) ++errors;
+    return n > 0 ? static_cast<std::uint64_t>(n) : 0;
+  }
+
+  std::uint64_t read_child(int parent, const char* name) {
+    int dir = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) {
+      ++errors;
+      return 0;
+    }
+    std::uint64_t bytes = 0;
+    for (const char* file : files) bytes += read_at(dir, file);
+    ::close(dir);
+    return bytes;
+  }
+
+  std::uint64_t floor_openat() {
+    int parent = ::open(g_parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (parent < 0) {
+      ++errors;
+      return 0;
+    }
+    std::uint64_t bytes = 0;
+    for (const std::string& name : names) bytes += read_child(parent, name.c_str());
+    ::close(parent);
+    return bytes;
+  }
+
+  std::uint64_t floor_getdents() {
+    int parent = ::open(g_parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (parent < 0) {
+      ++errors;
+      return 0;
+    }
+    std::uint64_t bytes = 0;
+    long children = 0;
+    for (;;) {
+      ssize_t n = ::getdents64(parent, dents.data(), dents.size());
+      if (n < 0) ++errors;
+      if (n <= 0) break;
+      for (ssize_t offset = 0; offset < n;) {
+        const auto* entry = reinterpret_cast<const struct dirent64*>(dents.data() + offset);
+        offset += entry->d_reclen;
+        if (entry->d_type != DT_DIR || std::strcmp(entry->d_name, ".") == 0 ||
+            std::strcmp(entry->d_name, "..") == 0)
+          continue;
+        bytes += read_child(parent, entry->d_name);
+        ++children;
+      }
+    }
+    ::close(parent);
+    if (children != static_cast<long>(names.size())) ++errors;
+    return bytes;
+  }
+
+  std::uint64_t naive_open() {
+    std::uint64_t bytes = 0;
+    for (const std::string& path : full_paths) bytes += read_at(AT_FDCWD, path.c_str());
+    return bytes;
+  }
+};
+
+// scan_cgroups found exactly our children, each with cpu, memory and io.
+std::string check_scan(const pressure::Result<std::vector<pressure::CgroupSnapshot>>& scan,
+                       const std::string& relative, long children) {
+  if (!scan) return "scan_cgroups(" + relative + ") failed: " + scan.error().message();
+  if (static_cast<long>(scan->size()) != children)
+    return "scan_cgroups(" + relative + ") found " + std::to_string(scan->size()) + " cgroups, not " +
+           std::to_string(children);
+  for (const pressure::CgroupSnapshot& group : *scan) {
+    if (!group.snapshot) return group.path + ": " + group.snapshot.error().message();
+    for (pressure::Resource r : {pressure::Resource::cpu, pressure::Resource::memory, pressure::Resource::io})
+      if (!(*group.snapshot)[r]) return group.path + ": " + (*group.snapshot)[r].error().message();
+  }
+  return {};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options = parse_options(argc, argv);
+  bench::warn_about_build("scan_bench");
+  for (long v = options.children - 1; v >= 10000; v /= 10) ++g_name_width;
+
+  pressure::Result<std::string> root = pressure::cgroup2_root();
+  if (!root) die("no cgroup2 mount: " + root.error().message());
+  std::string relative = "/pressure-bench-" + std::to_string(::getpid());
+  std::string parent =
+      (root->size() > 1 && root->back() == '/' ? root->substr(0, root->size() - 1) : *root) + relative;
+  if (parent.size() + 32 > sizeof g_parent) die("cgroup2 mount path too long: " + *root);
+
+  // Make the parent with the signals blocked, so that a signal finds it either not made or
+  // recorded as ours; a directory that already exists is never ours.
+  sigset_t old = block_signals();
+  std::memcpy(g_parent, parent.c_str(), parent.size() + 1);
+  if (::mkdir(g_parent, 0755) != 0) {
+    int err = errno;
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    die("cannot create cgroup " + parent + ": " + std::strerror(err) +
+        (err == EACCES || err == EPERM || err == EROFS ? " (run as root, with the cgroup2 mount writable)"
+                                                       : ""));
+  }
+  g_parent_made = 1;
+  std::atexit(remove_tree_at_exit);
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  for (int sig : k_signals) sigaction(sig, &action, nullptr);
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+
+  Raw raw;
+  for (long i = 0; i < options.children; ++i) {
+    char name[32];
+    child_name(i, name);
+    g_children = static_cast<std::sig_atomic_t>(i + 1);  // before mkdir: a signal between the two
+                                                         // finds it either way
+    if (::mkdir((parent + "/" + name).c_str(), 0755) != 0)
+      die("cannot create cgroup " + parent + "/" + name + ": " + std::strerror(errno));
+    raw.names.emplace_back(name);
+  }
+
+  // The files the kernel gives every cgroup; irq.pressure only with CONFIG_IRQ_TIME_ACCOUNTING.
+  static constexpr std::array<const char*, 4> k_files{"cpu.pressure", "memory.pressure", "io.pressure",
+                                                      "irq.pressure"};
+  std::string first_child = parent + "/" + raw.names.front();
+  for (const char* file : k_files) {
+    std::string path = first_child + "/" + file;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? ::read(fd, raw.buffer.data(), raw.buffer.size()) : -1;
+    if (fd >= 0) ::close(fd);
+    if (n > 0)
+      raw.files.push_back(file);
+    else if (std::strcmp(file, "irq.pressure") != 0)
+      die("cannot read " + path + " (is PSI enabled? cgroup.pressure 1?)");
+  }
+  for (const std::string& name : raw.names)
+    for (const char* file : raw.files) raw.full_paths.push_back(parent + "/" + name + "/" + file);
+
+  std::string problem = check_scan(pressure::scan_cgroups(relative), relative, options.children);
+  if (!problem.empty()) die(problem);
+
+  long scan_errors = 0;
+  auto library = [&] {
+    pressure::Result<std::vector<pressure::CgroupSnapshot>> scan = pressure::scan_cgroups(relative);
+    if (!scan || static_cast<long>(scan->size()) != options.children)
+      ++scan_errors;
+    else
+      bench::keep(scan->size());
+  };
+  auto floor = [&] { bench::keep(raw.floor_openat()); };
+  auto floor_dents = [&] { bench::keep(raw.floor_getdents()); };
+  auto naive = [&] { bench::keep(raw.naive_open()); };
+
+  bench::interleave(1, 1, library, floor, floor_dents, naive);  // warm up
+  auto results = bench::interleave(options.rounds, options.scans, library, floor, floor_dents, naive);
+  for (std::vector<double>& contender : results)
+    for (double& value : contender) value /= 1e6;  // ns -> ms per scan
+
+  problem = check_scan(pressure::scan_cgroups(relative), relative, options.children);
+  int failures = remove_tree();
+  if (!problem.empty()) die(problem);
+  if (scan_errors > 0 || raw.errors > 0)
+    die(std::to_string(scan_errors) + " failed scans and " + std::to_string(raw.errors) +
+        " failed system calls during the run");
+  if (failures > 0)
+    die("could not remove " + std::to_string(failures) + " of the bench's cgroups under " + parent);
+
+  double library_ms = bench::median(results[0]);
+  double floor_ms = bench::median(results[1]);
+  double dents_ms = bench::median(results[2]);
+  double naive_ms = bench::median(results[3]);
+  double ratio = library_ms / floor_ms;
+  std::string files;
+  for (const char* file : raw.files) files += (files.empty() ? "" : " ") + std::string(file);
+
+  if (options.machine) {
+    std::printf("children=%ld\nfiles=%s\nrounds=%ld\nscans=%ld\n", options.children, files.c_str(),
+                options.rounds, options.scans);
+    std::printf("pressure_ms=%.3f\nfloor_openat_ms=%.3f\nfloor_getdents_ms=%.3f\nnaive_open_ms=%.3f\n",
+                library_ms, floor_ms, dents_ms, naive_ms);
+    std::printf("ratio=%.3f\nratio_getdents=%.3f\nnaive_ratio=%.3f\n", ratio, library_ms / dents_ms,
+                naive_ms / floor_ms);
+    return 0;
+  }
+  double per = 1e3 / static_cast<double>(options.children);  // ms per scan -> us per cgroup
+  std::printf("scan of %ld cgroups under %s (%s); %ld rounds x %ld scans, alternating; medians of rounds\n",
+              options.children, parent.c_str(), files.c_str(), options.rounds, options.scans);
+  std::printf(
+      "scan %ld cgroups: pressure %.2f ms, floor openat %.2f ms (ratio %.2f), naive open %.2f ms "
+      "(ratio %.2f)\n",
+      options.children, library_ms, floor_ms, ratio, naive_ms, naive_ms / floor_ms);
+  std::printf("  target pressure/floor <= %.2f: %s\n", k_target_ratio,
+              ratio <= k_target_ratio ? "met" : "NOT met");
+  std::printf(
+      "  floor openat+getdents (lists the children as scan_cgroups must) %.2f ms: pressure ratio %.2f\n",
+      dents_ms, library_ms / dents_ms);
+  std::printf("  per cgroup: pressure %.2f us, floor %.2f us, naive %.2f us; pressure vs naive %.2f\n",
+              library_ms * per, floor_ms * per, naive_ms * per, library_ms / naive_ms);
+  std::printf("  fastest round: pressure %.2f ms, floor %.2f ms, floor+getdents %.2f ms, naive %.2f ms\n",
+              bench::minimum(results[0]), bench::minimum(results[1]), bench::minimum(results[2]),
+              bench::minimum(results[3]));
+  return 0;
+}
