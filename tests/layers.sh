@@ -13,5 +13,6 @@ check() {  # layer, forbidden include prefixes...
 }
 check core "sys/" "watch/" "policy/" "cli/" "daemon/" "exporter/" "unistd.h" "fcntl.h"
 check sys "watch/" "policy/" "cli/" "daemon/" "exporter/"
-[ "$bad" = 0 ] && echo "layers: core -> sys -> programs respected"
+check watch "policy/" "cli/" "daemon/" "exporter/" "unistd.h" "fcntl.h" "sys/epoll.h" "sys/timerfd.h"
+[ "$bad" = 0 ] && echo "layers: core -> sys -> watch -> programs respected"
 exit $bad

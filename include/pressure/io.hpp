@@ -20,6 +20,7 @@ class Io {
   // Each returns the result of the system call, or -errno on failure.
   virtual int open_at(int dirfd, const char* path, int flags) const;
   virtual long pread(int fd, char* buf, std::size_t size, long offset) const;
+  virtual long write(int fd, const char* buf, std::size_t size) const;
   virtual int close(int fd) const;
   // Names of the entries of a directory that are themselves directories; -errno on failure.
   // `dirfd` stays open and owned by the caller.

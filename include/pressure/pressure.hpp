@@ -4,9 +4,12 @@
 //   if (m && m->full) std::cout << m->full->avg10 << "% " << m->full->total_us << "us\n";
 #pragma once
 
+#include <pressure/decay.hpp>
 #include <pressure/error.hpp>
 #include <pressure/io.hpp>
+#include <pressure/monitor.hpp>
 #include <pressure/parse.hpp>
 #include <pressure/reader.hpp>
+#include <pressure/trigger.hpp>
 #include <pressure/types.hpp>
 #include <pressure/window.hpp>

@@ -64,6 +64,9 @@ class Reader {
   // "system", or the cgroup path relative to the mount ("/" for the root cgroup).
   Result<std::string> resolved_path();
   const Target& target() const;
+  // The pressure file of `resource` for this target ("/proc/pressure/memory",
+  // "/sys/fs/cgroup/a/memory.pressure"): where a trigger for it is written.
+  Result<std::string> file_path(Resource resource);
   // Close everything; the next read resolves the target and opens the files again.
   void reset();
 

@@ -3,11 +3,32 @@
 #include <fmt/core.h>
 
 #include "cli/common.hpp"
+#include "cli/predict.hpp"
 #include "cli/show.hpp"
+#include "cli/watch.hpp"
 
 namespace pressure::cli {
 
+namespace {
+
+// `--exec -- CMD ARGS...` takes the rest of the line, so it is cut off before parsing.
+std::vector<std::string> split_exec(int& argc, char** argv) {
+  std::vector<std::string> command;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--exec") continue;
+    int first = i + 1 < argc && std::string_view(argv[i + 1]) == "--" ? i + 2 : i + 1;
+    for (int j = first; j < argc; ++j) command.emplace_back(argv[j]);
+    if (command.empty()) command.emplace_back();  // "--exec" with nothing after it
+    argc = i;
+    break;
+  }
+  return command;
+}
+
+}  // namespace
+
 int run(int argc, char** argv) {
+  std::vector<std::string> exec = split_exec(argc, argv);
   CLI::App app{"pressure: see resource pressure (Linux PSI, macOS memory level) and act on it", "pressure"};
   app.require_subcommand(1);
   app.fallthrough();  // global flags are accepted after the subcommand too
@@ -21,6 +42,10 @@ int run(int argc, char** argv) {
 
   ShowOptions show_options;
   CLI::App* show = add_show(app, show_options);
+  WatchOptions watch_options;
+  CLI::App* watch = add_watch(app, watch_options);
+  PredictOptions predict_options;
+  CLI::App* predict = add_predict(app, predict_options);
 
   try {
     app.parse(argc, argv);
@@ -32,8 +57,15 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "pressure: {}\nRun 'pressure --help' for the commands and flags.\n", e.what());
     return k_exit_usage;
   }
+  if (!exec.empty() && (!watch->parsed() || exec.front().empty())) {
+    fmt::print(stderr, "pressure: --exec needs a command after it, and only 'watch' takes it\n");
+    return k_exit_usage;
+  }
+  watch_options.exec = std::move(exec);
   try {
     if (show->parsed()) return run_show(global, show_options);
+    if (watch->parsed()) return run_watch(global, watch_options);
+    if (predict->parsed()) return run_predict(global, predict_options);
   } catch (const std::exception& e) {
     // The library returns errors; this is for what it cannot (out of memory, a bug).
     fmt::print(stderr, "pressure: internal error: {}\n", e.what());

@@ -48,6 +48,11 @@ std::string format_total(std::uint64_t total_us) {
 
 }  // namespace
 
+std::string format_time(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  return fmt::format("{}.{:03}", local_time(t), ms);
+}
+
 std::string format_percent(Percent p) {
   return fmt::format("{}.{:02}", p.hundredths() / 100, p.hundredths() % 100);
 }

@@ -23,6 +23,9 @@ nlohmann::ordered_json to_json(const TargetLabel& label, const Snapshot& snapsho
 // An aligned table, resources as rows; SHARE column when `previous` is given.
 std::string to_table(const TargetLabel& label, const Snapshot& snapshot, const Snapshot* previous);
 
+// "2026-11-21 20:31:12.345", local time.
+std::string format_time(std::chrono::system_clock::time_point t);
+
 // "12.34" from integer hundredths: exactly the kernel's text.
 std::string format_percent(Percent p);
 

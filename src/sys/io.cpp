@@ -20,6 +20,11 @@ long Io::pread(int fd, char* buf, std::size_t size, long offset) const {
   return n >= 0 ? static_cast<long>(n) : -errno;
 }
 
+long Io::write(int fd, const char* buf, std::size_t size) const {
+  ssize_t n = ::write(fd, buf, size);
+  return n >= 0 ? static_cast<long>(n) : -errno;
+}
+
 int Io::close(int fd) const { return ::close(fd) == 0 ? 0 : -errno; }
 
 int Io::list_directories(int dirfd, std::vector<std::string>& names) const {

@@ -206,6 +206,11 @@ Result<std::string> Reader::resolved_path() {
   return m_impl->where;
 }
 
+Result<std::string> Reader::file_path(Resource resource) {
+  if (Result<void> ok = m_impl->resolve(); !ok) return tl::unexpected(ok.error());
+  return m_impl->files[static_cast<std::size_t>(resource)].path;
+}
+
 Result<Pressure> Reader::read(Resource resource) {
   if (Result<void> ok = m_impl->resolve(); !ok) return tl::unexpected(ok.error());
   return m_impl->read(resource);

@@ -1,0 +1,105 @@
+// Watching pressure: kernel PSI triggers on epoll, a polling fallback with the same meaning,
+// and timers, in one loop that can run on its own thread or inside another loop.
+//
+//   pressure::Monitor monitor;
+//   auto spec = pressure::parse_trigger_spec("memory full 100ms/2s");
+//   auto watch = monitor.add(pressure::Target::cgroup("batch.slice"), *spec,
+//                            [](const pressure::Event& e) { shed_load(e.share); });
+//   monitor.run();                        // until stop(), from any thread
+//   // or: poll monitor.fd() for readability in your own loop and call monitor.dispatch()
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <pressure/error.hpp>
+#include <pressure/reader.hpp>
+#include <pressure/trigger.hpp>
+
+namespace pressure {
+
+enum class TriggerMode {
+  automatic,  // a kernel trigger where the kernel allows one, else polling
+  kernel,     // a kernel trigger or an error
+  polling,    // sample `total` at window/10 and apply the kernel's rule
+};
+std::string_view to_string(TriggerMode mode) noexcept;
+
+// Without CAP_SYS_RESOURCE the kernel takes only windows that are multiples of 2 s.
+enum class WindowPolicy {
+  round_up,  // use the next allowed window, stall scaled to the same share, and say so
+  refuse,    // fail with a message that says why
+};
+
+struct TriggerOptions {
+  TriggerMode mode = TriggerMode::automatic;
+  WindowPolicy window_policy = WindowPolicy::round_up;
+};
+
+using WatchId = std::uint64_t;
+using TimerId = std::uint64_t;
+
+struct Event {
+  enum class Kind {
+    pressure,  // the spec's stall was reached within its window
+    gone,      // the cgroup was removed (or the trigger otherwise died); the watch is dropped
+  };
+  Kind kind = Kind::pressure;
+  WatchId id = 0;
+  std::string where;  // "system" or the cgroup path
+  TriggerSpec spec;   // as armed (after any rounding)
+  TriggerMode mode = TriggerMode::kernel;
+  std::chrono::system_clock::time_point time;
+  // What `total` shows over the last window (shorter right after the watch was added).
+  std::uint64_t observed_stall_us = 0;
+  std::chrono::nanoseconds observed_span{0};
+  double share = 0.0;          // observed_stall / observed_span, in [0, 1]
+  std::optional<Error> error;  // why, for Kind::gone
+};
+
+struct WatchInfo {
+  WatchId id = 0;
+  std::string where;
+  TriggerSpec spec;                        // what is armed
+  TriggerMode mode = TriggerMode::kernel;  // kernel or polling
+  std::string notice;  // e.g. the window was rounded up, or the kernel refused and we poll
+};
+
+class Monitor {
+ public:
+  using Callback = std::function<void(const Event&)>;
+
+  explicit Monitor(ReaderOptions options = {});
+  ~Monitor();
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  // Thread-safe, also while run() is running and from inside a callback.
+  Result<WatchInfo> add(const Target& target, const TriggerSpec& spec, Callback callback,
+                        TriggerOptions options = {});
+  // False if there was no such watch. A callback already running finishes; none starts after.
+  bool remove(WatchId id);
+  // `callback` every `interval` on the loop's thread.
+  Result<TimerId> add_timer(std::chrono::nanoseconds interval, std::function<void()> callback);
+  bool cancel_timer(TimerId id);
+
+  // Dispatches until stop(); sleeps in epoll_wait between events.
+  Result<void> run();
+  // Makes run() return soon; thread-safe and async-signal-safe.
+  void stop();
+  // For embedding: readable when dispatch() has work; dispatch() never blocks.
+  int fd() const;
+  Result<void> dispatch();
+
+  std::size_t watch_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace pressure

@@ -1,0 +1,165 @@
+#include "cli/watch.hpp"
+
+#include <cmath>
+#include <csignal>
+#include <iostream>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <pressure/monitor.hpp>
+
+#include "cli/cli.hpp"
+#include "cli/format.hpp"
+#include "sys/process.hpp"
+
+namespace pressure::cli {
+namespace {
+
+Monitor* g_monitor = nullptr;
+extern "C" void stop_on_signal(int) {
+  if (g_monitor != nullptr) g_monitor->stop();
+}
+
+double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+double epoch_seconds(std::chrono::system_clock::time_point t) {
+  return static_cast<double>(
+             std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count()) /
+         1000.0;
+}
+double percent(double share) { return std::round(share * 100.0 * 100.0) / 100.0; }
+
+std::string event_json(const Event& e) {
+  nlohmann::ordered_json j;
+  j["time"] = epoch_seconds(e.time);
+  j["target"] = e.where;
+  j["event"] = e.kind == Event::Kind::pressure ? "pressure" : "gone";
+  j["spec"] = e.spec.to_string();
+  j["resource"] = to_string(e.spec.resource);
+  j["line"] = to_string(e.spec.line);
+  j["stall_us"] = e.spec.stall.count();
+  j["window_us"] = e.spec.window.count();
+  j["observed_stall_us"] = e.observed_stall_us;
+  j["observed_window_us"] = std::chrono::duration_cast<std::chrono::microseconds>(e.observed_span).count();
+  j["share"] = percent(e.share);
+  j["mode"] = to_string(e.mode);
+  if (e.error) j["message"] = e.error->message();
+  return j.dump();
+}
+
+std::string event_line(const Event& e) {
+  std::string when = format_time(e.time);
+  if (e.kind == Event::Kind::gone)
+    return fmt::format("{}  {}  {}  gone: {}", when, e.where, e.spec.to_string(),
+                       e.error ? e.error->message() : "");
+  return fmt::format("{}  {}  {}  stalled {:.2f}% of the last {:.2f}s ({})", when, e.where,
+                     e.spec.to_string(), e.share * 100.0, seconds(e.observed_span), to_string(e.mode));
+}
+
+std::vector<std::pair<std::string, std::string>> event_environment(const Event& e) {
+  return {
+      {"PRESSURE_EVENT", e.kind == Event::Kind::pressure ? "pressure" : "gone"},
+      {"PRESSURE_TARGET", e.where},
+      {"PRESSURE_RESOURCE", std::string(to_string(e.spec.resource))},
+      {"PRESSURE_LINE", std::string(to_string(e.spec.line))},
+      {"PRESSURE_SPEC", e.spec.to_string()},
+      {"PRESSURE_STALL_US", std::to_string(e.spec.stall.count())},
+      {"PRESSURE_WINDOW_US", std::to_string(e.spec.window.count())},
+      {"PRESSURE_OBSERVED_STALL_US", std::to_string(e.observed_stall_us)},
+      {"PRESSURE_OBSERVED_WINDOW_US",
+       std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(e.observed_span).count())},
+      {"PRESSURE_SHARE", fmt::format("{:.2f}", e.share * 100.0)},
+      {"PRESSURE_TIME", fmt::format("{:.3f}", epoch_seconds(e.time))},
+      {"PRESSURE_MODE", std::string(to_string(e.mode))},
+  };
+}
+
+}  // namespace
+
+CLI::App* add_watch(CLI::App& app, WatchOptions& options) {
+  CLI::App* watch =
+      app.add_subcommand("watch", "print a line each time a stall threshold is crossed (PSI triggers)");
+  options.target.add_to(*watch);
+  watch
+      ->add_option("spec", options.specs,
+                   "\"<resource> <some|full> <stall>/<window>\", e.g. \"memory full 100ms/2s\"")
+      ->required();
+  watch->add_flag("--json", options.json, "one JSON object per event");
+  watch->add_option("--count", options.count, "exit 0 after N events")->check(CLI::PositiveNumber);
+  watch->add_option("--timeout", options.timeout, "stop after SECONDS; exit 1 if no event came")
+      ->check(CLI::PositiveNumber);
+  watch->add_option("--mode", options.mode, "auto (kernel trigger, else polling), kernel, or polling")
+      ->check(CLI::IsMember({"auto", "kernel", "polling"}));
+  watch->add_flag(
+      "--strict-window", options.strict_window,
+      "refuse a window the kernel will not take unprivileged, instead of rounding it up to 2s steps");
+  watch->footer(
+      "--exec -- CMD ARGS...  runs CMD (no shell) on each event, with PRESSURE_TARGET, PRESSURE_RESOURCE,\n"
+      "  PRESSURE_LINE, PRESSURE_STALL_US, PRESSURE_WINDOW_US, PRESSURE_OBSERVED_STALL_US, PRESSURE_SHARE,\n"
+      "  PRESSURE_TIME, PRESSURE_MODE and PRESSURE_EVENT in its environment. It must come last.");
+  return watch;
+}
+
+int run_watch(const GlobalOptions& global, const WatchOptions& options) {
+  std::vector<TriggerSpec> specs;
+  for (const std::string& text : options.specs) {
+    Result<TriggerSpec> spec = parse_trigger_spec(text);
+    if (!spec) return report(spec.error());
+    specs.push_back(*spec);
+  }
+  TriggerOptions trigger_options;
+  trigger_options.mode = options.mode == "kernel"    ? TriggerMode::kernel
+                         : options.mode == "polling" ? TriggerMode::polling
+                                                     : TriggerMode::automatic;
+  trigger_options.window_policy = options.strict_window ? WindowPolicy::refuse : WindowPolicy::round_up;
+
+  Monitor monitor(global.reader_options());
+  long events = 0;
+  int code = k_exit_ok;
+  bool timed_out = false;
+  auto on_event = [&](const Event& e) {
+    std::cout << (options.json ? event_json(e) : event_line(e)) << '\n' << std::flush;
+    if (e.kind == Event::Kind::gone) {
+      if (e.error) report(*e.error);
+      code = k_exit_runtime;
+      monitor.stop();
+      return;
+    }
+    ++events;
+    if (!options.exec.empty()) {
+      Result<int> status = sys::run_command(options.exec, event_environment(e));
+      if (!status) {
+        code = report(status.error());
+        monitor.stop();
+        return;
+      }
+    }
+    if (options.count && events >= *options.count) monitor.stop();
+  };
+  for (const TriggerSpec& spec : specs) {
+    Result<WatchInfo> info = monitor.add(options.target.target(), spec, on_event, trigger_options);
+    if (!info) return report(info.error());
+    if (!info->notice.empty()) fmt::print(stderr, "pressure: notice: {}\n", info->notice);
+  }
+  if (options.timeout) {
+    auto after =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(*options.timeout));
+    Result<TimerId> timer = monitor.add_timer(after, [&] {
+      timed_out = true;
+      monitor.stop();
+    });
+    if (!timer) return report(timer.error());
+  }
+  g_monitor = &monitor;
+  std::signal(SIGINT, stop_on_signal);
+  std::signal(SIGTERM, stop_on_signal);
+  Result<void> ran = monitor.run();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  g_monitor = nullptr;
+  if (!ran) return report(ran.error());
+  if (code != k_exit_ok) return code;
+  return timed_out && events == 0 ? k_exit_negative : k_exit_ok;
+}
+
+}  // namespace pressure::cli

@@ -1,0 +1,45 @@
+#include "sys/process.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace pressure::sys {
+
+Result<int> run_command(const std::vector<std::string>& argv,
+                        const std::vector<std::pair<std::string, std::string>>& extra) {
+  if (argv.empty()) return fail(Errc::invalid_argument, "no command to run");
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    bool replaced = false;
+    for (const auto& [name, value] : extra) replaced = replaced || entry.rfind(name + "=", 0) == 0;
+    if (!replaced) env_storage.push_back(std::move(entry));
+  }
+  for (const auto& [name, value] : extra) env_storage.push_back(name + "=" + value);
+  std::vector<char*> env;
+  for (std::string& e : env_storage) env.push_back(e.data());
+  env.push_back(nullptr);
+  std::vector<std::string> args_storage = argv;
+  std::vector<char*> args;
+  for (std::string& a : args_storage) args.push_back(a.data());
+  args.push_back(nullptr);
+
+  pid_t pid = 0;
+  int err = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), env.data());
+  if (err != 0)
+    return fail(Errc::system, "cannot run '" + argv[0] + "': " + std::strerror(err), argv[0], err);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR)
+      return fail(Errc::system, "waitpid: " + std::string(std::strerror(errno)), argv[0], errno);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace pressure::sys

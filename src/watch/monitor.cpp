@@ -1,0 +1,341 @@
+#include <pressure/monitor.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/stall_window.hpp"
+#include "sys/event.hpp"
+#include "sys/trigger.hpp"
+
+namespace pressure {
+
+std::string_view to_string(TriggerMode mode) noexcept {
+  switch (mode) {
+    case TriggerMode::automatic: return "automatic";
+    case TriggerMode::kernel: return "kernel";
+    case TriggerMode::polling: return "polling";
+  }
+  return "?";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// epoll keys: the id in the high bits, what the fd is in the low two.
+enum Source : std::uint64_t { k_trigger = 0, k_sampler = 1, k_timer = 2, k_wakeup = 3 };
+std::uint64_t key(std::uint64_t id, Source source) { return id << 2 | source; }
+
+// The sampler reads `total` so events can say what was seen over the window: at window/10 when
+// polling (the kernel's own rate), window/2 beside a kernel trigger (only for the report).
+std::chrono::nanoseconds sampler_period(const TriggerSpec& spec, TriggerMode mode) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(spec.window) /
+         (mode == TriggerMode::polling ? 10 : 2);
+}
+
+struct Watch {
+  using Callback = std::function<void(const Event&)>;
+  WatchInfo info;
+  Resource resource;
+  Line line;
+  Callback callback;
+  Reader reader;
+  sys::Fd trigger;  // kernel mode only
+  sys::Timer sampler;
+  core::StallWindow window;
+  std::atomic<bool> removed{false};
+
+  Watch(WatchInfo i, Callback cb, Reader r, core::StallWindow w)
+      : info(std::move(i)),
+        resource(info.spec.resource),
+        line(info.spec.line),
+        callback(std::move(cb)),
+        reader(std::move(r)),
+        window(w) {}
+};
+
+struct UserTimer {
+  sys::Timer timer;
+  std::function<void()> callback;
+  std::atomic<bool> cancelled{false};
+};
+
+}  // namespace
+
+struct Monitor::Impl {
+  ReaderOptions options;
+  sys::Epoll epoll;
+  sys::Wakeup wakeup;
+  std::atomic<bool> stopping{false};
+  mutable std::mutex mutex;
+  std::unordered_map<WatchId, std::shared_ptr<Watch>> watches;
+  std::unordered_map<TimerId, std::shared_ptr<UserTimer>> timers;
+  std::uint64_t next_id = 1;
+  std::optional<Error> setup_error;
+
+  std::shared_ptr<Watch> find_watch(WatchId id) {
+    std::lock_guard lock(mutex);
+    auto it = watches.find(id);
+    return it == watches.end() ? nullptr : it->second;
+  }
+
+  void drop(const std::shared_ptr<Watch>& w) {
+    w->removed = true;
+    if (w->trigger) epoll.remove(w->trigger.get());
+    epoll.remove(w->sampler.fd());
+    std::lock_guard lock(mutex);
+    watches.erase(w->info.id);
+  }
+
+  // A fresh reading of total into the window; an Error when the target is gone or unreadable.
+  std::optional<Error> sample(Watch& w) {
+    Result<Pressure> p = w.reader.read(w.resource);
+    if (!p) return p.error();
+    const std::optional<Stall>& stall = (*p)[w.line];
+    if (!stall)
+      return Error(Errc::unavailable, "the kernel prints no '" + std::string(to_string(w.line)) +
+                                          "' line for " + std::string(to_string(w.resource)));
+    w.window.add(Clock::now(), stall->total_us);
+    return std::nullopt;
+  }
+
+  void emit(Watch& w, Event::Kind kind, std::optional<Error> error = std::nullopt) {
+    if (w.removed && kind == Event::Kind::pressure) return;
+    Event e;
+    e.kind = kind;
+    e.id = w.info.id;
+    e.where = w.info.where;
+    e.spec = w.info.spec;
+    e.mode = w.info.mode;
+    e.time = std::chrono::system_clock::now();
+    if (auto g = w.window.growth()) {
+      e.observed_stall_us = g->stall_us;
+      e.observed_span = g->span;
+      e.share = g->share();
+    }
+    e.error = std::move(error);
+    w.callback(e);
+  }
+
+  void gone(const std::shared_ptr<Watch>& w, Error error) {
+    if (w->removed) return;
+    drop(w);
+    emit(*w, Event::Kind::gone, std::move(error));
+  }
+
+  void on_trigger(const std::shared_ptr<Watch>& w, std::uint32_t events) {
+    if (std::optional<Error> failed = sample(*w)) {
+      gone(w, *failed);  // normally Errc::gone: the cgroup was removed
+      return;
+    }
+    if (events & sys::k_error) {  // the kernel destroyed the trigger, yet the file still reads
+      gone(w, Error(Errc::gone, "the trigger on " + w->info.where + " was destroyed by the kernel"));
+      return;
+    }
+    if (events & sys::k_priority) emit(*w, Event::Kind::pressure);
+  }
+
+  void on_sampler(const std::shared_ptr<Watch>& w) {
+    if (w->sampler.consume() == 0) return;
+    if (std::optional<Error> failed = sample(*w)) {
+      gone(w, *failed);
+      return;
+    }
+    if (w->info.mode == TriggerMode::polling &&
+        w->window.should_fire(static_cast<std::uint64_t>(w->info.spec.stall.count())))
+      emit(*w, Event::Kind::pressure);
+  }
+
+  Result<void> dispatch(int timeout_ms) {
+    if (setup_error) return tl::unexpected(*setup_error);
+    Result<std::vector<sys::ReadyEvent>> ready = epoll.wait(timeout_ms);
+    if (!ready) return tl::unexpected(ready.error());
+    for (const sys::ReadyEvent& ev : *ready) {
+      std::uint64_t id = ev.key >> 2;
+      switch (static_cast<Source>(ev.key & 3)) {
+        case k_wakeup: wakeup.consume(); break;
+        case k_trigger:
+          if (auto w = find_watch(id); w && !w->removed) on_trigger(w, ev.events);
+          break;
+        case k_sampler:
+          if (auto w = find_watch(id); w && !w->removed) on_sampler(w);
+          break;
+        case k_timer: {
+          std::shared_ptr<UserTimer> t;
+          {
+            std::lock_guard lock(mutex);
+            auto it = timers.find(id);
+            if (it != timers.end()) t = it->second;
+          }
+          if (t && t->timer.consume() > 0 && !t->cancelled) t->callback();
+          break;
+        }
+      }
+    }
+    return {};
+  }
+
+  // Arms the kernel trigger, applying the window policy. The notice says what changed.
+  Result<sys::Fd> arm(Reader& reader, TriggerSpec& spec, const TriggerOptions& trigger_options,
+                      std::string& notice) {
+    Result<std::string> path = reader.file_path(spec.resource);
+    if (!path) return tl::unexpected(path.error());
+    const Io& io = options_io();
+    sys::Scope scope =
+        reader.target().kind() == Target::Kind::system ? sys::Scope::system : sys::Scope::cgroup;
+    Result<sys::Fd> fd = sys::arm_trigger(io, *path, scope, spec);
+    if (fd || fd.error().code() != Errc::permission || allowed_unprivileged(spec) ||
+        trigger_options.window_policy == WindowPolicy::refuse)
+      return fd;
+    TriggerSpec rounded = round_for_unprivileged(spec);
+    Result<sys::Fd> again = sys::arm_trigger(io, *path, scope, rounded);
+    if (!again) return again;
+    notice = "window of '" + spec.to_string() + "' rounded up to '" + rounded.to_string() +
+             "' (same share): without CAP_SYS_RESOURCE the kernel takes only multiples of 2s";
+    spec = rounded;
+    return again;
+  }
+
+  const Io& options_io() const { return options.io ? *options.io : *real_io(); }
+};
+
+Monitor::Monitor(ReaderOptions options) : m_impl(std::make_unique<Impl>()) {
+  m_impl->options = std::move(options);
+  Result<sys::Epoll> epoll = sys::Epoll::create();
+  Result<sys::Wakeup> wakeup = sys::Wakeup::create();
+  if (!epoll || !wakeup) {
+    m_impl->setup_error = !epoll ? epoll.error() : wakeup.error();
+    return;
+  }
+  m_impl->epoll = std::move(*epoll);
+  m_impl->wakeup = std::move(*wakeup);
+  if (auto ok = m_impl->epoll.add(m_impl->wakeup.fd(), sys::k_readable, key(0, k_wakeup)); !ok)
+    m_impl->setup_error = ok.error();
+}
+
+Monitor::~Monitor() = default;
+
+Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Callback callback,
+                               TriggerOptions options) {
+  Impl& impl = *m_impl;
+  if (impl.setup_error) return tl::unexpected(*impl.setup_error);
+  Reader reader(target, impl.options);
+  Result<Pressure> first = reader.read(spec.resource);
+  if (!first) return tl::unexpected(first.error());
+  if (!(*first)[spec.line])
+    return fail(Errc::unavailable, "the kernel prints no '" + std::string(to_string(spec.line)) +
+                                       "' line for " + std::string(to_string(spec.resource)) + " here");
+  Result<std::string> where = reader.resolved_path();
+  if (!where) return tl::unexpected(where.error());
+
+  WatchInfo info;
+  info.where = *where;
+  info.spec = spec;
+  info.mode = options.mode == TriggerMode::automatic ? TriggerMode::kernel : options.mode;
+  sys::Fd trigger;
+  if (info.mode == TriggerMode::kernel) {
+    Result<sys::Fd> armed = impl.arm(reader, info.spec, options, info.notice);
+    if (armed) {
+      trigger = std::move(*armed);
+    } else if (options.mode == TriggerMode::automatic && armed.error().code() == Errc::permission) {
+      // The kernel will not take this trigger from us; poll with the same meaning instead.
+      info.mode = TriggerMode::polling;
+      info.notice =
+          armed.error().message() + "; polling total every " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(spec.window).count() / 10) +
+          "ms instead";
+    } else {
+      return tl::unexpected(armed.error());
+    }
+  }
+  Result<sys::Timer> sampler = sys::Timer::create(sampler_period(info.spec, info.mode));
+  if (!sampler) return tl::unexpected(sampler.error());
+
+  auto watch = std::make_shared<Watch>(info, std::move(callback), std::move(reader),
+                                       core::StallWindow(info.spec.window));
+  watch->trigger = std::move(trigger);
+  watch->sampler = std::move(*sampler);
+  watch->window.add(Clock::now(), (*first)[spec.line]->total_us);
+  {
+    std::lock_guard lock(impl.mutex);
+    watch->info.id = impl.next_id++;
+    impl.watches[watch->info.id] = watch;
+  }
+  WatchId id = watch->info.id;
+  Result<void> ok = watch->trigger ? impl.epoll.add(watch->trigger.get(), sys::k_priority, key(id, k_trigger))
+                                   : Result<void>{};
+  if (ok) ok = impl.epoll.add(watch->sampler.fd(), sys::k_readable, key(id, k_sampler));
+  if (!ok) {
+    impl.drop(watch);
+    return tl::unexpected(ok.error());
+  }
+  return watch->info;
+}
+
+bool Monitor::remove(WatchId id) {
+  std::shared_ptr<Watch> w = m_impl->find_watch(id);
+  if (!w) return false;
+  m_impl->drop(w);
+  return true;
+}
+
+Result<TimerId> Monitor::add_timer(std::chrono::nanoseconds interval, std::function<void()> callback) {
+  Impl& impl = *m_impl;
+  if (impl.setup_error) return tl::unexpected(*impl.setup_error);
+  if (interval.count() <= 0) return fail(Errc::invalid_argument, "a timer interval must be positive");
+  Result<sys::Timer> timer = sys::Timer::create(interval);
+  if (!timer) return tl::unexpected(timer.error());
+  auto t = std::make_shared<UserTimer>();
+  t->timer = std::move(*timer);
+  t->callback = std::move(callback);
+  TimerId id;
+  {
+    std::lock_guard lock(impl.mutex);
+    id = impl.next_id++;
+    impl.timers[id] = t;
+  }
+  if (auto ok = impl.epoll.add(t->timer.fd(), sys::k_readable, key(id, k_timer)); !ok) {
+    std::lock_guard lock(impl.mutex);
+    impl.timers.erase(id);
+    return tl::unexpected(ok.error());
+  }
+  return id;
+}
+
+bool Monitor::cancel_timer(TimerId id) {
+  std::shared_ptr<UserTimer> t;
+  {
+    std::lock_guard lock(m_impl->mutex);
+    auto it = m_impl->timers.find(id);
+    if (it == m_impl->timers.end()) return false;
+    t = it->second;
+    m_impl->timers.erase(it);
+  }
+  t->cancelled = true;
+  m_impl->epoll.remove(t->timer.fd());
+  return true;
+}
+
+Result<void> Monitor::run() {
+  Result<void> ok;
+  while (ok && !m_impl->stopping) ok = m_impl->dispatch(-1);
+  m_impl->stopping = false;  // a stop() before run() still stops it; run() can be called again
+  return ok;
+}
+
+void Monitor::stop() {
+  m_impl->stopping = true;
+  m_impl->wakeup.notify();
+}
+
+int Monitor::fd() const { return m_impl->epoll.fd(); }
+
+Result<void> Monitor::dispatch() { return m_impl->dispatch(0); }
+
+std::size_t Monitor::watch_count() const {
+  std::lock_guard lock(m_impl->mutex);
+  return m_impl->watches.size();
+}
+
+}  // namespace pressure
