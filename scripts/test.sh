@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, second command: install what is needed, build, and run every test:
-# unit and system tests (real kernel, real cgroups), the same under ASan/UBSan, the install
-# test, and a bounded libFuzzer run of every parser. System tests need root; with CI set they
+# unit and system tests (real kernel, real cgroups), the same under ASan/UBSan, the event loop
+# under TSan, the install test, a bounded libFuzzer run of every parser, and short benchmarks. System tests need root; with CI set they
 # fail instead of skipping when they cannot run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +37,10 @@ run_ctest "tests" build
 echo "== build (g++, ASan + UBSan)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=address,undefined -DPRESSURE_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest "tests under ASan/UBSan" build-asan -E install_consumer
+
+echo "== build (g++, ThreadSanitizer): the event loop"
+scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=thread -DPRESSURE_BENCH=OFF
+TSAN_OPTIONS=halt_on_error=1 run_ctest "event loop under TSan" build-tsan -R "Monitor|LiveWatch|LiveTriggers"
 
 echo "== build (clang, libFuzzer)"
 CXX=clang++ scripts/build.sh build-fuzz -DPRESSURE_FUZZ=ON -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF

@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include <fcntl.h>
+#include <sys/vfs.h>
 
 namespace pressure::sys {
 
@@ -25,6 +26,15 @@ Result<Fd> arm_trigger(const Io& io, const std::string& path, Scope scope, const
     return tl::unexpected(open_error(err, path, "the pressure file"));
   }
   Fd owned(&io, fd);
+  // Only procfs and cgroupfs files take triggers; a tree of plain files (a test fixture, a
+  // copied /proc) must never be written to.
+  constexpr long k_proc_magic = 0x9fa0;
+  constexpr long k_cgroup2_magic = 0x63677270;
+  constexpr long k_cgroup1_magic = 0x27e0eb;
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) == 0 && fs.f_type != k_proc_magic && fs.f_type != k_cgroup2_magic &&
+      fs.f_type != k_cgroup1_magic)
+    return fail(Errc::unsupported, path + " is not a kernel pressure file, so it takes no trigger", path);
   std::string text = spec.kernel_text();
   // The kernel takes the text with its NUL, as libpsi and the documentation's example do.
   long n = io.write(fd, text.c_str(), text.size() + 1);

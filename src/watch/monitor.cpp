@@ -238,7 +238,8 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
     Result<sys::Fd> armed = impl.arm(reader, info.spec, options, info.notice);
     if (armed) {
       trigger = std::move(*armed);
-    } else if (options.mode == TriggerMode::automatic && armed.error().code() == Errc::permission) {
+    } else if (options.mode == TriggerMode::automatic &&
+               (armed.error().code() == Errc::permission || armed.error().code() == Errc::unsupported)) {
       // The kernel will not take this trigger from us; poll with the same meaning instead.
       info.mode = TriggerMode::polling;
       info.notice =

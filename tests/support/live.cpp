@@ -44,19 +44,41 @@ TestCgroup::TestCgroup(const std::string& purpose, const std::string& parent) {
 
 TestCgroup::~TestCgroup() { remove(); }
 
-pid_t TestCgroup::spawn_spinner() {
+namespace {
+
+// In the child: moves the calling process into the group whose cgroup.procs is `procs`.
+bool join(const std::string& procs) {
+  int fd = ::open(procs.c_str(), O_WRONLY);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, "0", 1) == 1;  // "0": the writer itself (v1 and v2)
+  ::close(fd);
+  return ok;
+}
+
+bool write_file(const std::string& path, const std::string& value) {
+  int fd = ::open(path.c_str(), O_WRONLY);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+template <class Body>
+pid_t TestCgroup::spawn(Body body) {
   int ready[2];
   if (!m_ok || ::pipe2(ready, O_CLOEXEC) != 0) return -1;
   std::string procs = m_dir + "/cgroup.procs";
+  std::string v1_procs = m_memory_v1_dir.empty() ? "" : m_memory_v1_dir + "/cgroup.procs";
   pid_t pid = ::fork();
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
-    int fd = ::open(procs.c_str(), O_WRONLY);
-    char ok = fd >= 0 && ::write(fd, "0", 1) == 1 ? 1 : 0;  // "0": the writer itself
+    char ok = join(procs) && (v1_procs.empty() || join(v1_procs)) ? 1 : 0;
     (void)!::write(ready[1], &ok, 1);
     if (!ok) ::_exit(1);
-    volatile unsigned long spin = 0;
-    for (;;) spin = static_cast<unsigned long>(spin) + 1UL;
+    body();
+    ::_exit(0);
   }
   ::close(ready[1]);
   char ok = 0;
@@ -64,6 +86,35 @@ pid_t TestCgroup::spawn_spinner() {
   ::close(ready[0]);
   if (pid > 0) m_children.push_back(pid);
   return joined ? pid : -1;
+}
+
+pid_t TestCgroup::spawn_spinner() {
+  return spawn([] {
+    volatile unsigned long spin = 0;
+    for (;;) spin = static_cast<unsigned long>(spin) + 1UL;
+  });
+}
+
+bool TestCgroup::limit_memory(std::size_t bytes) {
+  if (!m_ok) return false;
+  if (::access((m_dir + "/memory.max").c_str(), W_OK) == 0)
+    return write_file(m_dir + "/memory.max", std::to_string(bytes));
+  std::string v1 = "/sys/fs/cgroup/memory/" + m_path.substr(m_path.rfind('/') + 1);
+  if (::mkdir(v1.c_str(), 0755) != 0) return false;
+  m_memory_v1_dir = v1;
+  return write_file(v1 + "/memory.limit_in_bytes", std::to_string(bytes));
+}
+
+pid_t TestCgroup::spawn_memory_thrasher(std::size_t anon_mib, std::size_t file_mib, const std::string& dir) {
+  std::string file =
+      dir + "/pressure-thrash-" + std::to_string(::getpid()) + "-" + std::to_string(m_children.size());
+  m_files.push_back(file);
+  return spawn([anon_mib, file_mib, file] {
+    std::string anon = std::to_string(anon_mib), size = std::to_string(file_mib);
+    const char* argv[] = {PRESSURE_THRASH_BINARY, anon.c_str(), size.c_str(), file.c_str(), nullptr};
+    ::execv(argv[0], const_cast<char* const*>(argv));
+    ::_exit(127);
+  });
 }
 
 void TestCgroup::kill_all() {
@@ -74,13 +125,19 @@ void TestCgroup::kill_all() {
 
 bool TestCgroup::remove() {
   kill_all();
+  for (const std::string& file : m_files) ::unlink(file.c_str());
+  m_files.clear();
+  if (!m_memory_v1_dir.empty() && remove_directory(m_memory_v1_dir)) m_memory_v1_dir.clear();
   if (!m_ok) return true;
+  if (!remove_directory(m_dir)) return false;
+  m_ok = false;
+  return true;
+}
+
+bool TestCgroup::remove_directory(const std::string& dir) {
   // A killed task leaves the group a moment after waitpid; retry briefly.
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    if (::rmdir(m_dir.c_str()) == 0 || errno == ENOENT) {
-      m_ok = false;
-      return true;
-    }
+  for (int attempt = 0; attempt < 250; ++attempt) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;

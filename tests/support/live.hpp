@@ -39,15 +39,30 @@ class TestCgroup {
 
   // A child process that joins this group and spins on the CPU until killed.
   pid_t spawn_spinner();
+  // Caps the group's memory: memory.max where cgroup2 has the memory controller, else a
+  // cgroup v1 memory group of the same name (hybrid systems) that later children also join.
+  bool limit_memory(std::size_t bytes);
+  // A child that joins the group(s) and cycles `anon_mib` of anonymous memory and a file of
+  // `file_mib` it creates under `dir` (a disk-backed directory): more than the limit, so it
+  // thrashes on refaults and shows real memory "full" stall.
+  pid_t spawn_memory_thrasher(std::size_t anon_mib, std::size_t file_mib, const std::string& dir);
   // SIGKILL every process this object started and reap them.
   void kill_all();
   // kill_all(), then rmdir. True if the directory is gone.
   bool remove();
 
  private:
+  // Forks a child that has joined the group(s) and runs `body`; -1 if it could not join.
+  template <class Body>
+  pid_t spawn(Body body);
+
   bool m_ok = false;
   std::string m_path;
   std::string m_dir;
+  static bool remove_directory(const std::string& dir);
+
+  std::string m_memory_v1_dir;  // the v1 memory group, on hybrid systems
+  std::vector<std::string> m_files;
   std::vector<pid_t> m_children;
 };
 

@@ -176,3 +176,85 @@ TEST(CliShow, HelpIsSuccess) {
 
 }  // namespace
 }  // namespace pressure
+
+namespace pressure {
+namespace {
+
+using nlohmann::json;
+using test::fixture;
+using test::run_pressure;
+
+TEST(CliWatch, NoEventBeforeTimeoutIsExitOne) {
+  auto r = run_pressure({"--proc-root", fixture("kernel-5.13"), "watch", "memory full 100ms/1s", "--mode",
+                         "polling", "--timeout", "0.4"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(CliWatch, AutomaticOnPlainFilesSaysItPolls) {
+  auto r =
+      run_pressure({"--proc-root", fixture("kernel-5.13"), "watch", "cpu some 10%/2s", "--timeout", "0.2"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("notice:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("polling"), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    WatchPredict, CliExitCodes,
+    testing::Values(ExitCase{{"watch"}, 2, "spec"},
+                    ExitCase{{"watch", "memory full 2s/1s"}, 2, "longer than the window"},
+                    ExitCase{{"watch", "memory full 1s/2s", "--mode", "fast"}, 2, "--mode"},
+                    ExitCase{{"watch", "memory full 1s/2s", "--count", "0"}, 2, "--count"},
+                    ExitCase{{"watch", "memory full 1s/2s", "--exec"}, 2, "--exec needs a command"},
+                    ExitCase{{"show", "--exec", "--", "true"}, 2, "only 'watch' takes it"},
+                    ExitCase{{"--proc-root", "@psi-disabled", "watch", "memory full 1s/2s"}, 3, "psi=1"},
+                    ExitCase{{"--proc-root", "@kernel-4.20", "watch", "cpu full 1s/2s", "--mode", "polling"},
+                             3,
+                             "no 'full' line for cpu"},
+                    ExitCase{{"--proc-root", "@kernel-5.13", "watch", "irq full 1s/2s"}, 3, "irq"},
+                    ExitCase{{"--proc-root", "@kernel-5.13", "watch", "cpu some 1s/2s", "--mode", "kernel"},
+                             3,
+                             "not a kernel pressure file"},
+                    ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "watch",
+                              "--cgroup", "nope", "cpu some 1s/2s"},
+                             4,
+                             "cgroup /nope does not exist"},
+                    ExitCase{{"predict", "--below", "avg10=0.001"}, 2, "at most two decimals"},
+                    ExitCase{{"predict", "--below", "avg7=1"}, 2, "unknown average"},
+                    ExitCase{{"predict", "--sample", "0"}, 2, "--sample"},
+                    ExitCase{{"--proc-root", "@psi-disabled", "predict", "--sample", "0.01"}, 3, "psi=1"}));
+
+TEST(CliPredict, JsonFromFixture) {
+  auto r = run_pressure({"--proc-root", fixture("kernel-4.20"), "predict", "--json", "--sample", "0.05",
+                         "--below", "avg10=1.00"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["target"], "system");
+  EXPECT_EQ(j["below"]["avg10"], 1.0);
+  EXPECT_FALSE(j["below"].contains("avg60"));
+  // memory full avg10 8.76 -> below 1.00: the reference's 10 % -> 1 % is 12 updates.
+  auto m = j["memory"]["full"];
+  EXPECT_EQ(m["avg10"], 8.76);
+  EXPECT_EQ(m["accruing"], false);
+  EXPECT_EQ(m["never"], false);
+  EXPECT_GE(m["updates_max"].get<int>(), 10);
+  EXPECT_LE(m["updates_max"].get<int>(), 12);
+  EXPECT_GT(m["seconds"].get<double>(), 15.0);
+  EXPECT_LE(m["seconds_min"].get<double>(), m["seconds"].get<double>());
+  EXPECT_GE(m["seconds_max"].get<double>(), m["seconds"].get<double>());
+  EXPECT_EQ(j["io"]["some"]["below_now"], true);
+  EXPECT_TRUE(j["cpu"]["full"].is_null());
+  EXPECT_TRUE(j["irq"].is_null());
+  EXPECT_TRUE(j["unavailable"].contains("irq"));
+}
+
+TEST(CliPredict, Table) {
+  auto r = run_pressure({"--proc-root", fixture("kernel-4.20"), "predict", "--sample", "0.05"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("below avg10=0.01,avg60=0.03"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("io       some   0.00   0.00   0.00    0.0%  below now"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("memory   full   8.76"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace pressure

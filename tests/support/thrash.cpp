@@ -1,0 +1,29 @@
+// Cycles anonymous memory and a file through the page cache, to thrash inside a memory limit.
+// A separate program, built without sanitizers, so its footprint is only what it asks for.
+//   thrash ANON_MIB FILE_MIB FILE
+#include <cstdlib>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int main(int argc, char** argv) {
+  if (argc != 4) return 2;
+  constexpr std::size_t k_page = 4096;
+  std::size_t anon_bytes = std::strtoull(argv[1], nullptr, 10) << 20;
+  std::size_t file_bytes = std::strtoull(argv[2], nullptr, 10) << 20;
+  auto* anon = static_cast<volatile char*>(
+      ::mmap(nullptr, anon_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  int fd = ::open(argv[3], O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (anon == MAP_FAILED || fd < 0) return 3;
+  char block[1 << 16];
+  std::memset(block, 'x', sizeof block);
+  for (std::size_t written = 0; written < file_bytes; written += sizeof block)
+    if (::write(fd, block, sizeof block) != static_cast<ssize_t>(sizeof block)) return 4;
+  for (unsigned round = 0;; ++round) {
+    for (std::size_t off = 0; off < anon_bytes; off += k_page) anon[off] = static_cast<char>(round);
+    for (std::size_t off = 0; off < file_bytes; off += k_page)
+      if (::pread(fd, block, 1, static_cast<off_t>(off)) != 1) return 5;
+  }
+}

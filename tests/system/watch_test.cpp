@@ -1,0 +1,238 @@
+// Kernel PSI triggers and the polling fallback on the real kernel, with real CPU and memory
+// pressure in cgroups the test creates; and the decay model against the kernel's averages.
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <pressure/pressure.hpp>
+
+#include "support/command.hpp"
+#include "support/live.hpp"
+
+namespace pressure {
+namespace {
+
+using namespace std::chrono_literals;
+using test::run_pressure;
+using test::TestCgroup;
+
+// Runs a Monitor on its own thread and collects events.
+class Watcher {
+ public:
+  Watcher() : m_thread([this] { m_ran = monitor.run(); }) {}
+  ~Watcher() {
+    monitor.stop();
+    m_thread.join();
+  }
+
+  Result<WatchInfo> add(const Target& target, const std::string& spec, TriggerMode mode) {
+    auto parsed = parse_trigger_spec(spec);
+    if (!parsed) return tl::unexpected(parsed.error());
+    return monitor.add(
+        target, *parsed,
+        [this](const Event& e) {
+          std::lock_guard lock(m_mutex);
+          m_events.push_back(e);
+          m_changed.notify_all();
+        },
+        TriggerOptions{mode, WindowPolicy::round_up});
+  }
+
+  // The first event of `kind` within `timeout`, if any.
+  std::optional<Event> wait_for(Event::Kind kind, std::chrono::seconds timeout) {
+    std::unique_lock lock(m_mutex);
+    std::optional<Event> found;
+    m_changed.wait_for(lock, timeout, [&] {
+      for (const Event& e : m_events)
+        if (e.kind == kind) found = e;
+      return found.has_value();
+    });
+    return found;
+  }
+
+  Monitor monitor;
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  std::vector<Event> m_events;
+  Result<void> m_ran;
+  std::thread m_thread;
+};
+
+const char* mode_name(TriggerMode m) { return m == TriggerMode::kernel ? "kernel" : "polling"; }
+
+class LiveWatch : public testing::TestWithParam<TriggerMode> {};
+
+TEST_P(LiveWatch, CpuPressureFiresOnTheCgroupAndTheSystem) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group(std::string("watch-cpu-") + mode_name(GetParam()));
+  ASSERT_TRUE(group.ok());
+  Watcher watcher;
+  auto on_group = watcher.add(Target::cgroup(group.path()), "cpu some 20%/2s", GetParam());
+  ASSERT_TRUE(on_group) << on_group.error().message();
+  EXPECT_EQ(on_group->mode, GetParam()) << on_group->notice;
+  Watcher system_watcher;
+  auto on_system = system_watcher.add(Target::system(), "cpu some 10%/2s", GetParam());
+  ASSERT_TRUE(on_system) << on_system.error().message();
+
+  for (unsigned i = 0; i <= std::thread::hardware_concurrency(); ++i) ASSERT_GT(group.spawn_spinner(), 0);
+  auto event = watcher.wait_for(Event::Kind::pressure, 10s);
+  ASSERT_TRUE(event) << "no event on " << group.path();
+  EXPECT_EQ(event->where, group.path());
+  EXPECT_EQ(event->mode, GetParam());
+  EXPECT_GE(event->share, 0.15) << "the observed share backs the event";
+  auto system_event = system_watcher.wait_for(Event::Kind::pressure, 10s);
+  ASSERT_TRUE(system_event) << "no event on the system";
+  EXPECT_EQ(system_event->where, "system");
+}
+
+TEST_P(LiveWatch, MemoryFullFiresUnderARealSqueeze) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group(std::string("watch-memory-") + mode_name(GetParam()));
+  ASSERT_TRUE(group.ok());
+  ASSERT_TRUE(group.limit_memory(64u << 20)) << "cannot limit memory of " << group.path();
+  Watcher watcher;
+  auto info = watcher.add(Target::cgroup(group.path()), "memory full 100ms/2s", GetParam());
+  ASSERT_TRUE(info) << info.error().message();
+  ASSERT_GT(group.spawn_memory_thrasher(40, 40, "/var/tmp"), 0);
+  auto event = watcher.wait_for(Event::Kind::pressure, 30s);
+  ASSERT_TRUE(event) << "no memory full event on " << group.path();
+  EXPECT_EQ(event->spec.resource, Resource::memory);
+  EXPECT_GE(event->observed_stall_us, 50000u);
+}
+
+TEST_P(LiveWatch, RemovedCgroupIsReportedGone) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group(std::string("watch-gone-") + mode_name(GetParam()));
+  ASSERT_TRUE(group.ok());
+  Watcher watcher;
+  auto info = watcher.add(Target::cgroup(group.path()), "cpu some 100ms/2s", GetParam());
+  ASSERT_TRUE(info) << info.error().message();
+  ASSERT_TRUE(group.remove());
+  auto gone = watcher.wait_for(Event::Kind::gone, 10s);
+  ASSERT_TRUE(gone) << "no gone event";
+  ASSERT_TRUE(gone->error);
+  EXPECT_EQ(gone->error->code(), Errc::gone) << gone->error->message();
+  EXPECT_EQ(watcher.monitor.watch_count(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, LiveWatch, testing::Values(TriggerMode::kernel, TriggerMode::polling),
+                         [](const auto& param_info) { return std::string(mode_name(param_info.param)); });
+
+TEST(LiveTriggers, OneSecondWindowIsRoundedOrRefusedUnprivileged) {
+  PRESSURE_REQUIRE_LIVE();
+  Monitor monitor;
+  auto spec = *parse_trigger_spec("memory some 100ms/1s");
+  auto strict = monitor.add(
+      Target::system(), spec, [](const Event&) {}, TriggerOptions{TriggerMode::kernel, WindowPolicy::refuse});
+  auto rounded = monitor.add(
+      Target::system(), spec, [](const Event&) {},
+      TriggerOptions{TriggerMode::kernel, WindowPolicy::round_up});
+  ASSERT_TRUE(rounded) << rounded.error().message();
+  if (strict) {
+    // CAP_SYS_RESOURCE: the kernel takes 1 s windows as they are.
+    EXPECT_EQ(rounded->spec, spec);
+    GTEST_LOG_(INFO) << "this process has CAP_SYS_RESOURCE: 1 s windows are allowed";
+  } else {
+    EXPECT_EQ(strict.error().code(), Errc::permission);
+    EXPECT_NE(strict.error().message().find("multiples of 2s"), std::string::npos)
+        << strict.error().message();
+    EXPECT_EQ(rounded->spec.window, 2s);
+    EXPECT_EQ(rounded->spec.stall, 200ms);
+    EXPECT_NE(rounded->notice.find("rounded up"), std::string::npos);
+  }
+}
+
+TEST(LiveCli, WatchCountExecAndGone) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("watch-cli");
+  ASSERT_TRUE(group.ok());
+  for (unsigned i = 0; i <= std::thread::hardware_concurrency(); ++i) ASSERT_GT(group.spawn_spinner(), 0);
+  std::string out_file = "/tmp/pressure-watch-exec-" + std::to_string(::getpid());
+  auto r = run_pressure({"watch", "--cgroup", group.path(), "cpu some 20%/2s", "--json", "--count", "1",
+                         "--timeout", "15", "--exec", "--", "/bin/sh", "-c",
+                         "echo \"$PRESSURE_TARGET $PRESSURE_RESOURCE $PRESSURE_LINE $PRESSURE_STALL_US "
+                         "$PRESSURE_WINDOW_US $PRESSURE_MODE\" > " +
+                             out_file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["target"], group.path());
+  EXPECT_EQ(j["event"], "pressure");
+  EXPECT_EQ(j["mode"], "kernel");
+  EXPECT_EQ(j["window_us"], 2000000);
+  std::ifstream in(out_file);
+  std::string line;
+  std::getline(in, line);
+  ::unlink(out_file.c_str());
+  EXPECT_EQ(line, group.path() + " cpu some 400000 2000000 kernel");
+
+  // The watched group disappears: one "gone" line and exit 4.
+  std::thread remover([&] {
+    std::this_thread::sleep_for(1s);
+    group.remove();
+  });
+  auto gone = run_pressure({"watch", "--cgroup", group.path(), "cpu some 100%/10s", "--timeout", "20"});
+  remover.join();
+  EXPECT_EQ(gone.exit_code, 4) << gone.out << gone.err;
+  EXPECT_NE(gone.out.find("gone"), std::string::npos) << gone.out;
+  EXPECT_NE(gone.err.find("was removed"), std::string::npos) << gone.err;
+}
+
+// After a real load stops, the kernel's printed averages follow the model within one update.
+TEST(LiveDecay, KernelAveragesFollowTheModel) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("decay");
+  ASSERT_TRUE(group.ok());
+  for (unsigned i = 0; i <= std::thread::hardware_concurrency(); ++i) ASSERT_GT(group.spawn_spinner(), 0);
+  std::this_thread::sleep_for(8s);
+  group.kill_all();
+  // Let the period in which the load stopped pass, so from here every period is stall-free.
+  std::this_thread::sleep_for(4500ms);
+  Reader reader(Target::cgroup(group.path()));
+  auto start = reader.read(Resource::cpu);
+  ASSERT_TRUE(start) << start.error().message();
+  auto t0 = std::chrono::steady_clock::now();
+  Stall s0 = *start->some;
+  ASSERT_GT(s0.avg10.hundredths(), 500u) << "the load should have left avg10 well above 5 %";
+
+  // Simulate from both ends of the printed value's fixed-point range.
+  KernelAverages low(s0), high;
+  for (Average a : k_averages) high.set_fixed(a, ewma::fixed_range(average_of(s0, a)).second);
+  std::vector<std::pair<KernelAverages, KernelAverages>> after{{low, high}};
+  for (int k = 1; k <= 12; ++k) {
+    auto [l, h] = after.back();
+    l.update(0s);
+    h.update(0s);
+    after.push_back({l, h});
+  }
+  int checked = 0;
+  while (std::chrono::steady_clock::now() - t0 < 20s) {
+    std::this_thread::sleep_for(700ms);
+    auto now = reader.read(Resource::cpu);
+    ASSERT_TRUE(now);
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // Updates since t0: floor(elapsed / P) or one more; allow one update either side of that.
+    int k = static_cast<int>(elapsed / 2.0);
+    int k_lo = std::max(0, k - 1), k_hi = std::min(12, k + 2);
+    for (Average a : k_averages) {
+      std::uint32_t seen = average_of(*now->some, a).hundredths();
+      std::uint32_t lowest = after[static_cast<std::size_t>(k_hi)].first.printed(a).hundredths();
+      std::uint32_t highest = after[static_cast<std::size_t>(k_lo)].second.printed(a).hundredths();
+      EXPECT_GE(seen, lowest) << to_string(a) << " at " << elapsed << " s";
+      EXPECT_LE(seen, highest) << to_string(a) << " at " << elapsed << " s";
+    }
+    ++checked;
+  }
+  EXPECT_GE(checked, 20);
+  auto end = reader.read(Resource::cpu);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->some->total_us, s0.total_us) << "no stall after the load stopped";
+}
+
+}  // namespace
+}  // namespace pressure
