@@ -12,4 +12,5 @@
 #include <pressure/reader.hpp>
 #include <pressure/trigger.hpp>
 #include <pressure/types.hpp>
+#include <pressure/wait.hpp>
 #include <pressure/window.hpp>

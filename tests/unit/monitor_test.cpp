@@ -2,14 +2,18 @@
 // injected faults; the live kernel's triggers are in tests/system.
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <pressure/monitor.hpp>
+#include <pressure/wait.hpp>
 
 namespace pressure {
 namespace {
@@ -32,10 +36,18 @@ class FakeProc {
   void set_memory_total(std::uint64_t us) { write("memory", us); }
 
  private:
+  // Rewritten in place with one pwrite of constant length (totals zero-padded), so a reader
+  // on another thread never sees a half-written file.
   void write(const std::string& name, std::uint64_t total) {
-    std::ofstream out(m_root / "pressure" / name, std::ios::trunc);
-    out << "some avg10=0.00 avg60=0.00 avg300=0.00 total=" << total << "\n"
-        << "full avg10=0.00 avg60=0.00 avg300=0.00 total=" << total << "\n";
+    char text[160];
+    int n = std::snprintf(text, sizeof text,
+                          "some avg10=0.00 avg60=0.00 avg300=0.00 total=%020llu\n"
+                          "full avg10=0.00 avg60=0.00 avg300=0.00 total=%020llu\n",
+                          static_cast<unsigned long long>(total), static_cast<unsigned long long>(total));
+    int fd = ::open((m_root / "pressure" / name).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, text, static_cast<std::size_t>(n), 0), n);
+    ::close(fd);
   }
   static inline std::atomic<int> s_counter{0};
   fs::path m_root;
@@ -194,6 +206,49 @@ TEST(Monitor, StopBeforeRunReturnsAtOnce) {
   ASSERT_TRUE(monitor.run());
 }
 
+// Counts reads, to show that waiting sleeps instead of sampling.
+class CountingIo : public Io {
+ public:
+  mutable std::atomic<int> reads{0};
+  long pread(int fd, char* buf, std::size_t size, long offset) const override {
+    ++reads;
+    return Io::pread(fd, buf, size, offset);
+  }
+};
+
+TEST(WaitUntilEnded, SleepsThroughTheQuietPeriodInsteadOfSampling) {
+  FakeProc proc;
+  auto io = std::make_shared<CountingIo>();
+  Reader reader(Target::system(), ReaderOptions{proc.root(), "", io});
+  EndCriteria criteria{EndCriteria::default_thresholds(), 300ms};
+  auto start = std::chrono::steady_clock::now();
+  auto ended = wait_until_ended(reader, Resource::memory, Line::full, criteria, 5s);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(ended) << ended.error().message();
+  EXPECT_TRUE(*ended);
+  EXPECT_GE(took, 300ms);
+  EXPECT_LT(took, 2s);
+  EXPECT_LE(io->reads.load(), 2 * 3) << "two looks (three files each), no sampling in between";
+}
+
+TEST(WaitUntilEnded, TimesOutWhileStallKeepsComing) {
+  FakeProc proc;
+  Reader reader(Target::system(), ReaderOptions{proc.root(), "", nullptr});
+  std::atomic<bool> done{false};
+  std::thread staller([&] {
+    for (std::uint64_t total = 1; !done; total += 1000) {
+      proc.set_memory_total(total);
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  auto ended = wait_until_ended(reader, Resource::memory, Line::full,
+                                EndCriteria{EndCriteria::default_thresholds(), 200ms}, 700ms);
+  done = true;
+  staller.join();
+  ASSERT_TRUE(ended) << ended.error().message();
+  EXPECT_FALSE(*ended);
+}
+
 // Watches and timers added and removed from several threads while run() dispatches: the case
 // ThreadSanitizer checks (scripts/test.sh runs this suite in a TSan build).
 TEST(MonitorThreads, AddRemoveFromManyThreadsWhileRunning) {
@@ -210,7 +265,10 @@ TEST(MonitorThreads, AddRemoveFromManyThreadsWhileRunning) {
             Target::system(), *parse_trigger_spec("memory some 1ms/1s"), [&](const Event&) { ++events; },
             polling());
         ASSERT_TRUE(info) << info.error().message();
-        auto timer = monitor.add_timer(1ms, [&] { ++ticks; });
+        auto timer = monitor.add_timer(1ms, [&, t, i] {
+          ++ticks;
+          proc.set_memory_total(static_cast<std::uint64_t>(t * 1000 + i));
+        });
         ASSERT_TRUE(timer);
         std::this_thread::sleep_for(2ms);
         EXPECT_TRUE(monitor.remove(info->id));
