@@ -87,12 +87,9 @@ struct Reader::Impl {
 
   Impl(Target t, ReaderOptions o) : target(std::move(t)), options(std::move(o)), io(&io_of(options)) {}
 
-  Result<std::string> cgroup_path() {
-    if (target.kind() == Target::Kind::cgroup) {
-      Result<std::string> root = discover_cgroup2_root(options);
-      if (!root) return root;
-      return core::normalize_cgroup_path(target.path(), *root);
-    }
+  // The target's cgroup relative to the mount `root`.
+  Result<std::string> cgroup_path(const std::string& root) {
+    if (target.kind() == Target::Kind::cgroup) return core::normalize_cgroup_path(target.path(), root);
     std::string path = options.proc_root + "/" + std::to_string(target.pid()) + "/cgroup";
     Result<std::string> text =
         read_small_file(*io, path, Errc::not_found,
@@ -112,10 +109,10 @@ struct Reader::Impl {
       dir_path = options.proc_root + "/pressure";
     } else {
       scope = Scope::cgroup;
-      Result<std::string> relative = cgroup_path();
-      if (!relative) return tl::unexpected(relative.error());
       Result<std::string> root = discover_cgroup2_root(options);
       if (!root) return tl::unexpected(root.error());
+      Result<std::string> relative = cgroup_path(*root);
+      if (!relative) return tl::unexpected(relative.error());
       where = *relative;
       dir_path = sys::cgroup_directory(*root, where);
     }
