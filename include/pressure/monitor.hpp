@@ -54,7 +54,9 @@ struct Event {
   TriggerSpec spec;   // as armed (after any rounding)
   TriggerMode mode = TriggerMode::kernel;
   std::chrono::system_clock::time_point time;
-  // What `total` shows over the last window (shorter right after the watch was added).
+  // What `total` showed: polling, over the last window (shorter right after the watch was
+  // added); kernel triggers, since the previous event or the arming, because reading the file
+  // periodically would delay the kernel's own checks.
   std::uint64_t observed_stall_us = 0;
   std::chrono::nanoseconds observed_span{0};
   double share = 0.0;          // observed_stall / observed_span, in [0, 1]
@@ -96,6 +98,9 @@ class Monitor {
   Result<void> dispatch();
 
   std::size_t watch_count() const;
+  // Kernel signals dropped because our own readings prove the window never held the stall
+  // (some kernels signal a trigger whose window did not reach its threshold).
+  std::uint64_t spurious_events() const;
 
  private:
   struct Impl;

@@ -27,12 +27,18 @@ using Clock = std::chrono::steady_clock;
 enum Source : std::uint64_t { k_trigger = 0, k_sampler = 1, k_timer = 2, k_wakeup = 3 };
 std::uint64_t key(std::uint64_t id, Source source) { return id << 2 | source; }
 
-// The sampler reads `total` so events can say what was seen over the window: at window/10 when
-// polling (the kernel's own rate), window/2 beside a kernel trigger (only for the report).
-std::chrono::nanoseconds sampler_period(const TriggerSpec& spec, TriggerMode mode) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(spec.window) /
-         (mode == TriggerMode::polling ? 10 : 2);
+// Polling samples `total` at window/10, the kernel's own rate for triggers. Kernel triggers get
+// no sampler: a read of a pressure file that lands first in a 2 s period does the kernel's
+// averaging, and the kernel then skips its check of unprivileged triggers for that period, so
+// periodic reads delay or starve them. They read only when armed and when they fire.
+std::chrono::nanoseconds sampler_period(const TriggerSpec& spec) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(spec.window) / 10;
 }
+
+struct Sample {
+  Clock::time_point t;
+  std::uint64_t total_us;
+};
 
 struct Watch {
   using Callback = std::function<void(const Event&)>;
@@ -41,9 +47,10 @@ struct Watch {
   Line line;
   Callback callback;
   Reader reader;
-  sys::Fd trigger;  // kernel mode only
-  sys::Timer sampler;
-  core::StallWindow window;
+  sys::Fd trigger;           // kernel mode
+  std::optional<Sample> last;  // kernel mode: at arming, then at each event
+  sys::Timer sampler;        // polling mode
+  core::StallWindow window;  // polling mode
   std::atomic<bool> removed{false};
 
   Watch(WatchInfo i, Callback cb, Reader r, core::StallWindow w)
@@ -72,6 +79,7 @@ struct Monitor::Impl {
   std::unordered_map<WatchId, std::shared_ptr<Watch>> watches;
   std::unordered_map<TimerId, std::shared_ptr<UserTimer>> timers;
   std::uint64_t next_id = 1;
+  std::atomic<std::uint64_t> spurious{0};
   std::optional<Error> setup_error;
 
   std::shared_ptr<Watch> find_watch(WatchId id) {
@@ -83,24 +91,24 @@ struct Monitor::Impl {
   void drop(const std::shared_ptr<Watch>& w) {
     w->removed = true;
     if (w->trigger) epoll.remove(w->trigger.get());
-    epoll.remove(w->sampler.fd());
+    if (w->sampler.fd() >= 0) epoll.remove(w->sampler.fd());
     std::lock_guard lock(mutex);
     watches.erase(w->info.id);
   }
 
-  // A fresh reading of total into the window; an Error when the target is gone or unreadable.
-  std::optional<Error> sample(Watch& w) {
+  // A fresh reading of `total` for the watched line, or why there is none (normally gone).
+  Result<Sample> sample(Watch& w) {
     Result<Pressure> p = w.reader.read(w.resource);
-    if (!p) return p.error();
+    if (!p) return tl::unexpected(p.error());
     const std::optional<Stall>& stall = (*p)[w.line];
     if (!stall)
-      return Error(Errc::unavailable, "the kernel prints no '" + std::string(to_string(w.line)) +
-                                          "' line for " + std::string(to_string(w.resource)));
-    w.window.add(Clock::now(), stall->total_us);
-    return std::nullopt;
+      return fail(Errc::unavailable, "the kernel prints no '" + std::string(to_string(w.line)) + "' line for " +
+                                         std::string(to_string(w.resource)));
+    return Sample{Clock::now(), stall->total_us};
   }
 
-  void emit(Watch& w, Event::Kind kind, std::optional<Error> error = std::nullopt) {
+  void emit(Watch& w, Event::Kind kind, std::uint64_t stall_us, std::chrono::nanoseconds span,
+            std::optional<Error> error = std::nullopt) {
     if (w.removed && kind == Event::Kind::pressure) return;
     Event e;
     e.kind = kind;
@@ -109,11 +117,9 @@ struct Monitor::Impl {
     e.spec = w.info.spec;
     e.mode = w.info.mode;
     e.time = std::chrono::system_clock::now();
-    if (auto g = w.window.growth()) {
-      e.observed_stall_us = g->stall_us;
-      e.observed_span = g->span;
-      e.share = g->share();
-    }
+    e.observed_stall_us = stall_us;
+    e.observed_span = span;
+    e.share = core::StallWindow::Growth{stall_us, span}.share();
     e.error = std::move(error);
     w.callback(e);
   }
@@ -121,30 +127,48 @@ struct Monitor::Impl {
   void gone(const std::shared_ptr<Watch>& w, Error error) {
     if (w->removed) return;
     drop(w);
-    emit(*w, Event::Kind::gone, std::move(error));
+    emit(*w, Event::Kind::gone, 0, {}, std::move(error));
   }
 
   void on_trigger(const std::shared_ptr<Watch>& w, std::uint32_t events) {
-    if (std::optional<Error> failed = sample(*w)) {
-      gone(w, *failed);  // normally Errc::gone: the cgroup was removed
+    Result<Sample> now = sample(*w);
+    if (!now) {
+      gone(w, now.error());  // normally Errc::gone: the cgroup was removed
       return;
     }
     if (events & sys::k_error) {  // the kernel destroyed the trigger, yet the file still reads
       gone(w, Error(Errc::gone, "the trigger on " + w->info.where + " was destroyed by the kernel"));
       return;
     }
-    if (events & sys::k_priority) emit(*w, Event::Kind::pressure);
+    if (!(events & sys::k_priority)) return;
+    Sample before = w->last.value_or(*now);
+    w->last = *now;
+    std::uint64_t stall = now->total_us >= before.total_us ? now->total_us - before.total_us : 0;
+    auto span = std::chrono::duration_cast<std::chrono::nanoseconds>(now->t - before.t);
+    // Some kernels (before "psi: fix avg trigger being fired unexpectedly") signal a trigger
+    // whose window never held its stall. The most the window can hold is what we saw since our
+    // last reading plus, for any part of the window before that reading, all of it (stall
+    // cannot outrun the wall clock; 2 % for per-CPU skew). Below the threshold: not an event.
+    auto unseen = std::max<std::chrono::nanoseconds>(std::chrono::nanoseconds(0), w->info.spec.window - span);
+    double most = static_cast<double>(stall) + 1.02 * static_cast<double>(unseen.count()) / 1000.0 + 1000.0;
+    if (most < static_cast<double>(w->info.spec.stall.count())) {
+      ++spurious;
+      return;
+    }
+    emit(*w, Event::Kind::pressure, stall, span);
   }
 
   void on_sampler(const std::shared_ptr<Watch>& w) {
     if (w->sampler.consume() == 0) return;
-    if (std::optional<Error> failed = sample(*w)) {
-      gone(w, *failed);
+    Result<Sample> now = sample(*w);
+    if (!now) {
+      gone(w, now.error());
       return;
     }
-    if (w->info.mode == TriggerMode::polling &&
-        w->window.should_fire(static_cast<std::uint64_t>(w->info.spec.stall.count())))
-      emit(*w, Event::Kind::pressure);
+    w->window.add(now->t, now->total_us);
+    if (!w->window.should_fire(static_cast<std::uint64_t>(w->info.spec.stall.count()))) return;
+    core::StallWindow::Growth g = w->window.growth().value_or(core::StallWindow::Growth{});
+    emit(*w, Event::Kind::pressure, g.stall_us, g.span);
   }
 
   Result<void> dispatch(int timeout_ms) {
@@ -250,14 +274,18 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
       return tl::unexpected(armed.error());
     }
   }
-  Result<sys::Timer> sampler = sys::Timer::create(sampler_period(info.spec, info.mode));
-  if (!sampler) return tl::unexpected(sampler.error());
-
   auto watch = std::make_shared<Watch>(info, std::move(callback), std::move(reader),
                                        core::StallWindow(info.spec.window));
-  watch->trigger = std::move(trigger);
-  watch->sampler = std::move(*sampler);
-  watch->window.add(Clock::now(), (*first)[spec.line]->total_us);
+  Sample armed{Clock::now(), (*first)[spec.line]->total_us};
+  if (info.mode == TriggerMode::kernel) {
+    watch->trigger = std::move(trigger);
+    watch->last = armed;
+  } else {
+    Result<sys::Timer> sampler = sys::Timer::create(sampler_period(info.spec));
+    if (!sampler) return tl::unexpected(sampler.error());
+    watch->sampler = std::move(*sampler);
+    watch->window.add(armed.t, armed.total_us);
+  }
   {
     std::lock_guard lock(impl.mutex);
     watch->info.id = impl.next_id++;
@@ -265,8 +293,7 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
   }
   WatchId id = watch->info.id;
   Result<void> ok = watch->trigger ? impl.epoll.add(watch->trigger.get(), sys::k_priority, key(id, k_trigger))
-                                   : Result<void>{};
-  if (ok) ok = impl.epoll.add(watch->sampler.fd(), sys::k_readable, key(id, k_sampler));
+                                   : impl.epoll.add(watch->sampler.fd(), sys::k_readable, key(id, k_sampler));
   if (!ok) {
     impl.drop(watch);
     return tl::unexpected(ok.error());
@@ -333,6 +360,8 @@ void Monitor::stop() {
 int Monitor::fd() const { return m_impl->epoll.fd(); }
 
 Result<void> Monitor::dispatch() { return m_impl->dispatch(0); }
+
+std::uint64_t Monitor::spurious_events() const { return m_impl->spurious; }
 
 std::size_t Monitor::watch_count() const {
   std::lock_guard lock(m_impl->mutex);
