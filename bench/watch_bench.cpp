@@ -67,10 +67,10 @@
 namespace {
 
 constexpr const char* k_spec_text = "cpu some 20%/2s";
-constexpr std::int64_t k_sample_period_ns = 10'000'000;  // the reference sampler: 10 ms
-constexpr std::int64_t k_quiet_ns = 4'500'000'000;       // no load for this long between trials
-constexpr std::int64_t k_random_delay_ns = 2'000'000'000; // 0..this between arming and the load
-constexpr double k_idle_target_percent = 0.1;            // kernel mode, % of one core
+constexpr std::int64_t k_sample_period_ns = 10'000'000;    // the reference sampler: 10 ms
+constexpr std::int64_t k_quiet_ns = 4'500'000'000;         // no load for this long between trials
+constexpr std::int64_t k_random_delay_ns = 2'000'000'000;  // 0..this between arming and the load
+constexpr double k_idle_target_percent = 0.1;              // kernel mode, % of one core
 constexpr int k_max_spinners = 64;
 
 // ---- What we own, and its removal (async-signal-safe: kill, waitpid, rmdir, nanosleep).
@@ -146,7 +146,8 @@ int remove_groups() {
 void remove_groups_at_exit() {
   int saved = errno;
   if (int failures = remove_groups(); failures > 0)
-    std::fprintf(stderr, "watch_bench: could not remove %d of the bench's cgroups; remove them with rmdir %s %s\n",
+    std::fprintf(stderr,
+                 "watch_bench: could not remove %d of the bench's cgroups; remove them with rmdir %s %s\n",
                  failures, g_leaf, g_group);
   errno = saved;
 }
@@ -254,10 +255,13 @@ int usable_cpus() {
 class Sampler {
  public:
   Sampler(std::string group, std::chrono::microseconds window, std::uint64_t stall_us)
-      : m_group(std::move(group)), m_window_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(window).count()),
+      : m_group(std::move(group)),
+        m_window_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(window).count()),
         m_stall_us(stall_us) {}
 
-  void start() { m_thread = spawn([this] { run(); }); }
+  void start() {
+    m_thread = spawn([this] { run(); });
+  }
   void stop() {
     m_stop = true;
     if (m_thread.joinable()) m_thread.join();
@@ -309,7 +313,8 @@ class Sampler {
         // Between the previous sample and this one, assuming the growth was linear there.
         const Sample& before = m_samples[m_samples.size() - 2];
         double f = (static_cast<double>(m_stall_us) - previous_growth) / (growth - previous_growth);
-        m_crossing = before.t + static_cast<std::int64_t>(std::clamp(f, 0.0, 1.0) * static_cast<double>(t - before.t));
+        m_crossing =
+            before.t + static_cast<std::int64_t>(std::clamp(f, 0.0, 1.0) * static_cast<double>(t - before.t));
       }
       previous_growth = growth;
       next.tv_nsec += k_sample_period_ns;
@@ -498,12 +503,12 @@ struct RunningMonitor {
 struct TrialResult {
   bool crossed = false;
   bool event = false;
-  double latency_s = 0.0;       // event - crossing
-  double crossing_s = 0.0;      // crossing - load start
-  double event_after_s = 0.0;   // event - load start
-  double share = 0.0;           // Event::share at the event (Monitor only)
-  double reference_share = 0.0; // the sampler's share over the same span, ending at the event
-  int extra_events = 0;         // events after the first, during the trial
+  double latency_s = 0.0;        // event - crossing
+  double crossing_s = 0.0;       // crossing - load start
+  double event_after_s = 0.0;    // event - load start
+  double share = 0.0;            // Event::share at the event (Monitor only)
+  double reference_share = 0.0;  // the sampler's share over the same span, ending at the event
+  int extra_events = 0;          // events after the first, during the trial
 };
 
 struct Results {
@@ -514,11 +519,11 @@ struct Results {
 
 struct Bench {
   Options options;
-  std::string root;          // the cgroup2 mount
-  std::string relative;      // "/pressure-bench-watch-<pid>", what Target::cgroup takes
-  std::string group;         // absolute
-  std::string load_relative; // where the busy children and the sampler are
-  std::string load_procs;    // its cgroup.procs
+  std::string root;           // the cgroup2 mount
+  std::string relative;       // "/pressure-bench-watch-<pid>", what Target::cgroup takes
+  std::string group;          // absolute
+  std::string load_relative;  // where the busy children and the sampler are
+  std::string load_procs;     // its cgroup.procs
   pressure::TriggerSpec spec;
   int cpus = 1;
   int spinners = 3;
@@ -546,15 +551,17 @@ struct Bench {
     } else {
       running = contender == Contender::kernel ? &kernel : &polling;
       pressure::TriggerOptions trigger_options;
-      trigger_options.mode = contender == Contender::kernel ? pressure::TriggerMode::kernel : pressure::TriggerMode::polling;
+      trigger_options.mode =
+          contender == Contender::kernel ? pressure::TriggerMode::kernel : pressure::TriggerMode::polling;
       caught.reset();
       pressure::Result<pressure::WatchInfo> info = running->monitor.add(
-          pressure::Target::cgroup(relative), spec, [&caught](const pressure::Event& e) { caught.on_event(e); },
-          trigger_options);
+          pressure::Target::cgroup(relative), spec,
+          [&caught](const pressure::Event& e) { caught.on_event(e); }, trigger_options);
       if (!info) die(std::string("Monitor::add(") + name(contender) + ") failed: " + info.error().message());
       if (info->mode != trigger_options.mode || !(info->spec == spec))
         die(std::string("Monitor::add(") + name(contender) + ") armed '" + info->spec.to_string() + "' in " +
-            std::string(pressure::to_string(info->mode)) + " mode" + (info->notice.empty() ? "" : ": " + info->notice));
+            std::string(pressure::to_string(info->mode)) + " mode" +
+            (info->notice.empty() ? "" : ": " + info->notice));
       watch = info->id;
     }
 
@@ -578,7 +585,8 @@ struct Bench {
         std::int64_t left_ms = (deadline - bench::now_ns()) / 1'000'000;
         if (left_ms <= 0) break;
         int n = ::poll(&pfd, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 1000)));
-        if (n < 0 && errno != EINTR) die(std::string("poll on the raw trigger failed: ") + std::strerror(errno));
+        if (n < 0 && errno != EINTR)
+          die(std::string("poll on the raw trigger failed: ") + std::strerror(errno));
         if (n > 0) {
           if (pfd.revents & POLLERR) die("the raw trigger on " + group + " was destroyed");
           if (pfd.revents & POLLPRI) {
@@ -593,7 +601,8 @@ struct Bench {
       running->monitor.remove(*watch);
       caught.disarm();
       std::lock_guard lock(caught.mutex);
-      if (caught.gone > 0) die(std::string("the ") + name(contender) + " watch went away: " + caught.gone_reason);
+      if (caught.gone > 0)
+        die(std::string("the ") + name(contender) + " watch went away: " + caught.gone_reason);
       result.share = caught.share;
       span_ns = caught.span_ns;
       result.extra_events = std::max(0, caught.events - 1);
@@ -641,7 +650,8 @@ struct Bench {
             std::fprintf(stderr, "no event within %ld s\n", options.timeout_seconds);
           if (r.event && r.crossed) std::fprintf(stderr, ", latency %.3f s", r.latency_s);
           if (r.event && c != Contender::raw)
-            std::fprintf(stderr, "; Event::share %.2f, sampler %.2f over the same span", r.share, r.reference_share);
+            std::fprintf(stderr, "; Event::share %.2f, sampler %.2f over the same span", r.share,
+                         r.reference_share);
           if (r.event && r.crossed) std::fprintf(stderr, "\n");
         }
         results[c].push_back(r);
@@ -697,14 +707,19 @@ struct Bench {
       pressure::Result<pressure::WatchInfo> info = running.monitor.add(
           target, *s,
           [&events, &gone, &per_watch, index](const pressure::Event& e) {
-            (e.kind == pressure::Event::Kind::pressure ? events : gone).fetch_add(1, std::memory_order_relaxed);
+            (e.kind == pressure::Event::Kind::pressure ? events : gone)
+                .fetch_add(1, std::memory_order_relaxed);
             per_watch[index].fetch_add(1, std::memory_order_relaxed);
           },
           trigger_options);
-      if (!info) die(std::string("Monitor::add(") + w.spec + ", " + std::string(pressure::to_string(mode)) +
-                     ") failed: " + info.error().message());
-      if (info->mode != mode) die(std::string("Monitor::add(") + w.spec + ") armed " + std::string(pressure::to_string(info->mode)));
-      if (!info->notice.empty()) result.notices += std::string(result.notices.empty() ? "" : "; ") + info->notice;
+      if (!info)
+        die(std::string("Monitor::add(") + w.spec + ", " + std::string(pressure::to_string(mode)) +
+            ") failed: " + info.error().message());
+      if (info->mode != mode)
+        die(std::string("Monitor::add(") + w.spec + ") armed " +
+            std::string(pressure::to_string(info->mode)));
+      if (!info->notice.empty())
+        result.notices += std::string(result.notices.empty() ? "" : "; ") + info->notice;
       ++result.watches;
     }
     running.start();
@@ -726,8 +741,9 @@ struct Bench {
     if (result.gone > 0) die("a watch went away during the idle run");
     for (std::size_t index = 0; index < k_watches.size(); ++index)
       if (long n = per_watch[index].load(); n > 0)
-        result.fired += std::string(result.fired.empty() ? "" : ", ") + (k_watches[index].system ? "system " : "group ") +
-                        k_watches[index].spec + " x" + std::to_string(n);
+        result.fired += std::string(result.fired.empty() ? "" : ", ") +
+                        (k_watches[index].system ? "system " : "group ") + k_watches[index].spec + " x" +
+                        std::to_string(n);
     return result;
   }
 };
@@ -813,7 +829,8 @@ int main(int argc, char** argv) {
     int err = errno;
     restore_signals(old);
     die("cannot create cgroup " + run.group + ": " + std::strerror(err) +
-        (err == EACCES || err == EPERM || err == EROFS ? " (run as root, with the cgroup2 mount writable)" : ""));
+        (err == EACCES || err == EPERM || err == EROFS ? " (run as root, with the cgroup2 mount writable)"
+                                                       : ""));
   }
   g_group_made = 1;
   std::atexit(remove_groups_at_exit);
@@ -832,7 +849,8 @@ int main(int argc, char** argv) {
   if (pressure::Result<pressure::Pressure> p =
           pressure::read(pressure::Resource::cpu, pressure::Target::cgroup(run.relative));
       !p || !p->some)
-    die("cannot read " + run.group + "/cpu.pressure" + (p ? std::string(": no 'some' line") : ": " + p.error().message()));
+    die("cannot read " + run.group + "/cpu.pressure" +
+        (p ? std::string(": no 'some' line") : ": " + p.error().message()));
   run.last_load_end = bench::now_ns() - k_quiet_ns;  // the group is new: nothing ever ran in it
 
   if (!options.machine) {
@@ -865,20 +883,22 @@ int main(int argc, char** argv) {
   sigset_t before_cleanup = block_signals();
   int failures = remove_groups();
   restore_signals(before_cleanup);
-  if (failures > 0) die("could not remove " + std::to_string(failures) + " of the bench's cgroups under " + run.group);
+  if (failures > 0)
+    die("could not remove " + std::to_string(failures) + " of the bench's cgroups under " + run.group);
 
   if (options.machine) {
-    std::printf("spec=%s\ncpus=%d\nspinners=%d\ntrials=%ld\nsampled=%s\n", k_spec_text, run.cpus, run.spinners,
-                options.trials, options.sample_watched ? "watched" : "child");
+    std::printf("spec=%s\ncpus=%d\nspinners=%d\ntrials=%ld\nsampled=%s\n", k_spec_text, run.cpus,
+                run.spinners, options.trials, options.sample_watched ? "watched" : "child");
     for (auto [label, s] : named) {
-      std::printf("%s_median_s=%.4f\n%s_p95_s=%.4f\n%s_min_s=%.4f\n%s_max_s=%.4f\n", label, s->median(), label,
-                  s->p95(), label, percentile(s->latencies, 0.0), label, percentile(s->latencies, 1.0));
-      std::printf("%s_events=%ld\n%s_crossed=%ld\n%s_crossing_median_s=%.4f\n%s_event_after_median_s=%.4f\n", label,
-                  s->events, label, s->crossed, label, percentile(s->crossings, 0.5), label,
+      std::printf("%s_median_s=%.4f\n%s_p95_s=%.4f\n%s_min_s=%.4f\n%s_max_s=%.4f\n", label, s->median(),
+                  label, s->p95(), label, percentile(s->latencies, 0.0), label,
+                  percentile(s->latencies, 1.0));
+      std::printf("%s_events=%ld\n%s_crossed=%ld\n%s_crossing_median_s=%.4f\n%s_event_after_median_s=%.4f\n",
+                  label, s->events, label, s->crossed, label, percentile(s->crossings, 0.5), label,
                   percentile(s->event_after, 0.5));
       if (std::string(label) != "raw")
-        std::printf("%s_share_median=%.4f\n%s_sampler_share_median=%.4f\n", label, percentile(s->shares, 0.5), label,
-                    percentile(s->reference_shares, 0.5));
+        std::printf("%s_share_median=%.4f\n%s_sampler_share_median=%.4f\n", label, percentile(s->shares, 0.5),
+                    label, percentile(s->reference_shares, 0.5));
     }
     if (idle_kernel && idle_polling) {
       std::printf("idle_seconds=%.1f\n", idle_kernel->seconds);
@@ -891,38 +911,44 @@ int main(int argc, char** argv) {
   }
 
   if (options.trials > 0) {
-    std::printf("event latency (%s): kernel trigger median %s p95 %s; polling median %s p95 %s\n", k_spec_text,
-                seconds(kernel.median()).c_str(), seconds(kernel.p95()).c_str(), seconds(polling.median()).c_str(),
-                seconds(polling.p95()).c_str());
+    std::printf("event latency (%s): kernel trigger median %s p95 %s; polling median %s p95 %s\n",
+                k_spec_text, seconds(kernel.median()).c_str(), seconds(kernel.p95()).c_str(),
+                seconds(polling.median()).c_str(), seconds(polling.p95()).c_str());
     std::printf("  raw kernel trigger (no library; %s): median %s p95 %s\n",
-                options.sample_watched ? "the 10 ms sampler reads the watched file" : "nothing reads the watched file",
+                options.sample_watched ? "the 10 ms sampler reads the watched file"
+                                       : "nothing reads the watched file",
                 seconds(raw.median()).c_str(), seconds(raw.p95()).c_str());
     for (auto [label, s] : named) {
-      std::printf("  %-7s events in %ld of %ld trials (20%% reached in %ld); latency min %s max %s; 20%% reached "
-                  "%s after the load started, event %s after (medians)",
-                  label, s->events, s->trials, s->crossed, seconds(percentile(s->latencies, 0.0)).c_str(),
-                  seconds(percentile(s->latencies, 1.0)).c_str(), seconds(percentile(s->crossings, 0.5)).c_str(),
-                  seconds(percentile(s->event_after, 0.5)).c_str());
+      std::printf(
+          "  %-7s events in %ld of %ld trials (20%% reached in %ld); latency min %s max %s; 20%% reached "
+          "%s after the load started, event %s after (medians)",
+          label, s->events, s->trials, s->crossed, seconds(percentile(s->latencies, 0.0)).c_str(),
+          seconds(percentile(s->latencies, 1.0)).c_str(), seconds(percentile(s->crossings, 0.5)).c_str(),
+          seconds(percentile(s->event_after, 0.5)).c_str());
       if (std::string(label) != "raw")
-        std::printf("; Event::share median %s (sampler, same span: %s)", fraction(percentile(s->shares, 0.5)).c_str(),
+        std::printf("; Event::share median %s (sampler, same span: %s)",
+                    fraction(percentile(s->shares, 0.5)).c_str(),
                     fraction(percentile(s->reference_shares, 0.5)).c_str());
       std::printf("\n");
     }
   }
   if (idle_kernel && idle_polling) {
     std::printf("idle: %d kernel triggers %.4f%% of one core over %.0f s; %d polling watches %.4f%%\n",
-                idle_kernel->watches, idle_kernel->thread_percent(), idle_kernel->seconds, idle_polling->watches,
-                idle_polling->thread_percent());
-    std::printf("  kernel : Monitor thread %.2f ms CPU (%.4f%%), whole process %.2f ms (%.4f%%), %ld events; "
-                "target < %.1f%%: %s\n",
-                idle_kernel->thread_cpu_ns / 1e6, idle_kernel->thread_percent(), idle_kernel->process_cpu_ns / 1e6,
-                idle_kernel->process_percent(), idle_kernel->events, k_idle_target_percent,
-                idle_kernel->thread_percent() < k_idle_target_percent ? "met" : "NOT met");
+                idle_kernel->watches, idle_kernel->thread_percent(), idle_kernel->seconds,
+                idle_polling->watches, idle_polling->thread_percent());
+    std::printf(
+        "  kernel : Monitor thread %.2f ms CPU (%.4f%%), whole process %.2f ms (%.4f%%), %ld events; "
+        "target < %.1f%%: %s\n",
+        idle_kernel->thread_cpu_ns / 1e6, idle_kernel->thread_percent(), idle_kernel->process_cpu_ns / 1e6,
+        idle_kernel->process_percent(), idle_kernel->events, k_idle_target_percent,
+        idle_kernel->thread_percent() < k_idle_target_percent ? "met" : "NOT met");
     if (!idle_kernel->fired.empty()) std::printf("           events from: %s\n", idle_kernel->fired.c_str());
-    std::printf("  polling: Monitor thread %.2f ms CPU (%.4f%%), whole process %.2f ms (%.4f%%), %ld events\n",
-                idle_polling->thread_cpu_ns / 1e6, idle_polling->thread_percent(), idle_polling->process_cpu_ns / 1e6,
-                idle_polling->process_percent(), idle_polling->events);
-    if (!idle_polling->fired.empty()) std::printf("           events from: %s\n", idle_polling->fired.c_str());
+    std::printf(
+        "  polling: Monitor thread %.2f ms CPU (%.4f%%), whole process %.2f ms (%.4f%%), %ld events\n",
+        idle_polling->thread_cpu_ns / 1e6, idle_polling->thread_percent(), idle_polling->process_cpu_ns / 1e6,
+        idle_polling->process_percent(), idle_polling->events);
+    if (!idle_polling->fired.empty())
+      std::printf("           events from: %s\n", idle_polling->fired.c_str());
     if (!idle_kernel->notices.empty()) std::printf("  notices: %s\n", idle_kernel->notices.c_str());
   }
   return 0;

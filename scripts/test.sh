@@ -28,11 +28,47 @@ run_ctest() {  # name, build dir, ctest args...
   rm -f "$log"
 }
 
+# Groups, processes and files a killed earlier run of these tests may have left: only names the
+# tests make (pressure-test-*-PID-N, pressure-bench-*-PID, pressure-thrash-PID-N) whose PID is
+# no longer running.
+sweep() {
+  local dir name pid
+  for dir in /sys/fs/cgroup/unified/pressure-test-* /sys/fs/cgroup/pressure-test-* \
+             /sys/fs/cgroup/memory/pressure-test-* /sys/fs/cgroup/unified/pressure-bench-* \
+             /sys/fs/cgroup/pressure-bench-* /var/tmp/pressure-thrash-*; do
+    [ -e "$dir" ] || continue
+    name=$(basename "$dir")
+    if [[ $name =~ ^pressure-test-.*-([0-9]+)-[0-9]+$ || $name =~ ^pressure-bench-(watch-)?([0-9]+)$ ||
+          $name =~ ^pressure-thrash-([0-9]+)-[0-9]+$ ]]; then
+      pid=${BASH_REMATCH[1]}
+      [[ $name == pressure-bench-* ]] && pid=${BASH_REMATCH[2]}
+    else
+      continue
+    fi
+    [ "$pid" -gt 1 ] || continue
+    kill -0 "$pid" 2>/dev/null && continue
+    if [ -d "$dir" ]; then
+      find "$dir" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+      rmdir "$dir" 2>/dev/null && echo "sweep: removed stale $dir"
+    else
+      rm -f "$dir" && echo "sweep: removed stale $dir"
+    fi
+  done
+}
+
 scripts/deps.sh
+sweep
 
 echo "== build (g++, RelWithDebInfo)"
 scripts/build.sh build
 run_ctest "tests" build
+
+echo "== build (unsupported platform): the portable code compiles and says no"
+scripts/build.sh build-other -DPRESSURE_PLATFORM=unsupported -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
+for args in "show" "watch cpu\ some\ 1s/2s"; do
+  code=0; eval build-other/src/cli/pressure "$args" 2>/dev/null || code=$?
+  if [ "$code" = 3 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "unsupported: 'pressure $args' exited $code, not 3"; fi
+done
 
 echo "== build (g++, ASan + UBSan)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=address,undefined -DPRESSURE_BENCH=OFF
@@ -53,6 +89,8 @@ if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_b
 else
   failed=$((failed + 1)); echo "benchmarks: a benchmark could not run"
 fi
+
+sweep
 
 echo
 echo "tests: ${passed} passed, ${failed} failed"

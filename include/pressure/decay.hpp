@@ -81,7 +81,7 @@ DecayPrediction time_until_below(Percent printed, Average average, Percent thres
                                  unsigned background_percent = 0);
 
 // The reference's closed-form upper bound (pure exponential, no truncation), for comparison:
-// floor(ln(T/A) / ln r) + 1 updates, 0 when A < T.
+// floor(ln(T/A) / ln r) + 1 updates, 0 when A < T (and when T <= 0 or either is NaN).
 unsigned closed_form_updates(double from_percent, double threshold_percent, Average average);
 
 // "avg10=0.01,avg60=0.03": each average to be strictly below its value.

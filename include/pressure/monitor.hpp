@@ -46,7 +46,8 @@ using TimerId = std::uint64_t;
 struct Event {
   enum class Kind {
     pressure,  // the spec's stall was reached within its window
-    gone,      // the cgroup was removed (or the trigger otherwise died); the watch is dropped
+    gone,      // the cgroup was removed; the watch is dropped
+    error,     // the target can no longer be read (permission, a malformed file ...); dropped
   };
   Kind kind = Kind::pressure;
   WatchId id = 0;
@@ -83,10 +84,13 @@ class Monitor {
   // Thread-safe, also while run() is running and from inside a callback.
   Result<WatchInfo> add(const Target& target, const TriggerSpec& spec, Callback callback,
                         TriggerOptions options = {});
-  // False if there was no such watch. A callback already running finishes; none starts after.
+  // False if there was no such watch (or it had just ended with `gone`). Waits for a callback
+  // of this watch that is running on another thread; from inside a callback it does not wait.
+  // No callback of the watch starts after it returns.
   bool remove(WatchId id);
   // `callback` every `interval` on the loop's thread.
   Result<TimerId> add_timer(std::chrono::nanoseconds interval, std::function<void()> callback);
+  // As remove(): waits for a running tick on another thread; none starts after.
   bool cancel_timer(TimerId id);
 
   // Dispatches until stop(); sleeps in epoll_wait between events.

@@ -43,6 +43,8 @@ struct ReaderOptions {
   std::string proc_root = "/proc";  // read <proc_root>/pressure/<resource>, <proc_root>/self/...
   std::string cgroup_root;          // the cgroup2 mount; empty: found from <proc_root>/self/mountinfo
   std::shared_ptr<const Io> io;     // empty: the real system
+  // `io`, or the real system.
+  const Io& io_or_real() const { return io ? *io : *real_io(); }
 };
 
 // Reads one target again and again. Opens each file once and re-reads it with pread, so a

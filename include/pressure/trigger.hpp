@@ -30,11 +30,15 @@ struct TriggerSpec {
 };
 
 inline constexpr std::chrono::microseconds k_max_trigger_window{10'000'000};
+// The kernel's WINDOW_MIN_US before 6.4 (smaller windows need 6.4+ and CAP_SYS_RESOURCE); also
+// keeps a polling watch from waking more often than every 50 ms.
+inline constexpr std::chrono::microseconds k_min_trigger_window{500'000};
 // Without CAP_SYS_RESOURCE the kernel (6.4+, 6.1.42+) accepts only whole multiples of 2 s.
 inline constexpr std::chrono::microseconds k_unprivileged_window_step{2'000'000};
 
 // "<resource> <some|full> <stall>/<window>", stall in us, ms, s or % of the window, window in
-// us, ms or s (decimals allowed: "1.5s"). 0 < stall <= window <= 10 s; irq takes only "full".
+// us, ms or s (decimals allowed: "1.5s"). 0 < stall <= window, 500 ms <= window <= 10 s; irq
+// takes only "full".
 Result<TriggerSpec> parse_trigger_spec(std::string_view text);
 
 // A duration with a unit: "150ms", "2s", "1.5s", "500us". Bare numbers are refused.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <fmt/core.h>
@@ -22,7 +23,7 @@ double seconds(std::chrono::nanoseconds d) {
 
 struct LinePrediction {
   const Stall* stall;
-  double share;  // stall now, fraction of the sample
+  std::optional<double> share;  // stall now, fraction of the sample; unknown if total went back
   DecayPrediction decay;
 };
 
@@ -31,8 +32,13 @@ nlohmann::ordered_json prediction_json(const LinePrediction& p) {
   j["avg10"] = p.stall->avg10.value();
   j["avg60"] = p.stall->avg60.value();
   j["avg300"] = p.stall->avg300.value();
-  j["stall_now"] = std::round(p.share * 100.0 * 100.0) / 100.0;
-  j["accruing"] = p.share > 0.0;
+  if (p.share) {
+    j["stall_now"] = std::round(*p.share * 100.0 * 100.0) / 100.0;
+    j["accruing"] = *p.share > 0.0;
+  } else {
+    j["stall_now"] = nullptr;
+    j["accruing"] = nullptr;
+  }
   j["below_now"] = !p.decay.never && p.decay.updates_max == 0;
   j["never"] = p.decay.never;
   if (p.decay.never) {
@@ -50,10 +56,13 @@ nlohmann::ordered_json prediction_json(const LinePrediction& p) {
 }
 
 std::string prediction_text(const LinePrediction& p) {
-  if (p.decay.never) return fmt::format("never: {:.1f}% stall keeps it up", p.share * 100.0);
+  if (p.decay.never) return fmt::format("never: {:.1f}% stall keeps it up", p.share.value_or(0.0) * 100.0);
   if (p.decay.updates_max == 0) return "below now";
   return fmt::format("{:.0f}s ({:.0f}-{:.0f}s){}", seconds(p.decay.estimate), seconds(p.decay.earliest),
-                     seconds(p.decay.latest), p.share > 0.0 ? ", stall accruing" : "");
+                     seconds(p.decay.latest),
+                     !p.share         ? ", stall now unknown (counter reset)"
+                     : *p.share > 0.0 ? ", stall accruing"
+                                      : "");
 }
 
 }  // namespace
@@ -122,16 +131,16 @@ int run_predict(const GlobalOptions& global, const PredictOptions& options) {
         lines[std::string(to_string(l))] = nullptr;
         continue;
       }
-      double share = stall_share(*before, *after, r, l);
-      if (std::isnan(share)) share = 0.0;
+      double measured = stall_share(*before, *after, r, l);
+      std::optional<double> share = std::isnan(measured) ? std::nullopt : std::optional<double>(measured);
       // The kernel truncates each 2 s sample to a whole percent before averaging.
-      auto background = static_cast<unsigned>(std::floor(share * 100.0));
+      auto background = static_cast<unsigned>(std::floor(share.value_or(0.0) * 100.0));
       LinePrediction prediction{&*(*p)[l], share, time_until_below(*(*p)[l], *thresholds, background)};
       lines[std::string(to_string(l))] = prediction_json(prediction);
-      table +=
-          fmt::format("{:<8} {:<4} {:>6} {:>6} {:>6} {:>6.1f}%  {}\n", name, to_string(l),
-                      format_percent(prediction.stall->avg10), format_percent(prediction.stall->avg60),
-                      format_percent(prediction.stall->avg300), share * 100.0, prediction_text(prediction));
+      table += fmt::format("{:<8} {:<4} {:>6} {:>6} {:>6} {:>6.1f}%  {}\n", name, to_string(l),
+                           format_percent(prediction.stall->avg10), format_percent(prediction.stall->avg60),
+                           format_percent(prediction.stall->avg300), share.value_or(0.0) * 100.0,
+                           prediction_text(prediction));
     }
     j[name] = lines;
   }

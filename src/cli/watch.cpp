@@ -29,11 +29,20 @@ double epoch_seconds(std::chrono::system_clock::time_point t) {
 }
 double percent(double share) { return std::round(share * 100.0 * 100.0) / 100.0; }
 
+std::string_view kind_name(Event::Kind kind) {
+  switch (kind) {
+    case Event::Kind::pressure: return "pressure";
+    case Event::Kind::gone: return "gone";
+    case Event::Kind::error: return "error";
+  }
+  return "?";
+}
+
 std::string event_json(const Event& e) {
   nlohmann::ordered_json j;
   j["time"] = epoch_seconds(e.time);
   j["target"] = e.where;
-  j["event"] = e.kind == Event::Kind::pressure ? "pressure" : "gone";
+  j["event"] = kind_name(e.kind);
   j["spec"] = e.spec.to_string();
   j["resource"] = to_string(e.spec.resource);
   j["line"] = to_string(e.spec.line);
@@ -58,7 +67,7 @@ std::string event_line(const Event& e) {
 
 std::vector<std::pair<std::string, std::string>> event_environment(const Event& e) {
   return {
-      {"PRESSURE_EVENT", e.kind == Event::Kind::pressure ? "pressure" : "gone"},
+      {"PRESSURE_EVENT", std::string(kind_name(e.kind))},
       {"PRESSURE_TARGET", e.where},
       {"PRESSURE_RESOURCE", std::string(to_string(e.spec.resource))},
       {"PRESSURE_LINE", std::string(to_string(e.spec.line))},
@@ -119,9 +128,8 @@ int run_watch(const GlobalOptions& global, const WatchOptions& options) {
   bool timed_out = false;
   auto on_event = [&](const Event& e) {
     std::cout << (options.json ? event_json(e) : event_line(e)) << '\n' << std::flush;
-    if (e.kind == Event::Kind::gone) {
-      if (e.error) report(*e.error);
-      code = k_exit_runtime;
+    if (e.kind != Event::Kind::pressure) {  // the watch ended: gone, or unreadable
+      code = e.error ? report(*e.error) : k_exit_runtime;
       monitor.stop();
       return;
     }

@@ -1,5 +1,7 @@
 #include <pressure/decay.hpp>
 
+#include "core/number.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -148,6 +150,7 @@ DecayPrediction time_until_below(const Stall& printed, const Thresholds& thresho
 }
 
 unsigned closed_form_updates(double from_percent, double threshold_percent, Average average) {
+  if (!(threshold_percent > 0.0) || !(from_percent >= 0.0)) return 0;  // also NaN: nothing to predict
   if (from_percent < threshold_percent) return 0;
   double r = static_cast<double>(ewma::k_exp[static_cast<std::size_t>(average)]) /
              static_cast<double>(ewma::k_fixed_1);
@@ -185,22 +188,8 @@ Result<Thresholds> parse_thresholds(std::string_view text) {
       if (pressure::to_string(a) == name) average = a;
     if (!average) return bad("unknown average '" + std::string(name) + "' (avg10, avg60, avg300)");
     std::string_view value = item.substr(eq + 1);
-    // Two decimals at most, as the kernel prints them.
-    std::size_t dot = value.find('.');
-    std::string_view whole = value.substr(0, dot);
-    std::string_view frac = dot == std::string_view::npos ? std::string_view{} : value.substr(dot + 1);
-    bool digits = !whole.empty() && frac.size() <= 2 && (dot == std::string_view::npos || !frac.empty());
     std::uint32_t hundredths = 0;
-    for (char c : whole)
-      digits = digits && c >= '0' && c <= '9',
-      hundredths = hundredths * 10 + static_cast<std::uint32_t>(c - '0');
-    hundredths *= 100;
-    for (std::size_t i = 0; i < 2; ++i) {
-      char c = i < frac.size() ? frac[i] : '0';
-      digits = digits && c >= '0' && c <= '9';
-      hundredths += static_cast<std::uint32_t>(c - '0') * (i == 0 ? 10U : 1U);
-    }
-    if (!digits || whole.size() > 3)
+    if (!core::parse_hundredths(value, hundredths))
       return bad("'" + std::string(value) + "' is not a percentage with at most two decimals");
     if (hundredths == 0) return bad(std::string(name) + "=0 can never be undercut");
     if (hundredths > 10000) return bad(std::string(name) + " over 100");

@@ -1,5 +1,7 @@
 #include <pressure/parse.hpp>
 
+#include "core/number.hpp"
+
 #include <array>
 #include <charconv>
 
@@ -33,29 +35,6 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
   if (s.empty()) return false;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc{} && ptr == s.data() + s.size();
-}
-
-// "12.34", "12.3", "12" -> hundredths. At most two decimals: anything finer would not be
-// exact, and the kernel prints exactly two.
-bool parse_hundredths(std::string_view s, std::uint32_t& out) {
-  std::size_t dot = s.find('.');
-  std::string_view whole = s.substr(0, dot);
-  std::string_view frac = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
-  if (whole.empty() || whole.size() > 3 || frac.size() > 2) return false;
-  if (dot != std::string_view::npos && frac.empty()) return false;
-  std::uint32_t value = 0;
-  for (char c : whole) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<std::uint32_t>(c - '0');
-  }
-  std::uint32_t cents = 0;
-  for (std::size_t i = 0; i < 2; ++i) {
-    char c = i < frac.size() ? frac[i] : '0';
-    if (c < '0' || c > '9') return false;
-    cents = cents * 10 + static_cast<std::uint32_t>(c - '0');
-  }
-  out = value * 100 + cents;
-  return true;
 }
 
 tl::unexpected<Error> malformed(std::string_view source, std::size_t line_no, std::string what) {
@@ -176,7 +155,7 @@ Result<Pressure> parse_general(std::string_view text, std::string_view source) {
       seen |= bit;
       if (avg != nullptr) {
         std::uint32_t hundredths = 0;
-        if (!parse_hundredths(value, hundredths))
+        if (!core::parse_hundredths(value, hundredths))
           return malformed(source, line_no,
                            std::string(key) + " is not a percentage with two decimals: " + quoted(value));
         if (hundredths > k_max_hundredths)

@@ -116,7 +116,7 @@ Result<TriggerSpec> parse_trigger_spec(std::string_view text) {
     if (!stall) return bad_spec(text, stall.error().message());
     spec.stall = *stall;
   }
-  if (spec.window.count() <= 0) return bad_spec(text, "the window must be longer than 0");
+  if (spec.window < k_min_trigger_window) return bad_spec(text, "the window must be at least 500ms");
   if (spec.window > k_max_trigger_window) return bad_spec(text, "the kernel allows windows of at most 10s");
   if (spec.stall.count() <= 0) return bad_spec(text, "the stall must be more than 0");
   if (spec.stall > spec.window) return bad_spec(text, "the stall cannot be longer than the window");

@@ -18,11 +18,6 @@ namespace {
 
 constexpr const char* k_default_proc_root = "/proc";
 
-const Io& io_of(const ReaderOptions& options) {
-  static const std::shared_ptr<const Io> k_real = real_io();
-  return options.io ? *options.io : *k_real;
-}
-
 // PSI exists on this platform, or the caller pointed us at a tree of their own.
 Result<void> check_platform(const ReaderOptions& options) {
   const char* missing = sys::psi_missing_reason();
@@ -56,7 +51,7 @@ Result<std::string> discover_cgroup2_root(const ReaderOptions& options) {
   if (!options.cgroup_root.empty()) return options.cgroup_root;
   std::string path = options.proc_root + "/self/mountinfo";
   Result<std::string> text =
-      read_small_file(io_of(options), path, Errc::unsupported,
+      read_small_file(options.io_or_real(), path, Errc::unsupported,
                       "cannot find the cgroup2 mount: " + path + " does not exist; pass --cgroup-root");
   if (!text) return tl::unexpected(text.error());
   return parse_cgroup2_mount(*text, path);
@@ -85,7 +80,7 @@ struct Reader::Impl {
   std::array<File, 4> files;
   sys::FileBuffer buffer;
 
-  Impl(Target t, ReaderOptions o) : target(std::move(t)), options(std::move(o)), io(&io_of(options)) {}
+  Impl(Target t, ReaderOptions o) : target(std::move(t)), options(std::move(o)), io(&options.io_or_real()) {}
 
   // The target's cgroup relative to the mount `root`.
   Result<std::string> cgroup_path(const std::string& root) {
@@ -95,7 +90,19 @@ struct Reader::Impl {
         read_small_file(*io, path, Errc::not_found,
                         "no process " + std::to_string(target.pid()) + " (" + path + " does not exist)");
     if (!text) return text;
-    return parse_cgroup2_membership(*text, path);
+    Result<std::string> member = parse_cgroup2_membership(*text, path);
+    if (!member) return member;
+    // A removed group shows as "/a/b (deleted)"; a process in another cgroup namespace as
+    // "/../x", which is outside our mount and refused.
+    constexpr std::string_view k_deleted = " (deleted)";
+    if (member->ends_with(k_deleted)) member->resize(member->size() - k_deleted.size());
+    Result<std::string> normal = core::normalize_cgroup_path(*member, "");
+    if (!normal)
+      return fail(Errc::not_found,
+                  "process " + std::to_string(target.pid()) + " is in cgroup " + *member +
+                      ", outside this cgroup2 mount",
+                  path);
+    return normal;
   }
 
   Result<void> resolve() {

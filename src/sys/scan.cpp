@@ -59,7 +59,8 @@ class Scanner {
     for (Resource r : k_resources) {
       std::size_t index = static_cast<std::size_t>(r);
       // A resource the kernel lacks (irq without CONFIG_IRQ_TIME_ACCOUNTING) is lacking in every
-      // group; after the first miss it is not asked for again.
+      // group; after the first miss in a group whose other files are there (not one with
+      // cgroup.pressure=0, which hides them all) it is not asked for again.
       if (m_kernel_lacks[index]) {
         snapshot[r] = tl::unexpected(*m_kernel_lacks[index]);
         continue;
@@ -67,7 +68,8 @@ class Scanner {
       std::string path = dir_path + "/" + std::string(sys::file_name(Scope::cgroup, r));
       Result<Fd> fd = sys::open_file(m_io, dirfd, path, Scope::cgroup, r);
       if (!fd) {
-        if (r == Resource::irq && fd.error().code() == Errc::unavailable) m_kernel_lacks[index] = fd.error();
+        if (r == Resource::irq && fd.error().code() == Errc::unavailable && snapshot[Resource::cpu])
+          m_kernel_lacks[index] = fd.error();
         snapshot[r] = tl::unexpected(fd.error());
         continue;
       }
@@ -97,7 +99,7 @@ Result<std::vector<CgroupSnapshot>> scan_cgroups(const std::string& under, ScanO
   if (!root) return tl::unexpected(root.error());
   Result<std::string> relative = core::normalize_cgroup_path(under, *root);
   if (!relative) return tl::unexpected(relative.error());
-  const Io& io = options.io ? *options.io : *real_io();
+  const Io& io = options.io_or_real();
   std::string dir_path = sys::cgroup_directory(*root, *relative);
   int fd = io.open_at(AT_FDCWD, dir_path.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) {

@@ -57,6 +57,9 @@ Result<Fd> arm_trigger(const Io& io, const std::string& path, Scope scope, const
     case EOPNOTSUPP:
       return fail(Errc::unsupported,
                   "cannot arm a trigger on " + path + ": PSI is disabled (boot with psi=1)", path, err);
+    case EBUSY:  // one trigger per open file; we always open a fresh one, so someone shares it
+      return fail(Errc::system, "the kernel refused a second trigger on the same open " + path + " (EBUSY)",
+                  path, err);
     case ENODEV:
       return fail(Errc::gone, "cannot arm a trigger on " + path + ": the cgroup was removed", path, err);
     default:

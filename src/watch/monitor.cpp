@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "core/stall_window.hpp"
@@ -47,11 +48,12 @@ struct Watch {
   Line line;
   Callback callback;
   Reader reader;
-  sys::Fd trigger;           // kernel mode
+  sys::Fd trigger;             // kernel mode
   std::optional<Sample> last;  // kernel mode: at arming, then at each event
-  sys::Timer sampler;        // polling mode
-  core::StallWindow window;  // polling mode
+  sys::Timer sampler;          // polling mode
+  core::StallWindow window;    // polling mode
   std::atomic<bool> removed{false};
+  std::mutex callback_mutex;  // held while the callback runs; remove() waits on it
 
   Watch(WatchInfo i, Callback cb, Reader r, core::StallWindow w)
       : info(std::move(i)),
@@ -66,6 +68,7 @@ struct UserTimer {
   sys::Timer timer;
   std::function<void()> callback;
   std::atomic<bool> cancelled{false};
+  std::mutex callback_mutex;
 };
 
 }  // namespace
@@ -80,6 +83,7 @@ struct Monitor::Impl {
   std::unordered_map<TimerId, std::shared_ptr<UserTimer>> timers;
   std::uint64_t next_id = 1;
   std::atomic<std::uint64_t> spurious{0};
+  std::atomic<std::thread::id> dispatching{};
   std::optional<Error> setup_error;
 
   std::shared_ptr<Watch> find_watch(WatchId id) {
@@ -88,12 +92,22 @@ struct Monitor::Impl {
     return it == watches.end() ? nullptr : it->second;
   }
 
-  void drop(const std::shared_ptr<Watch>& w) {
-    w->removed = true;
+  // Takes the watch out of the loop; false if someone else already did.
+  bool drop(const std::shared_ptr<Watch>& w) {
+    bool expected = false;
+    if (!w->removed.compare_exchange_strong(expected, true)) return false;
     if (w->trigger) epoll.remove(w->trigger.get());
     if (w->sampler.fd() >= 0) epoll.remove(w->sampler.fd());
     std::lock_guard lock(mutex);
     watches.erase(w->info.id);
+    return true;
+  }
+
+  // Off the loop's thread, wait for a callback that is running to return, so that nothing the
+  // caller frees after remove() is still in use. On it (inside a callback) that would deadlock.
+  void wait_for_callback(std::mutex& callback_mutex) const {
+    if (dispatching.load() == std::this_thread::get_id()) return;
+    std::lock_guard lock(callback_mutex);
   }
 
   // A fresh reading of `total` for the watched line, or why there is none (normally gone).
@@ -102,14 +116,13 @@ struct Monitor::Impl {
     if (!p) return tl::unexpected(p.error());
     const std::optional<Stall>& stall = (*p)[w.line];
     if (!stall)
-      return fail(Errc::unavailable, "the kernel prints no '" + std::string(to_string(w.line)) + "' line for " +
-                                         std::string(to_string(w.resource)));
+      return fail(Errc::unavailable, "the kernel prints no '" + std::string(to_string(w.line)) +
+                                         "' line for " + std::string(to_string(w.resource)));
     return Sample{Clock::now(), stall->total_us};
   }
 
   void emit(Watch& w, Event::Kind kind, std::uint64_t stall_us, std::chrono::nanoseconds span,
             std::optional<Error> error = std::nullopt) {
-    if (w.removed && kind == Event::Kind::pressure) return;
     Event e;
     e.kind = kind;
     e.id = w.info.id;
@@ -121,13 +134,15 @@ struct Monitor::Impl {
     e.observed_span = span;
     e.share = core::StallWindow::Growth{stall_us, span}.share();
     e.error = std::move(error);
+    std::lock_guard lock(w.callback_mutex);
+    if (w.removed && kind == Event::Kind::pressure) return;  // remove() won: no callback after it
     w.callback(e);
   }
 
   void gone(const std::shared_ptr<Watch>& w, Error error) {
-    if (w->removed) return;
-    drop(w);
-    emit(*w, Event::Kind::gone, 0, {}, std::move(error));
+    if (!drop(w)) return;  // remove() came first: it ends the watch silently
+    Event::Kind kind = error.code() == Errc::gone ? Event::Kind::gone : Event::Kind::error;
+    emit(*w, kind, 0, {}, std::move(error));
   }
 
   void on_trigger(const std::shared_ptr<Watch>& w, std::uint32_t events) {
@@ -173,6 +188,11 @@ struct Monitor::Impl {
 
   Result<void> dispatch(int timeout_ms) {
     if (setup_error) return tl::unexpected(*setup_error);
+    struct Dispatching {  // marks this thread as the loop's while it dispatches
+      std::atomic<std::thread::id>& id;
+      explicit Dispatching(std::atomic<std::thread::id>& i) : id(i) { id = std::this_thread::get_id(); }
+      ~Dispatching() { id = std::thread::id(); }
+    } marker(dispatching);
     Result<std::vector<sys::ReadyEvent>> ready = epoll.wait(timeout_ms);
     if (!ready) return tl::unexpected(ready.error());
     for (const sys::ReadyEvent& ev : *ready) {
@@ -192,7 +212,10 @@ struct Monitor::Impl {
             auto it = timers.find(id);
             if (it != timers.end()) t = it->second;
           }
-          if (t && t->timer.consume() > 0 && !t->cancelled) t->callback();
+          if (t && t->timer.consume() > 0) {
+            std::lock_guard callback_lock(t->callback_mutex);
+            if (!t->cancelled) t->callback();
+          }
           break;
         }
       }
@@ -205,7 +228,7 @@ struct Monitor::Impl {
                       std::string& notice) {
     Result<std::string> path = reader.file_path(spec.resource);
     if (!path) return tl::unexpected(path.error());
-    const Io& io = options_io();
+    const Io& io = options.io_or_real();
     sys::Scope scope =
         reader.target().kind() == Target::Kind::system ? sys::Scope::system : sys::Scope::cgroup;
     Result<sys::Fd> fd = sys::arm_trigger(io, *path, scope, spec);
@@ -220,8 +243,6 @@ struct Monitor::Impl {
     spec = rounded;
     return again;
   }
-
-  const Io& options_io() const { return options.io ? *options.io : *real_io(); }
 };
 
 Monitor::Monitor(ReaderOptions options) : m_impl(std::make_unique<Impl>()) {
@@ -263,7 +284,8 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
     if (armed) {
       trigger = std::move(*armed);
     } else if (options.mode == TriggerMode::automatic &&
-               (armed.error().code() == Errc::permission || armed.error().code() == Errc::unsupported)) {
+               (armed.error().code() == Errc::permission || armed.error().code() == Errc::unsupported) &&
+               !(options.window_policy == WindowPolicy::refuse && !allowed_unprivileged(spec))) {
       // The kernel will not take this trigger from us; poll with the same meaning instead.
       info.mode = TriggerMode::polling;
       info.notice =
@@ -304,8 +326,9 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
 bool Monitor::remove(WatchId id) {
   std::shared_ptr<Watch> w = m_impl->find_watch(id);
   if (!w) return false;
-  m_impl->drop(w);
-  return true;
+  bool removed = m_impl->drop(w);
+  m_impl->wait_for_callback(w->callback_mutex);
+  return removed;
 }
 
 Result<TimerId> Monitor::add_timer(std::chrono::nanoseconds interval, std::function<void()> callback) {
@@ -342,6 +365,7 @@ bool Monitor::cancel_timer(TimerId id) {
   }
   t->cancelled = true;
   m_impl->epoll.remove(t->timer.fd());
+  m_impl->wait_for_callback(t->callback_mutex);
   return true;
 }
 

@@ -17,7 +17,11 @@ Result<bool> wait_until_ended(Reader& reader, Resource resource, Line line, EndC
   for (;;) {
     Result<Snapshot> snapshot = reader.snapshot();
     if (!snapshot) return tl::unexpected(snapshot.error());
-    if (!(*snapshot)[resource]) return tl::unexpected((*snapshot)[resource].error());
+    const Result<Pressure>& p = (*snapshot)[resource];
+    if (!p) return tl::unexpected(p.error());
+    if (!(*p)[line])
+      return fail(Errc::unavailable, "the kernel prints no '" + std::string(to_string(line)) + "' line for " +
+                                         std::string(to_string(resource)) + " here");
     PressureEnded::Verdict verdict = ended.observe(*snapshot);
     if (verdict.ended) return true;
     Clock::time_point now = Clock::now();

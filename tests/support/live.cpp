@@ -72,8 +72,10 @@ pid_t TestCgroup::spawn(Body body) {
   std::string procs = m_dir + "/cgroup.procs";
   std::string v1_procs = m_memory_v1_dir.empty() ? "" : m_memory_v1_dir + "/cgroup.procs";
   pid_t pid = ::fork();
+  pid_t parent = ::getpid();
   if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);     // never outlive the test
+    if (::getppid() != parent) ::_exit(1);  // it died before the line above
     char ok = join(procs) && (v1_procs.empty() || join(v1_procs)) ? 1 : 0;
     (void)!::write(ready[1], &ok, 1);
     if (!ok) ::_exit(1);
@@ -109,9 +111,11 @@ pid_t TestCgroup::spawn_memory_thrasher(std::size_t anon_mib, std::size_t file_m
   std::string file =
       dir + "/pressure-thrash-" + std::to_string(::getpid()) + "-" + std::to_string(m_children.size());
   m_files.push_back(file);
-  return spawn([anon_mib, file_mib, file] {
-    std::string anon = std::to_string(anon_mib), size = std::to_string(file_mib);
-    const char* argv[] = {PRESSURE_THRASH_BINARY, anon.c_str(), size.c_str(), file.c_str(), nullptr};
+  // Everything the child needs is made before fork: after it, with other threads running,
+  // only async-signal-safe calls are allowed.
+  std::string anon = std::to_string(anon_mib), size = std::to_string(file_mib);
+  const char* argv[] = {PRESSURE_THRASH_BINARY, anon.c_str(), size.c_str(), file.c_str(), nullptr};
+  return spawn([&argv] {
     ::execv(argv[0], const_cast<char* const*>(argv));
     ::_exit(127);
   });

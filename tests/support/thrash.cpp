@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   unsigned long sum = 0;
   for (unsigned round = 0;; ++round) {
     for (std::size_t off = 0; off < anon_bytes; off += k_page) anon[off] = static_cast<char>(round);
-    for (std::size_t off = 0; off < file_bytes; off += k_page) sum = sum + static_cast<unsigned char>(file[off]);
+    for (std::size_t off = 0; off < file_bytes; off += k_page)
+      sum = sum + static_cast<unsigned char>(file[off]);
   }
 }

@@ -53,6 +53,8 @@ class FakeProc {
   fs::path m_root;
 };
 
+std::string test_fixture(const std::string& name) { return std::string(PRESSURE_FIXTURES) + "/" + name; }
+
 ReaderOptions at(const FakeProc& proc) { return ReaderOptions{proc.root(), "/nonexistent", nullptr}; }
 
 TriggerOptions polling() { return TriggerOptions{TriggerMode::polling, WindowPolicy::round_up}; }
@@ -200,6 +202,68 @@ TEST(Monitor, RemoveStopsEventsAndTimersTick) {
   EXPECT_FALSE(monitor.add_timer(0ms, [] {}));
 }
 
+TEST(Monitor, RemoveFromInsideItsOwnCallback) {
+  FakeProc proc;
+  Monitor monitor(at(proc));
+  int events = 0;
+  WatchId id = 0;
+  auto info = monitor.add(
+      Target::system(), *parse_trigger_spec("memory some 1ms/500ms"),
+      [&](const Event&) {
+        ++events;
+        EXPECT_TRUE(monitor.remove(id));  // must not deadlock
+        monitor.stop();
+      },
+      polling());
+  ASSERT_TRUE(info);
+  id = info->id;
+  auto start = std::chrono::steady_clock::now();
+  auto mover = monitor.add_timer(10ms, [&] {
+    proc.set_memory_total(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+            .count()));
+  });
+  ASSERT_TRUE(mover);
+  ASSERT_TRUE(monitor.run());
+  EXPECT_EQ(events, 1);
+  EXPECT_EQ(monitor.watch_count(), 0u);
+}
+
+// remove() on another thread waits for a running callback, and none starts after it returns.
+TEST(MonitorThreads, RemoveWaitsForARunningCallback) {
+  FakeProc proc;
+  Monitor monitor(at(proc));
+  std::atomic<bool> in_callback{false};
+  std::atomic<bool> callback_done{false};
+  std::atomic<int> after_remove{0};
+  std::atomic<bool> removed{false};
+  auto info = monitor.add(
+      Target::system(), *parse_trigger_spec("memory some 1ms/500ms"),
+      [&](const Event&) {
+        if (removed) ++after_remove;
+        in_callback = true;
+        std::this_thread::sleep_for(300ms);
+        callback_done = true;
+      },
+      polling());
+  ASSERT_TRUE(info);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(monitor.add_timer(10ms, [&] {
+    proc.set_memory_total(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+            .count()));
+  }));
+  std::thread loop([&] { ASSERT_TRUE(monitor.run()); });
+  while (!in_callback) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(monitor.remove(info->id));
+  removed = true;
+  EXPECT_TRUE(callback_done) << "remove() returned while the callback was still running";
+  std::this_thread::sleep_for(700ms);
+  monitor.stop();
+  loop.join();
+  EXPECT_EQ(after_remove.load(), 0);
+}
+
 TEST(Monitor, StopBeforeRunReturnsAtOnce) {
   Monitor monitor;
   monitor.stop();
@@ -229,6 +293,13 @@ TEST(WaitUntilEnded, SleepsThroughTheQuietPeriodInsteadOfSampling) {
   EXPECT_GE(took, 300ms);
   EXPECT_LT(took, 2s);
   EXPECT_LE(io->reads.load(), 2 * 3) << "two looks (three files each), no sampling in between";
+}
+
+TEST(WaitUntilEnded, AbsentLineIsAnErrorNotAWait) {
+  Reader reader(Target::system(), ReaderOptions{test_fixture("kernel-4.20"), "", nullptr});
+  auto ended = wait_until_ended(reader, Resource::cpu, Line::full, {}, 10s);
+  ASSERT_FALSE(ended);
+  EXPECT_EQ(ended.error().code(), Errc::unavailable);
 }
 
 TEST(WaitUntilEnded, TimesOutWhileStallKeepsComing) {

@@ -24,6 +24,7 @@ TEST(TriggerSpec, ParsesUnitsAndShares) {
   EXPECT_EQ(b->to_string(), "cpu some 200ms/2s");
 
   auto c = parse_trigger_spec("io some 1500us/1.5s");
+  EXPECT_TRUE(parse_trigger_spec("io some 1ms/500ms"));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->stall, microseconds(1500));
   EXPECT_EQ(c->window, microseconds(1500000));
@@ -53,8 +54,9 @@ INSTANTIATE_TEST_SUITE_P(
         std::pair{"memory full 100ms", "STALL/WINDOW"}, std::pair{"memory full 100/1s", "needs a unit"},
         std::pair{"memory full 100ms/1", "needs a unit"}, std::pair{"memory full 0ms/1s", "more than 0"},
         std::pair{"memory full 2s/1s", "longer than the window"},
-        std::pair{"memory full 1s/11s", "at most 10s"}, std::pair{"memory full 1s/0s", "longer than 0"},
-        std::pair{"memory full 120%/2s", "over 100%"}, std::pair{"memory full x%/2s", "not a percentage"},
+        std::pair{"memory full 1s/11s", "at most 10s"}, std::pair{"memory full 1s/0s", "at least 500ms"},
+        std::pair{"cpu some 1us/10us", "at least 500ms"}, std::pair{"memory full 120%/2s", "over 100%"},
+        std::pair{"memory full x%/2s", "not a percentage"},
         std::pair{"memory full -1ms/2s", "not a duration"},
         std::pair{"memory full 1..5ms/2s", "not a duration"}));
 
