@@ -71,8 +71,8 @@ pid_t TestCgroup::spawn(Body body) {
   if (!m_ok || ::pipe2(ready, O_CLOEXEC) != 0) return -1;
   std::string procs = m_dir + "/cgroup.procs";
   std::string v1_procs = m_memory_v1_dir.empty() ? "" : m_memory_v1_dir + "/cgroup.procs";
-  pid_t pid = ::fork();
   pid_t parent = ::getpid();
+  pid_t pid = ::fork();
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);     // never outlive the test
     if (::getppid() != parent) ::_exit(1);  // it died before the line above
