@@ -6,6 +6,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -151,6 +153,32 @@ TEST(LiveTriggers, NoEventWhenNoWindowReachedTheThreshold) {
   EXPECT_FALSE(event) << "an event with " << event->observed_stall_us << " us over "
                       << std::chrono::duration<double>(event->observed_span).count() << " s";
   std::cout << "kernel signals dropped as spurious: " << watcher.monitor.spurious_events() << '\n';
+}
+
+// No busy waiting: ten armed kernel triggers on an idle group cost next to no CPU while the
+// loop waits in epoll_wait (a spinning loop would burn the whole 3 s).
+TEST(LiveTriggers, IdleMonitorSleeps) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("watch-idle");
+  ASSERT_TRUE(group.ok());
+  Watcher watcher;
+  for (const char* spec :
+       {"cpu some 10%/2s", "cpu some 20%/4s", "cpu full 10%/2s", "memory some 5%/2s", "memory full 5%/2s",
+        "memory some 50ms/4s", "io some 5%/2s", "io full 5%/2s", "io some 1s/10s", "cpu some 1s/10s"}) {
+    auto info = watcher.add(Target::cgroup(group.path()), spec, TriggerMode::kernel);
+    ASSERT_TRUE(info) << spec << ": " << info.error().message();
+  }
+  auto cpu_seconds = [] {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  };
+  double before = cpu_seconds();
+  std::this_thread::sleep_for(3s);
+  double used = cpu_seconds() - before;
+  EXPECT_LT(used, 0.3) << "the loop used " << used << " s of CPU in 3 s while idle";
+  EXPECT_EQ(watcher.monitor.watch_count(), 10u);
 }
 
 TEST(LiveTriggers, OneSecondWindowIsRoundedOrRefusedUnprivileged) {
