@@ -14,5 +14,6 @@ check() {  # layer, forbidden include prefixes...
 check core "sys/" "watch/" "policy/" "cli/" "daemon/" "exporter/" "unistd.h" "fcntl.h"
 check sys "watch/" "policy/" "cli/" "daemon/" "exporter/"
 check watch "policy/" "cli/" "daemon/" "exporter/" "unistd.h" "fcntl.h" "sys/epoll.h" "sys/timerfd.h"
-[ "$bad" = 0 ] && echo "layers: core -> sys -> watch -> programs respected"
+check policy "cli/" "daemon/" "exporter/" "unistd.h" "fcntl.h" "sys/epoll.h" "malloc.h"
+[ "$bad" = 0 ] && echo "layers: core -> sys -> watch -> policy -> programs respected"
 exit $bad
