@@ -1,4 +1,5 @@
-// Any bytes as /proc/self/mountinfo: a mount point or a clear error, never a crash.
+// Any bytes as /proc/self/mountinfo (v2 and v1 mounts) or /proc/meminfo: a value or a clear
+// error, never a crash.
 #include <cstdint>
 #include <cstdlib>
 
@@ -9,5 +10,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto mount = pressure::parse_cgroup2_mount(text, "fuzz");
   if (!mount && mount.error().message().empty()) std::abort();
   if (mount && mount->size() > size) std::abort();  // unescaping only shrinks
+  auto v1 = pressure::parse_cgroup1_mount(text, "memory", "fuzz");
+  if (v1 && v1->size() > size) std::abort();
+  auto meminfo = pressure::parse_meminfo(text, "fuzz");
+  if (!meminfo && meminfo.error().message().empty()) std::abort();
   return 0;
 }

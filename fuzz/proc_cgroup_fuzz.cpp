@@ -9,5 +9,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto path = pressure::parse_cgroup2_membership(text, "fuzz");
   if (path && (path->empty() || path->front() != '/')) std::abort();
   if (!path && path.error().message().empty()) std::abort();
+  auto v1 = pressure::parse_cgroup1_membership(text, "memory", "fuzz");
+  if (v1 && v1->size() > size) std::abort();
   return 0;
 }

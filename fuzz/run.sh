@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/parse_pressure" "$work/mountinfo" "$work/proc_cgroup" "$work/cgroup_path" "$work/trigger_spec"
 i=0
 for f in $(find "$fixtures" -path '*pressure*' -type f); do cp "$f" "$work/parse_pressure/seed-$((i++))"; done
-for f in "$fixtures"/proc-hybrid/self/mountinfo /proc/self/mountinfo; do cp "$f" "$work/mountinfo/seed-$((i++))"; done
+for f in "$fixtures"/proc-hybrid/self/mountinfo /proc/self/mountinfo "$fixtures"/proc-hybrid/meminfo; do cp "$f" "$work/mountinfo/seed-$((i++))"; done
 for f in "$fixtures"/proc-hybrid/*/cgroup /proc/self/cgroup; do cp "$f" "$work/proc_cgroup/seed-$((i++))"; done
 printf 'batch.slice' > "$work/cgroup_path/seed-1"; printf '/sys/fs/cgroup/a//b/../c' > "$work/cgroup_path/seed-2"
 printf 'memory full 100ms/1s' > "$work/trigger_spec/seed-1"; printf 'cpu some 10%%/2s' > "$work/trigger_spec/seed-2"

@@ -28,17 +28,6 @@
 
 namespace pressure::levels {
 
-struct HostMemory {
-  std::uint64_t total = 0;      // MemTotal, bytes
-  std::uint64_t available = 0;  // MemAvailable, bytes
-};
-
-// The process's own memory: its cgroup's usage against its limit, or RSS against a budget.
-struct LocalMemory {
-  std::uint64_t usage = 0;
-  std::optional<std::uint64_t> limit;  // memory.max / memory.high / v1 limit / a given budget
-};
-
 // Everything conditions may look at, gathered once per tick.
 struct Reading {
   std::chrono::steady_clock::time_point time;

@@ -26,6 +26,17 @@ Result<std::string> parse_cgroup2_mount(std::string_view mountinfo, std::string_
 Result<std::string> parse_cgroup2_membership(std::string_view proc_cgroup,
                                              std::string_view source = "cgroup file");
 
+// /proc/meminfo: MemTotal and MemAvailable, in bytes.
+Result<HostMemory> parse_meminfo(std::string_view text, std::string_view source = "meminfo");
+
+// The mount point of the cgroup v1 hierarchy that has `controller` (e.g. "memory").
+Result<std::string> parse_cgroup1_mount(std::string_view mountinfo, std::string_view controller,
+                                        std::string_view source = "mountinfo");
+
+// The path of the v1 hierarchy with `controller` in /proc/PID/cgroup ("4:memory:/a" -> "/a").
+Result<std::string> parse_cgroup1_membership(std::string_view proc_cgroup, std::string_view controller,
+                                             std::string_view source = "cgroup file");
+
 // macOS kern.memorystatus_vm_pressure_level: 1 normal, 2 warn, 4 critical; anything else is
 // an error (the internal 0..5 enum must never be mistaken for the dispatch values).
 Result<MemoryLevel> memory_level_from_sysctl(std::int64_t value);

@@ -7,6 +7,8 @@
 #include <pressure/decay.hpp>
 #include <pressure/error.hpp>
 #include <pressure/io.hpp>
+#include <pressure/levels.hpp>
+#include <pressure/memory.hpp>
 #include <pressure/monitor.hpp>
 #include <pressure/parse.hpp>
 #include <pressure/reader.hpp>

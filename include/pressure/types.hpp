@@ -76,6 +76,18 @@ struct Snapshot {
   Result<Pressure>& operator[](Resource r) { return resources[static_cast<std::size_t>(r)]; }
 };
 
+// Host memory from /proc/meminfo.
+struct HostMemory {
+  std::uint64_t total = 0;      // MemTotal, bytes
+  std::uint64_t available = 0;  // MemAvailable, bytes
+};
+
+// A process's own memory: its cgroup's usage against its limit, or RSS against a budget.
+struct LocalMemory {
+  std::uint64_t usage = 0;
+  std::optional<std::uint64_t> limit;  // memory.max (or memory.high), the v1 limit, or a budget
+};
+
 // macOS's only signal: kern.memorystatus_vm_pressure_level, a discrete instantaneous level.
 enum class MemoryLevel { normal, warn, critical };
 std::string_view to_string(MemoryLevel level) noexcept;

@@ -2,8 +2,10 @@
 
 #include "core/number.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <optional>
 
 namespace pressure {
 namespace {
@@ -242,6 +244,86 @@ Result<std::string> parse_cgroup2_membership(std::string_view proc_cgroup, std::
   }
   return fail(Errc::unsupported,
               std::string(source) + " has no cgroup2 ('0::') line: the process is in no cgroup2 hierarchy",
+              std::string(source));
+}
+
+Result<HostMemory> parse_meminfo(std::string_view text, std::string_view source) {
+  std::optional<std::uint64_t> total, available;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    std::string_view rest = next_line(text);
+    ++line_no;
+    std::string_view key = next_token(rest);
+    std::optional<std::uint64_t>* slot = key == "MemTotal:"       ? &total
+                                         : key == "MemAvailable:" ? &available
+                                                                  : nullptr;
+    if (slot == nullptr) continue;
+    std::uint64_t kib = 0;
+    std::string_view number = next_token(rest);
+    std::string_view unit = next_token(rest);
+    if (!parse_u64(number, kib) || unit != "kB" || kib > (UINT64_MAX >> 10))
+      return malformed(source, line_no, "expected '" + std::string(key) + " <number> kB'");
+    *slot = kib << 10;
+  }
+  if (!total || !available)
+    return malformed(source, 0,
+                     std::string(total ? "no MemAvailable line (kernel 3.14+)" : "no MemTotal line"));
+  return HostMemory{*total, *available};
+}
+
+namespace {
+
+bool has_word(std::string_view list, std::string_view word) {
+  while (!list.empty()) {
+    std::size_t comma = std::min(list.find(','), list.size());
+    if (list.substr(0, comma) == word) return true;
+    list.remove_prefix(comma == list.size() ? comma : comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::string> parse_cgroup1_mount(std::string_view mountinfo, std::string_view controller,
+                                        std::string_view source) {
+  std::size_t line_no = 0;
+  while (!mountinfo.empty()) {
+    std::string_view rest = next_line(mountinfo);
+    ++line_no;
+    std::string_view first = rest;
+    if (next_token(first).empty()) continue;
+    std::array<std::string_view, 5> fields;
+    for (auto& field : fields) field = next_token(rest);
+    if (fields[4].empty()) return malformed(source, line_no, "fewer than 5 fields");
+    std::string_view token = next_token(rest);
+    while (!token.empty() && token != "-") token = next_token(rest);
+    if (token.empty()) return malformed(source, line_no, "no ' - ' separator before the file system type");
+    std::string_view type = next_token(rest);
+    next_token(rest);  // the mount source
+    if (type == "cgroup" && has_word(next_token(rest), controller)) return unescape_octal(fields[4]);
+  }
+  return fail(
+      Errc::unsupported,
+      "no cgroup v1 hierarchy with the " + std::string(controller) + " controller in " + std::string(source),
+      std::string(source));
+}
+
+Result<std::string> parse_cgroup1_membership(std::string_view proc_cgroup, std::string_view controller,
+                                             std::string_view source) {
+  std::size_t line_no = 0;
+  while (!proc_cgroup.empty()) {
+    std::string_view line = next_line(proc_cgroup);
+    ++line_no;
+    if (line.empty()) continue;
+    std::size_t first = line.find(':');
+    std::size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    if (second == std::string_view::npos)
+      return malformed(source, line_no, "expected ID:CONTROLLERS:PATH, found " + quoted(line));
+    if (has_word(line.substr(first + 1, second - first - 1), controller))
+      return std::string(line.substr(second + 1));
+  }
+  return fail(Errc::unsupported,
+              std::string(source) + " has no cgroup v1 line with " + std::string(controller),
               std::string(source));
 }
 
