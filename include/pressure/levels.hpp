@@ -13,6 +13,7 @@
 // the caller, or a sampler, collects once per tick.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -24,6 +25,8 @@
 #include <vector>
 
 #include <pressure/decay.hpp>
+#include <pressure/memory.hpp>
+#include <pressure/monitor.hpp>
 #include <pressure/types.hpp>
 
 namespace pressure::levels {
@@ -139,6 +142,82 @@ class Manager {
 
   struct State;
   std::shared_ptr<State> m_state;
+};
+
+// Collects a Reading: PSI of the system and of the process's own cgroup, host MemAvailable,
+// and the process's memory against its cgroup limit (or RSS against `rss_budget`). What cannot
+// be read is left empty, so conditions on it stay false.
+struct SamplerOptions {
+  bool system_psi = true;
+  bool local_psi = true;
+  bool host = true;
+  bool local_memory = true;
+  std::optional<std::uint64_t> rss_budget;
+  ReaderOptions reader;
+};
+
+class Sampler {
+ public:
+  explicit Sampler(SamplerOptions options = {});
+  Reading read();
+
+ private:
+  SamplerOptions m_options;
+  Reader m_system;
+  Reader m_local;
+};
+
+// Ticks a Manager from a Monitor: every `interval`, and at once when one of `wake_on`'s kernel
+// triggers fires (so a PSI condition is seen within its trigger's window, not the interval).
+struct DriverOptions {
+  std::chrono::nanoseconds interval{std::chrono::seconds(1)};
+  std::vector<std::pair<Target, TriggerSpec>> wake_on;
+  TriggerOptions trigger_options;
+};
+
+class Driver {
+ public:
+  Driver(Manager& manager, Sampler& sampler, Monitor& monitor, DriverOptions options);
+  ~Driver();
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+  // Arms the timer and the triggers; their notices (e.g. a rounded window) are returned.
+  Result<std::vector<std::string>> start();
+  void stop();
+  std::uint64_t ticks() const { return m_ticks; }
+
+ private:
+  void tick();
+  Manager& m_manager;
+  Sampler& m_sampler;
+  Monitor& m_monitor;
+  DriverOptions m_options;
+  std::optional<TimerId> m_timer;
+  std::vector<WatchId> m_watches;
+  std::mutex m_tick_mutex;
+  std::atomic<std::uint64_t> m_ticks{0};
+};
+
+// A handler that gives the heap's free memory back to the kernel (malloc_trim(0)): the C++
+// counterpart of forcing a garbage collection.
+Handler trim_malloc();
+
+// On `signal`, appends a memory report (/proc/self/status, smaps_rollup, malloc_info) to `path`.
+// The signal handler only writes a byte to a pipe; the report is written on the Monitor's loop.
+class MemoryReport {
+ public:
+  static Result<std::unique_ptr<MemoryReport>> install(Monitor& monitor, int signal, std::string path);
+  ~MemoryReport();
+  std::uint64_t written() const { return m_written; }
+
+ private:
+  MemoryReport(Monitor& monitor, std::string path);
+  struct Pipe;
+  Monitor& m_monitor;
+  std::string m_path;
+  std::unique_ptr<Pipe> m_pipe;
+  std::optional<TimerId> m_watch;
+  std::atomic<std::uint64_t> m_written{0};
 };
 
 }  // namespace pressure::levels

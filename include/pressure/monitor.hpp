@@ -93,6 +93,11 @@ class Monitor {
   // As remove(): waits for a running tick on another thread; none starts after.
   bool cancel_timer(TimerId id);
 
+  // `callback` on the loop's thread whenever `fd` is readable (the caller keeps it open and
+  // drains it); e.g. a self-pipe written by a signal handler.
+  Result<TimerId> add_fd(int fd, std::function<void()> callback);
+  bool remove_fd(TimerId id);
+
   // Dispatches until stop(); sleeps in epoll_wait between events.
   Result<void> run();
   // Makes run() return soon; thread-safe and async-signal-safe.

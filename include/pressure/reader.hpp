@@ -27,6 +27,8 @@ class Target {
   static Target cgroup(std::string path) { return Target{Kind::cgroup, std::move(path), 0}; }
   // The cgroup2 group of a process, from /proc/PID/cgroup.
   static Target pid(int pid) { return Target{Kind::pid, {}, pid}; }
+  // The calling process's own cgroup2 group (<proc_root>/self/cgroup).
+  static Target self() { return Target{Kind::pid, {}, 0}; }
 
   Kind kind() const { return m_kind; }
   const std::string& path() const { return m_path; }

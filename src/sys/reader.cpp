@@ -85,10 +85,10 @@ struct Reader::Impl {
   // The target's cgroup relative to the mount `root`.
   Result<std::string> cgroup_path(const std::string& root) {
     if (target.kind() == Target::Kind::cgroup) return core::normalize_cgroup_path(target.path(), root);
-    std::string path = options.proc_root + "/" + std::to_string(target.pid()) + "/cgroup";
-    Result<std::string> text =
-        read_small_file(*io, path, Errc::not_found,
-                        "no process " + std::to_string(target.pid()) + " (" + path + " does not exist)");
+    std::string process = target.pid() == 0 ? "self" : std::to_string(target.pid());
+    std::string path = options.proc_root + "/" + process + "/cgroup";
+    Result<std::string> text = read_small_file(*io, path, Errc::not_found,
+                                               "no process " + process + " (" + path + " does not exist)");
     if (!text) return text;
     Result<std::string> member = parse_cgroup2_membership(*text, path);
     if (!member) return member;
@@ -99,16 +99,14 @@ struct Reader::Impl {
     Result<std::string> normal = core::normalize_cgroup_path(*member, "");
     if (!normal)
       return fail(Errc::not_found,
-                  "process " + std::to_string(target.pid()) + " is in cgroup " + *member +
-                      ", outside this cgroup2 mount",
-                  path);
+                  "process " + process + " is in cgroup " + *member + ", outside this cgroup2 mount", path);
     return normal;
   }
 
   Result<void> resolve() {
     if (resolved) return {};
     if (Result<void> ok = check_platform(options); !ok) return ok;
-    if (target.kind() == Target::Kind::pid && target.pid() <= 0)
+    if (target.kind() == Target::Kind::pid && target.pid() < 0)
       return fail(Errc::invalid_argument, "process id must be positive, not " + std::to_string(target.pid()));
     if (target.kind() == Target::Kind::system) {
       scope = Scope::system;

@@ -66,6 +66,7 @@ struct Watch {
 
 struct UserTimer {
   sys::Timer timer;
+  int fd = -1;  // a caller's fd instead of the timer (add_fd)
   std::function<void()> callback;
   std::atomic<bool> cancelled{false};
   std::mutex callback_mutex;
@@ -212,7 +213,7 @@ struct Monitor::Impl {
             auto it = timers.find(id);
             if (it != timers.end()) t = it->second;
           }
-          if (t && t->timer.consume() > 0) {
+          if (t && (t->fd >= 0 || t->timer.consume() > 0)) {
             std::lock_guard callback_lock(t->callback_mutex);
             if (!t->cancelled) t->callback();
           }
@@ -364,10 +365,32 @@ bool Monitor::cancel_timer(TimerId id) {
     m_impl->timers.erase(it);
   }
   t->cancelled = true;
-  m_impl->epoll.remove(t->timer.fd());
+  m_impl->epoll.remove(t->fd >= 0 ? t->fd : t->timer.fd());
   m_impl->wait_for_callback(t->callback_mutex);
   return true;
 }
+
+Result<TimerId> Monitor::add_fd(int fd, std::function<void()> callback) {
+  Impl& impl = *m_impl;
+  if (impl.setup_error) return tl::unexpected(*impl.setup_error);
+  auto t = std::make_shared<UserTimer>();
+  t->fd = fd;
+  t->callback = std::move(callback);
+  TimerId id;
+  {
+    std::lock_guard lock(impl.mutex);
+    id = impl.next_id++;
+    impl.timers[id] = t;
+  }
+  if (auto ok = impl.epoll.add(fd, sys::k_readable, key(id, k_timer)); !ok) {
+    std::lock_guard lock(impl.mutex);
+    impl.timers.erase(id);
+    return tl::unexpected(ok.error());
+  }
+  return id;
+}
+
+bool Monitor::remove_fd(TimerId id) { return cancel_timer(id); }
 
 Result<void> Monitor::run() {
   Result<void> ok;

@@ -1,6 +1,7 @@
 // Platforms without epoll, timerfd and PSI triggers (macOS, others): the event objects exist
 // and say so, so the watch layer compiles everywhere and answers "unsupported".
 #include "sys/event.hpp"
+#include "sys/report.hpp"
 #include "sys/trigger.hpp"
 
 namespace pressure::sys {
@@ -42,5 +43,17 @@ void Wakeup::consume() {}
 Result<Fd> arm_trigger(const Io&, const std::string& path, Scope, const TriggerSpec&) {
   return fail(Errc::unsupported, "PSI triggers need Linux", path);
 }
+
+bool trim_malloc() { return false; }
+
+Result<void> write_memory_report(const std::string& path) {
+  return fail(Errc::unsupported, "memory reports need Linux", path);
+}
+
+Result<SignalPipe> SignalPipe::install(int) { return no_events(); }
+SignalPipe::SignalPipe(SignalPipe&& other) noexcept
+    : m_signal(other.m_signal), m_read(std::move(other.m_read)), m_write(std::move(other.m_write)) {}
+SignalPipe::~SignalPipe() = default;
+void SignalPipe::drain() {}
 
 }  // namespace pressure::sys
