@@ -84,7 +84,8 @@ if fuzz/run.sh build-fuzz "$fuzz_seconds"; then passed=$((passed + 1)); else fai
 
 echo "== benchmarks, short (they report ratios and never fail on times; full runs: bench/README.md)"
 if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_bench --children 200 --rounds 3 &&
-   build/bench/watch_bench --trials 2 --idle-seconds 5 && bench/peers.sh build --scrapes 50 --python-calls 1000; then
+   build/bench/watch_bench --trials 2 --idle-seconds 5 && build/bench/levels_bench --rounds 5 --iterations 5000 &&
+   bench/peers.sh build --scrapes 50 --python-calls 1000; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1)); echo "benchmarks: a benchmark could not run"

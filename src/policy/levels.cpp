@@ -112,8 +112,11 @@ class PsiShare final : public Condition {
 class Hysteresis final : public Condition {
  public:
   Hysteresis(ConditionPtr enter, ConditionPtr exit) : m_enter(std::move(enter)), m_exit(std::move(exit)) {}
+  // Both sides see every reading, so stateful ones (stall shares) measure from the last tick.
   bool holds(const Reading& r) override {
-    m_on = m_on ? !m_exit->holds(r) : m_enter->holds(r);
+    bool enter = m_enter->holds(r);
+    bool exit = m_exit->holds(r);
+    m_on = m_on ? !exit : enter;
     return m_on;
   }
 

@@ -121,6 +121,29 @@ pid_t TestCgroup::spawn_memory_thrasher(std::size_t anon_mib, std::size_t file_m
   });
 }
 
+pid_t TestCgroup::spawn_command(const std::vector<std::string>& argv, const std::string& out_path) {
+  std::vector<const char*> args;
+  for (const std::string& a : argv) args.push_back(a.c_str());
+  args.push_back(nullptr);
+  const char* out = out_path.c_str();
+  return spawn([&args, out] {
+    int fd = ::open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) ::dup2(fd, 1);
+    ::execv(args[0], const_cast<char* const*>(args.data()));
+    ::_exit(127);
+  });
+}
+
+void TestCgroup::kill_one(pid_t pid) {
+  for (auto it = m_children.begin(); it != m_children.end(); ++it) {
+    if (*it != pid) continue;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    m_children.erase(it);
+    return;
+  }
+}
+
 void TestCgroup::kill_all() {
   for (pid_t pid : m_children) ::kill(pid, SIGKILL);
   for (pid_t pid : m_children) ::waitpid(pid, nullptr, 0);

@@ -46,6 +46,10 @@ class TestCgroup {
   // `file_mib` it creates under `dir` (a disk-backed directory): more than the limit, so it
   // thrashes on refaults and shows real memory "full" stall.
   pid_t spawn_memory_thrasher(std::size_t anon_mib, std::size_t file_mib, const std::string& dir);
+  // A program in the group, its stdout to `out_path`; killed with the group.
+  pid_t spawn_command(const std::vector<std::string>& argv, const std::string& out_path);
+  // Kills one process this object started.
+  void kill_one(pid_t pid);
   // SIGKILL every process this object started and reap them.
   void kill_all();
   // kill_all(), then rmdir. True if the directory is gone.
