@@ -67,6 +67,10 @@ ConditionPtr psi_average_above(Resource resource, Line line, Average average, do
                                Scope scope = Scope::local);
 // The stall share between the previous tick and this one above `fraction` (0..1).
 ConditionPtr psi_share_above(Resource resource, Line line, double fraction, Scope scope = Scope::local);
+// The stall share over the last `window` (from `total` at each tick, interpolated at the
+// window's start; over what there is while the history is shorter) above `fraction`.
+ConditionPtr psi_share_above(Resource resource, Line line, double fraction, std::chrono::nanoseconds window,
+                             Scope scope = Scope::local);
 
 // Hysteresis: true once `enter` holds, and stays true until `exit` holds.
 ConditionPtr hysteresis(ConditionPtr enter, ConditionPtr exit);

@@ -7,6 +7,8 @@
 
 #include <pressure/window.hpp>
 
+#include "core/stall_window.hpp"
+
 namespace pressure::levels {
 
 // ---- conditions ---------------------------------------------------------------------------
@@ -109,6 +111,31 @@ class PsiShare final : public Condition {
   std::optional<std::pair<std::chrono::steady_clock::time_point, Stall>> m_previous;
 };
 
+class PsiWindowShare final : public Condition {
+ public:
+  PsiWindowShare(Resource r, Line l, double fraction, std::chrono::nanoseconds window, Scope s)
+      : m_resource(r),
+        m_line(l),
+        m_fraction(fraction),
+        m_scope(s),
+        m_window(std::chrono::duration_cast<std::chrono::microseconds>(window)) {}
+  bool holds(const Reading& reading) override {
+    const std::optional<Snapshot>& now = snapshot_of(reading, m_scope);
+    const Stall* stall = stall_of(now, m_resource, m_line);
+    if (stall == nullptr) return false;
+    m_window.add(now->monotonic, stall->total_us);
+    std::optional<core::StallWindow::Growth> g = m_window.growth();
+    return g && g->share() > m_fraction;
+  }
+
+ private:
+  Resource m_resource;
+  Line m_line;
+  double m_fraction;
+  Scope m_scope;
+  core::StallWindow m_window;
+};
+
 class Hysteresis final : public Condition {
  public:
   Hysteresis(ConditionPtr enter, ConditionPtr exit) : m_enter(std::move(enter)), m_exit(std::move(exit)) {}
@@ -188,6 +215,11 @@ ConditionPtr psi_average_above(Resource resource, Line line, Average average, do
 
 ConditionPtr psi_share_above(Resource resource, Line line, double fraction, Scope scope) {
   return std::make_shared<PsiShare>(resource, line, fraction, scope);
+}
+
+ConditionPtr psi_share_above(Resource resource, Line line, double fraction, std::chrono::nanoseconds window,
+                             Scope scope) {
+  return std::make_shared<PsiWindowShare>(resource, line, fraction, window, scope);
 }
 
 ConditionPtr hysteresis(ConditionPtr enter, ConditionPtr exit) {

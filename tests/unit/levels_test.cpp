@@ -215,6 +215,25 @@ TEST(LevelsConditions, PsiAverageAndShare) {
   EXPECT_FALSE(share->holds(r));  // 10 %
 }
 
+TEST(LevelsConditions, PsiShareOverAWindow) {
+  auto t0 = std::chrono::steady_clock::time_point{} + 100s;
+  auto share = psi_share_above(Resource::memory, Line::some, 0.2, 2s);
+  Reading r;
+  std::uint64_t total = 0;
+  std::vector<bool> seen;
+  // 1 s of 50 % stall, then quiet: over a 2 s window the share stays above 20 % for a while.
+  for (int tick = 0; tick <= 40; ++tick) {
+    if (tick > 0 && tick <= 10) total += 50000;
+    r.local = psi(t0 + tick * 100ms, 0, total);
+    seen.push_back(share->holds(r));
+  }
+  EXPECT_FALSE(seen[0]) << "one reading is no window";
+  EXPECT_TRUE(seen[5]);
+  EXPECT_TRUE(seen[20]) << "500 ms of stall within the last 2 s is 25 %";
+  EXPECT_FALSE(seen[25]) << "then it slides out";
+  EXPECT_FALSE(seen[40]);
+}
+
 TEST(LevelsScenarioC, ApiEdges) {
   bool c1 = true;
   Manager m({custom([&](const Reading&) { return c1; })});
