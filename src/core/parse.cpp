@@ -203,7 +203,19 @@ std::string unescape_octal(std::string_view s) {
 
 }  // namespace
 
-Result<std::string> parse_cgroup2_mount(std::string_view mountinfo, std::string_view source) {
+namespace {
+
+struct Mount {
+  std::string_view point;  // still escaped
+  std::string_view type;
+  std::string_view super_options;
+};
+
+// The first mount in mountinfo text that `wanted` accepts; nullopt if none; an Error for a line
+// that is not mountinfo.
+template <class Wanted>
+Result<std::optional<std::string>> find_mount(std::string_view mountinfo, std::string_view source,
+                                              Wanted wanted) {
   std::size_t line_no = 0;
   while (!mountinfo.empty()) {
     std::string_view rest = next_line(mountinfo);
@@ -213,12 +225,24 @@ Result<std::string> parse_cgroup2_mount(std::string_view mountinfo, std::string_
     std::array<std::string_view, 5> fields;
     for (auto& field : fields) field = next_token(rest);
     if (fields[4].empty()) return malformed(source, line_no, "fewer than 5 fields");
-    // Optional fields run until a lone "-"; the file system type follows it.
+    // Optional fields run until a lone "-"; the file system type, source and options follow.
     std::string_view token = next_token(rest);
     while (!token.empty() && token != "-") token = next_token(rest);
     if (token.empty()) return malformed(source, line_no, "no ' - ' separator before the file system type");
-    if (next_token(rest) == "cgroup2") return unescape_octal(fields[4]);
+    Mount mount{fields[4], next_token(rest), {}};
+    next_token(rest);  // the mount source
+    mount.super_options = next_token(rest);
+    if (wanted(mount)) return std::optional<std::string>(unescape_octal(mount.point));
   }
+  return std::optional<std::string>{};
+}
+
+}  // namespace
+
+Result<std::string> parse_cgroup2_mount(std::string_view mountinfo, std::string_view source) {
+  auto found = find_mount(mountinfo, source, [](const Mount& m) { return m.type == "cgroup2"; });
+  if (!found) return tl::unexpected(found.error());
+  if (*found) return **found;
   return fail(Errc::unsupported,
               "no cgroup2 file system is mounted (" + std::string(source) +
                   " has no cgroup2 line); mount one or pass --cgroup-root",
@@ -286,22 +310,11 @@ bool has_word(std::string_view list, std::string_view word) {
 
 Result<std::string> parse_cgroup1_mount(std::string_view mountinfo, std::string_view controller,
                                         std::string_view source) {
-  std::size_t line_no = 0;
-  while (!mountinfo.empty()) {
-    std::string_view rest = next_line(mountinfo);
-    ++line_no;
-    std::string_view first = rest;
-    if (next_token(first).empty()) continue;
-    std::array<std::string_view, 5> fields;
-    for (auto& field : fields) field = next_token(rest);
-    if (fields[4].empty()) return malformed(source, line_no, "fewer than 5 fields");
-    std::string_view token = next_token(rest);
-    while (!token.empty() && token != "-") token = next_token(rest);
-    if (token.empty()) return malformed(source, line_no, "no ' - ' separator before the file system type");
-    std::string_view type = next_token(rest);
-    next_token(rest);  // the mount source
-    if (type == "cgroup" && has_word(next_token(rest), controller)) return unescape_octal(fields[4]);
-  }
+  auto found = find_mount(mountinfo, source, [controller](const Mount& m) {
+    return m.type == "cgroup" && has_word(m.super_options, controller);
+  });
+  if (!found) return tl::unexpected(found.error());
+  if (*found) return **found;
   return fail(
       Errc::unsupported,
       "no cgroup v1 hierarchy with the " + std::string(controller) + " controller in " + std::string(source),
