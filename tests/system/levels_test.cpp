@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "support/live.hpp"
@@ -35,6 +36,10 @@ TEST(LiveLevels, SheddingCacheShedsUnderASqueezeAndReturnsToNormal) {
   ASSERT_TRUE(group.ok());
   ASSERT_TRUE(group.limit_memory(72u << 20));
   std::string out = "/tmp/pressure-shedding-" + std::to_string(::getpid());
+  struct Unlink {  // also when an assertion ends the test early
+    std::string path;
+    ~Unlink() { ::unlink(path.c_str()); }
+  } unlink_out{out};
   ASSERT_GT(group.spawn_command({PRESSURE_SHEDDING_CACHE, "--mib", "16"}, out), 0);
   auto wait_for = [&](const std::string& event, std::chrono::seconds timeout, std::size_t from = 0) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -67,7 +72,6 @@ TEST(LiveLevels, SheddingCacheShedsUnderASqueezeAndReturnsToNormal) {
   std::this_thread::sleep_for(3s);
   auto final_lines = lines_of(out);
   EXPECT_EQ(final_lines.back()["event"], "normal") << "pressure came back without a squeeze";
-  ::unlink(out.c_str());
 }
 
 }  // namespace
