@@ -249,7 +249,18 @@ Result<std::string> parse_cgroup2_mount(std::string_view mountinfo, std::string_
               std::string(source));
 }
 
-Result<std::string> parse_cgroup2_membership(std::string_view proc_cgroup, std::string_view source) {
+namespace {
+
+struct Membership {
+  std::string_view path;
+  std::size_t line_no;
+};
+
+// The first "ID:CONTROLLERS:PATH" line of /proc/PID/cgroup text whose ID and controller list
+// `wanted` accepts; nullopt if none; an Error for a line that is not of that shape.
+template <class Wanted>
+Result<std::optional<Membership>> find_membership(std::string_view proc_cgroup, std::string_view source,
+                                                  Wanted wanted) {
   std::size_t line_no = 0;
   while (!proc_cgroup.empty()) {
     std::string_view line = next_line(proc_cgroup);
@@ -259,16 +270,27 @@ Result<std::string> parse_cgroup2_membership(std::string_view proc_cgroup, std::
     std::size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
     if (second == std::string_view::npos)
       return malformed(source, line_no, "expected ID:CONTROLLERS:PATH, found " + quoted(line));
-    std::string_view path = line.substr(second + 1);
-    if (line.substr(0, second + 1) == "0::") {
-      if (path.empty() || path.front() != '/')
-        return malformed(source, line_no, "cgroup path is not absolute: " + quoted(path));
-      return std::string(path);
-    }
+    if (wanted(line.substr(0, first), line.substr(first + 1, second - first - 1)))
+      return std::optional<Membership>(Membership{line.substr(second + 1), line_no});
   }
-  return fail(Errc::unsupported,
-              std::string(source) + " has no cgroup2 ('0::') line: the process is in no cgroup2 hierarchy",
-              std::string(source));
+  return std::optional<Membership>{};
+}
+
+}  // namespace
+
+Result<std::string> parse_cgroup2_membership(std::string_view proc_cgroup, std::string_view source) {
+  auto found = find_membership(proc_cgroup, source, [](std::string_view id, std::string_view controllers) {
+    return id == "0" && controllers.empty();
+  });
+  if (!found) return tl::unexpected(found.error());
+  if (!*found)
+    return fail(Errc::unsupported,
+                std::string(source) + " has no cgroup2 ('0::') line: the process is in no cgroup2 hierarchy",
+                std::string(source));
+  std::string_view path = (*found)->path;
+  if (path.empty() || path.front() != '/')
+    return malformed(source, (*found)->line_no, "cgroup path is not absolute: " + quoted(path));
+  return std::string(path);
 }
 
 Result<HostMemory> parse_meminfo(std::string_view text, std::string_view source) {
@@ -323,21 +345,16 @@ Result<std::string> parse_cgroup1_mount(std::string_view mountinfo, std::string_
 
 Result<std::string> parse_cgroup1_membership(std::string_view proc_cgroup, std::string_view controller,
                                              std::string_view source) {
-  std::size_t line_no = 0;
-  while (!proc_cgroup.empty()) {
-    std::string_view line = next_line(proc_cgroup);
-    ++line_no;
-    if (line.empty()) continue;
-    std::size_t first = line.find(':');
-    std::size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
-    if (second == std::string_view::npos)
-      return malformed(source, line_no, "expected ID:CONTROLLERS:PATH, found " + quoted(line));
-    if (has_word(line.substr(first + 1, second - first - 1), controller))
-      return std::string(line.substr(second + 1));
-  }
-  return fail(Errc::unsupported,
-              std::string(source) + " has no cgroup v1 line with " + std::string(controller),
-              std::string(source));
+  auto found =
+      find_membership(proc_cgroup, source, [controller](std::string_view, std::string_view controllers) {
+        return has_word(controllers, controller);
+      });
+  if (!found) return tl::unexpected(found.error());
+  if (!*found)
+    return fail(Errc::unsupported,
+                std::string(source) + " has no cgroup v1 line with " + std::string(controller),
+                std::string(source));
+  return std::string((*found)->path);
 }
 
 Result<MemoryLevel> memory_level_from_sysctl(std::int64_t value) {
