@@ -2,7 +2,9 @@
 
 #include <fmt/core.h>
 
+#include "cli/admit.hpp"
 #include "cli/common.hpp"
+#include "cli/daemon.hpp"
 #include "cli/predict.hpp"
 #include "cli/show.hpp"
 #include "cli/watch.hpp"
@@ -46,6 +48,10 @@ int run(int argc, char** argv) {
   CLI::App* watch = add_watch(app, watch_options);
   PredictOptions predict_options;
   CLI::App* predict = add_predict(app, predict_options);
+  AdmitOptions admit_options;
+  CLI::App* admit = add_admit(app, admit_options);
+  DaemonOptions daemon_options;
+  CLI::App* daemon = add_daemon(app, daemon_options);
 
   try {
     app.parse(argc, argv);
@@ -66,6 +72,8 @@ int run(int argc, char** argv) {
     if (show->parsed()) return run_show(global, show_options);
     if (watch->parsed()) return run_watch(global, watch_options);
     if (predict->parsed()) return run_predict(global, predict_options);
+    if (admit->parsed()) return run_admit(global, admit_options);
+    if (daemon->parsed()) return run_daemon(global, daemon_options);
   } catch (const std::exception& e) {
     // The library returns errors; this is for what it cannot (out of memory, a bug).
     fmt::print(stderr, "pressure: internal error: {}\n", e.what());

@@ -1,0 +1,34 @@
+// The daemon's configuration: a TOML file of rules, validated into policy::Rule values. Every
+// error names the file, the line and the key, so `pressure daemon --check` can point at it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <pressure/error.hpp>
+
+#include "policy/rules.hpp"
+
+namespace pressure::daemon {
+
+enum class LogFormat { text, json };
+
+struct Config {
+  std::string path;
+  LogFormat log_format = LogFormat::text;
+  std::vector<std::string> scope;  // globs of cgroups rules may act on; empty: any but the root
+  std::vector<policy::Rule> rules;
+};
+
+// Parses and validates `text` as if read from `path`. Errors are invalid_argument with a
+// message "PATH:LINE: ...".
+Result<Config> parse_config(std::string_view text, const std::string& path);
+// Reads and parses a file (not_found / permission errors name it).
+Result<Config> load_config(const std::string& path);
+
+// "512M", "1G", "64MiB", "1048576" -> bytes.
+Result<std::uint64_t> parse_size(std::string_view text);
+// "SIGUSR1", "USR1", "10" -> 10.
+Result<int> parse_signal(std::string_view text);
+
+}  // namespace pressure::daemon

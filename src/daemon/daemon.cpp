@@ -1,0 +1,184 @@
+#include "daemon/daemon.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+
+#include <pressure/monitor.hpp>
+
+#include "sys/control.hpp"
+
+namespace pressure::daemon {
+namespace {
+
+constexpr int k_exit_ok = 0;
+constexpr int k_exit_config = 2;
+constexpr int k_exit_unsupported = 3;
+constexpr int k_exit_runtime = 4;
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+int exit_code_for(const Error& e) {
+  switch (e.code()) {
+    case Errc::unsupported: return k_exit_unsupported;
+    case Errc::invalid_argument:
+    case Errc::not_found:
+    case Errc::unavailable: return k_exit_config;
+    default: return k_exit_runtime;
+  }
+}
+
+void log_line(const std::string& line) {
+  std::fputs((line + "\n").c_str(), stderr);
+  std::fflush(stderr);
+}
+
+void log_text(int priority, const std::string& message, LogFormat format) {
+  if (format == LogFormat::json) {
+    double t = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", t);
+    log_line("{\"priority\":" + std::to_string(priority) + ",\"time\":" + buf + ",\"message\":\"" +
+             json_escape(message) + "\"}");
+  } else {
+    log_line("<" + std::to_string(priority) + ">pressure: " + message);
+  }
+}
+
+std::string rules_summary(const Config& c) {
+  return std::to_string(c.rules.size()) + " rule" + (c.rules.size() == 1 ? "" : "s") + " from " + c.path;
+}
+
+}  // namespace
+
+std::string format_decision(const policy::Decision& d, LogFormat format) {
+  int priority = static_cast<int>(d.severity);
+  if (format == LogFormat::json) {
+    double t = std::chrono::duration<double>(d.time.time_since_epoch()).count();
+    char time_buf[64], share_buf[32];
+    std::snprintf(time_buf, sizeof time_buf, "%.3f", t);
+    std::snprintf(share_buf, sizeof share_buf, "%.4f", d.share);
+    std::string out = "{\"priority\":" + std::to_string(priority) + ",\"time\":" + time_buf + ",\"rule\":\"" +
+                      json_escape(d.rule) + "\",\"target\":\"" + json_escape(d.where) + "\",\"what\":\"" +
+                      json_escape(d.what) + "\"";
+    if (!d.victim.empty()) out += ",\"victim\":\"" + json_escape(d.victim) + "\"";
+    if (!d.measured.empty()) out += ",\"measured\":\"" + json_escape(d.measured) + "\",\"share\":" + share_buf;
+    if (!d.result.empty()) out += ",\"result\":\"" + json_escape(d.result) + "\"";
+    out += ",\"dry_run\":" + std::string(d.dry_run ? "true" : "false") + ",\"message\":\"" + json_escape(d.detail) + "\"}";
+    return out;
+  }
+  std::string out = "<" + std::to_string(priority) + ">pressure: rule '" + d.rule + "' on " + d.where + ": " + d.what;
+  if (d.dry_run && (d.result == "dry-run")) out += " [dry-run]";
+  if (!d.detail.empty()) out += ": " + d.detail;
+  return out;
+}
+
+int run(const Options& options) {
+  Result<Config> config = load_config(options.config_path);
+  if (!config) {
+    log_line("pressure daemon: " + config.error().message());
+    return k_exit_config;
+  }
+  LogFormat format = options.log_format.value_or(config->log_format);
+  bool dry_run = options.dry_run || options.check;
+
+  // Signals first, before anything could start a thread.
+  Result<sys::Fd> signals = sys::signal_fd({SIGHUP, SIGTERM, SIGINT});
+  if (!signals) {
+    log_line("pressure daemon: " + signals.error().message());
+    return k_exit_runtime;
+  }
+
+  Monitor monitor(options.reader);
+  std::unique_ptr<policy::Actuator> actuator = policy::real_actuator(monitor);
+  bool quiet_arming = options.check;
+  policy::EngineOptions engine_options;
+  engine_options.reader = options.reader;
+  engine_options.dry_run = dry_run;
+  engine_options.report = [&format, &quiet_arming](const policy::Decision& d) {
+    if (quiet_arming && d.what == "armed") return;
+    log_line(format_decision(d, format));
+  };
+
+  auto engine = std::make_unique<policy::Engine>(monitor, *actuator, engine_options);
+  if (Result<void> started = engine->start(config->rules); !started) {
+    log_line("pressure daemon: " + config->path + ": " + started.error().message());
+    return exit_code_for(started.error());
+  }
+  if (options.check) {
+    log_line("pressure daemon: " + config->path + ": OK, " + std::to_string(config->rules.size()) + " rule" +
+             (config->rules.size() == 1 ? "" : "s") + " parsed and armed");
+    return k_exit_ok;
+  }
+  log_text(5, std::string("started") + (dry_run ? " in dry-run mode (nothing will be acted on)" : "") + ": " +
+                  rules_summary(*config),
+           format);
+  sys::notify_service_manager("READY=1\nSTATUS=" + rules_summary(*config));
+
+  int exit_code = k_exit_ok;
+  auto reload = [&] {
+    sys::notify_service_manager("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(sys::monotonic_usec()));
+    Result<Config> next = load_config(options.config_path);
+    if (!next) {
+      log_text(3, "reload failed, keeping the running rules: " + next.error().message(), format);
+      sys::notify_service_manager("READY=1\nSTATUS=reload failed; " + rules_summary(*config));
+      return;
+    }
+    auto fresh = std::make_unique<policy::Engine>(monitor, *actuator, engine_options);
+    if (Result<void> started = fresh->start(next->rules); !started) {
+      log_text(3, "reload failed, keeping the running rules: " + started.error().message(), format);
+      sys::notify_service_manager("READY=1\nSTATUS=reload failed; " + rules_summary(*config));
+      return;
+    }
+    engine->stop();
+    engine = std::move(fresh);
+    config = std::move(next);
+    if (!options.log_format) format = config->log_format;
+    log_text(5, "reloaded: " + rules_summary(*config), format);
+    sys::notify_service_manager("READY=1\nSTATUS=" + rules_summary(*config));
+  };
+  Result<TimerId> signal_watch = monitor.add_fd(signals->get(), [&] {
+    while (int sig = sys::read_signal(signals->get())) {
+      if (sig == SIGHUP) {
+        reload();
+      } else {
+        log_text(5, std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"), format);
+        monitor.stop();
+      }
+    }
+  });
+  if (!signal_watch) {
+    log_line("pressure daemon: " + signal_watch.error().message());
+    return k_exit_runtime;
+  }
+  if (auto wd = sys::watchdog_interval(); wd.count() > 0) {
+    (void)monitor.add_timer(wd / 2, [] { sys::notify_service_manager("WATCHDOG=1"); });
+  }
+  if (Result<void> ran = monitor.run(); !ran) {
+    log_text(3, "the event loop failed: " + ran.error().message(), format);
+    exit_code = k_exit_runtime;
+  }
+  sys::notify_service_manager("STOPPING=1");
+  engine->stop();
+  return exit_code;
+}
+
+}  // namespace pressure::daemon

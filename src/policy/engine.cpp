@@ -1,0 +1,841 @@
+#include "policy/engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+
+#include "core/stall_window.hpp"
+#include "sys/control.hpp"
+#include "sys/files.hpp"
+
+namespace pressure::policy {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
+
+std::string percent(double share) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", share * 100.0);
+  return buf;
+}
+
+std::string seconds(nanoseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fs", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+// True if `path` is `ancestor` or below it ("/a/b" under "/a"; everything under "/").
+bool within(const std::string& path, const std::string& ancestor) {
+  if (ancestor == "/") return true;
+  return path == ancestor || (path.size() > ancestor.size() && path.compare(0, ancestor.size(), ancestor) == 0 &&
+                              path[ancestor.size()] == '/');
+}
+
+std::string join(const std::string& parent, const std::string& child) {
+  return parent == "/" ? "/" + child : parent + "/" + child;
+}
+
+std::string basename_of(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+class RealActuator final : public Actuator {
+ private:
+  struct Running;
+
+ public:
+  explicit RealActuator(Monitor& monitor) : m_monitor(monitor) {}
+
+  Result<void> signal_process(int pid, int sig) override {
+    if (pid <= 1 || pid == sys::self_pid())
+      return fail(Errc::invalid_argument, "refusing to signal pid " + std::to_string(pid));
+    Result<sys::ProcessHandle> h = sys::ProcessHandle::open(pid);
+    if (!h) return tl::unexpected(h.error());
+    Result<void> sent = h->signal(sig);
+    if (sent && sig == SIGKILL) h->release_memory();
+    return sent;
+  }
+
+  Result<std::size_t> kill_cgroup(const std::string& dir) override {
+    Result<std::vector<sys::Pid>> pids = sys::cgroup_processes(dir, true);
+    if (!pids) return tl::unexpected(pids.error());
+    std::vector<sys::ProcessHandle> handles;
+    for (sys::Pid pid : *pids) {
+      if (pid <= 1 || pid == sys::self_pid())
+        return fail(Errc::invalid_argument, "refusing to kill " + dir + ": it holds pid " + std::to_string(pid));
+      if (auto h = sys::ProcessHandle::open(pid)) handles.push_back(std::move(*h));
+    }
+    Result<void> killed = sys::cgroup_kill(dir);
+    if (!killed && killed.error().code() == Errc::unsupported) {
+      for (const sys::ProcessHandle& h : handles) (void)h.signal(SIGKILL);
+    } else if (!killed) {
+      return tl::unexpected(killed.error());
+    }
+    for (const sys::ProcessHandle& h : handles) h.release_memory();
+    return handles.size();
+  }
+
+  Result<void> write_control(const std::string& path, const std::string& value) override {
+    return sys::write_control(path, value);
+  }
+
+  Result<void> exec(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
+                    microseconds timeout, std::function<void(int, bool)> done) override {
+    Result<sys::Child> child = sys::spawn(argv, env);
+    if (!child) return tl::unexpected(child.error());
+    auto running = std::make_shared<Running>();
+    running->child = std::move(*child);
+    running->done = std::move(done);
+    sys::Pid pid = running->child.handle.pid();
+    std::weak_ptr<Running> weak = running;
+    auto finish = [this, weak, pid] {
+      auto r = weak.lock();
+      if (!r) return;
+      std::optional<int> status = sys::reap(pid);
+      if (!status) return;
+      if (r->fd_watch) m_monitor.remove_fd(*r->fd_watch);
+      if (r->timer) m_monitor.cancel_timer(*r->timer);
+      auto keep = r;  // the callbacks below may drop the last reference
+      m_running.erase(std::remove(m_running.begin(), m_running.end(), r), m_running.end());
+      keep->done(*status, keep->timed_out);
+    };
+    Result<TimerId> fd_watch = m_monitor.add_fd(running->child.handle.fd(), finish);
+    if (!fd_watch) {
+      sys::kill_group(pid);
+      return tl::unexpected(fd_watch.error());
+    }
+    running->fd_watch = *fd_watch;
+    Result<TimerId> timer = m_monitor.add_timer(timeout, [weak, pid] {
+      if (auto r = weak.lock(); r && !r->timed_out) {
+        r->timed_out = true;
+        sys::kill_group(pid);
+      }
+    });
+    if (timer) running->timer = *timer;
+    m_running.push_back(std::move(running));
+    return {};
+  }
+
+  Result<void> send_datagram(const std::string& socket, const std::string& payload) override {
+    return sys::send_datagram(socket, payload);
+  }
+  Result<void> append_line(const std::string& path, const std::string& line) override {
+    return sys::append_line(path, line);
+  }
+
+  ~RealActuator() override {
+    for (auto& r : m_running) {
+      if (r->fd_watch) m_monitor.remove_fd(*r->fd_watch);
+      if (r->timer) m_monitor.cancel_timer(*r->timer);
+    }
+  }
+
+ private:
+  // A command started by exec, until it ends.
+  struct Running {
+    sys::Child child;
+    std::optional<TimerId> fd_watch, timer;
+    bool timed_out = false;
+    std::function<void(int, bool)> done;
+  };
+  Monitor& m_monitor;
+  std::vector<std::shared_ptr<Running>> m_running;
+};
+
+}  // namespace
+
+std::unique_ptr<Actuator> real_actuator(Monitor& monitor) { return std::make_unique<RealActuator>(monitor); }
+
+namespace {
+
+// What the engine remembers about a candidate between looks, for growth and pressure.
+struct Seen {
+  std::uint64_t memory = 0;
+  std::uint64_t some_total_us = 0;
+  Clock::time_point t;
+};
+
+struct RuleState {
+  Rule rule;
+  std::optional<Reader> reader;  // the target's pressure files
+  std::string dir;               // the target's cgroup directory
+  std::optional<WatchId> watch;
+  std::optional<TimerId> timer;       // hot sampling, condition ticks, or steering
+  std::optional<TimerId> look_timer;  // refreshes `seen` for growth/pressure victims
+  std::optional<core::StallWindow> window;
+  std::vector<core::StallWindow> condition_windows;
+  std::optional<Clock::time_point> held_since;
+  Clock::time_point quiet_until{};
+  bool acted_in_streak = false;
+  std::map<std::string, Seen> seen;
+  // steering
+  std::optional<std::uint64_t> steer_total;
+  Clock::time_point steer_t{};
+  int steer_direction = 0;
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  Monitor& monitor;
+  Actuator& actuator;
+  EngineOptions options;
+  std::string cgroup_root;
+  std::vector<std::unique_ptr<RuleState>> rules;
+  std::vector<std::optional<TimerId>> grace_timers;
+  mutable std::mutex counts_mutex;
+  ActionCounts counts;
+
+  Impl(Monitor& m, Actuator& a, EngineOptions o) : monitor(m), actuator(a), options(std::move(o)) {}
+
+  void count(const Rule& rule, std::string_view result) {
+    std::lock_guard lock(counts_mutex);
+    ++counts[{rule.name, std::string(to_string(rule.action)), std::string(result)}];
+  }
+
+  void report(Decision d) {
+    d.time = std::chrono::system_clock::now();
+    d.dry_run = options.dry_run;
+    if (options.report) options.report(d);
+  }
+
+  Decision decision(const RuleState& s, Decision::Severity severity, std::string what, std::string detail) {
+    Decision d;
+    d.severity = severity;
+    d.rule = s.rule.name;
+    d.where = s.rule.where();
+    d.what = std::move(what);
+    d.detail = std::move(detail);
+    return d;
+  }
+
+  // ---- arming -----------------------------------------------------------------------------
+
+  Result<void> arm(RuleState& s) {
+    const Rule& rule = s.rule;
+    Target target = rule.system ? Target::system() : Target::cgroup(rule.cgroup);
+    s.reader.emplace(target, options.reader);
+    if (!rule.system) {
+      Result<std::string> resolved = s.reader->resolved_path();
+      if (!resolved) return tl::unexpected(resolved.error());
+    }
+    s.dir = sys::cgroup_directory(cgroup_root, rule.system ? "/" : rule.cgroup);
+    if (rule.spec) {
+      TriggerOptions strict{TriggerMode::automatic, WindowPolicy::refuse};
+      RuleState* state = &s;
+      auto callback = [this, state](const Event& e) { on_event(*state, e); };
+      Result<WatchInfo> info = monitor.add(target, *rule.spec, callback, strict);
+      if (!info && info.error().code() == Errc::permission)
+        info = monitor.add(target, *rule.spec, callback, TriggerOptions{TriggerMode::polling});
+      if (!info) return tl::unexpected(info.error());
+      s.watch = info->id;
+      Decision d = decision(s, Decision::Severity::info, "armed",
+                            "watching '" + rule.spec->to_string() + "' by " +
+                                (info->mode == TriggerMode::kernel ? "kernel trigger" : "polling total every " +
+                                                                                            std::to_string(duration_cast<milliseconds>(rule.spec->window).count() / 10) + "ms"));
+      report(d);
+    } else if (!rule.conditions.empty()) {
+      for (const Condition& c : rule.conditions) {
+        Result<Pressure> p = s.reader->read(c.resource);
+        if (!p) return tl::unexpected(p.error());
+        if (!(*p)[c.line])
+          return fail(Errc::unavailable, "the kernel prints no '" + std::string(to_string(c.line)) + "' line for " +
+                                             std::string(to_string(c.resource)));
+        s.condition_windows.emplace_back(c.metric == Condition::Metric::window ? c.window : microseconds{1});
+      }
+      RuleState* state = &s;
+      Result<TimerId> t = monitor.add_timer(rule.interval, [this, state] { on_condition_tick(*state); });
+      if (!t) return tl::unexpected(t.error());
+      s.timer = *t;
+      std::string text;
+      for (const Condition& c : rule.conditions) text += (text.empty() ? "" : " and ") + c.to_string();
+      report(decision(s, Decision::Severity::info, "armed",
+                      "checking " + text + " every " + seconds(rule.interval)));
+    }
+    if (rule.action == ActionKind::memory_high && rule.memory_high.mode == MemoryHigh::Mode::steer) {
+      RuleState* state = &s;
+      Result<TimerId> t = monitor.add_timer(rule.memory_high.interval, [this, state] { steer(*state); });
+      if (!t) return tl::unexpected(t.error());
+      s.look_timer = *t;
+      report(decision(s, Decision::Severity::info, "armed",
+                      "steering memory.high to hold memory some at " + percent(rule.memory_high.target_share)));
+    } else if (rule.acts_on_processes() &&
+               (rule.victim.by == Victim::By::growth || rule.victim.by == Victim::By::pressure)) {
+      RuleState* state = &s;
+      Result<TimerId> t = monitor.add_timer(std::chrono::seconds(5), [this, state] { (void)candidates(*state); });
+      if (!t) return tl::unexpected(t.error());
+      s.look_timer = *t;
+      (void)candidates(s);
+    }
+    return {};
+  }
+
+  void disarm(RuleState& s) {
+    if (s.watch) monitor.remove(*s.watch);
+    if (s.timer) monitor.cancel_timer(*s.timer);
+    if (s.look_timer) monitor.cancel_timer(*s.look_timer);
+    s.watch.reset();
+    s.timer.reset();
+    s.look_timer.reset();
+  }
+
+  // ---- detection --------------------------------------------------------------------------
+
+  void on_event(RuleState& s, const Event& e) {
+    if (e.kind != Event::Kind::pressure) {
+      s.watch.reset();  // the Monitor dropped it
+      Decision d = decision(s, Decision::Severity::error, "disarmed",
+                            "the target can no longer be watched: " + (e.error ? e.error->message() : std::string("gone")));
+      d.result = "failed";
+      report(d);
+      return;
+    }
+    if (s.timer) return;  // already sampling
+    Clock::time_point now = Clock::now();
+    if (now < s.quiet_until) return;
+    const TriggerSpec& spec = *s.rule.spec;
+    s.held_since = now;
+    s.acted_in_streak = false;
+    std::string measured = spec.to_string() + ": " + percent(e.share) + " stalled over the last " +
+                           seconds(e.observed_span);
+    if (s.rule.hold.count() == 0) {
+      act(s, e.share, measured);
+      return;
+    }
+    s.window.emplace(spec.window);
+    if (auto p = s.reader->read(spec.resource); p && (*p)[spec.line]) s.window->add(now, (*p)[spec.line]->total_us);
+    RuleState* state = &s;
+    auto period = std::max<microseconds>(microseconds{50'000}, spec.window / 10);
+    Result<TimerId> t = monitor.add_timer(period, [this, state] { on_hot_tick(*state); });
+    if (t) s.timer = *t;
+  }
+
+  void cool(RuleState& s) {
+    if (s.timer) monitor.cancel_timer(*s.timer);
+    s.timer.reset();
+    s.held_since.reset();
+    s.window.reset();
+  }
+
+  void on_hot_tick(RuleState& s) {
+    const TriggerSpec& spec = *s.rule.spec;
+    Clock::time_point now = Clock::now();
+    Result<Pressure> p = s.reader->read(spec.resource);
+    if (!p || !(*p)[spec.line]) {
+      cool(s);
+      return;
+    }
+    s.window->add(now, (*p)[spec.line]->total_us);
+    auto growth = s.window->growth();
+    if (!growth) return;
+    double share = growth->share();
+    bool holds = share >= spec.share();
+    nanoseconds held = now - *s.held_since;
+    if (!holds) {
+      // A dip right after waking is noise; a sustained one ends the streak.
+      if (growth->span >= std::min<nanoseconds>(spec.window, s.rule.hold) / 2) {
+        report(decision(s, Decision::Severity::info, "released",
+                        spec.to_string() + " held " + seconds(held) + ", less than " + seconds(s.rule.hold) +
+                            ", then fell to " + percent(share) + ": no action"));
+        cool(s);
+      }
+      return;
+    }
+    if (held >= s.rule.hold && now >= s.quiet_until) {
+      std::string measured = spec.to_string() + ": " + percent(share) + " stalled over the last " +
+                             seconds(growth->span) + ", held " + seconds(held);
+      cool(s);
+      act(s, share, measured);
+    }
+  }
+
+  void on_condition_tick(RuleState& s) {
+    Clock::time_point now = Clock::now();
+    std::string measured;
+    bool all = true;
+    double first_share = 0;
+    for (std::size_t i = 0; i < s.rule.conditions.size(); ++i) {
+      const Condition& c = s.rule.conditions[i];
+      Result<Pressure> p = s.reader->read(c.resource);
+      if (!p || !(*p)[c.line]) {
+        if (p && !(*p)[c.line]) all = false;
+        if (!p && p.error().code() == Errc::gone) {
+          Decision d = decision(s, Decision::Severity::error, "disarmed", p.error().message());
+          d.result = "failed";
+          report(d);
+          disarm(s);
+          return;
+        }
+        all = false;
+        continue;
+      }
+      const Stall& stall = *(*p)[c.line];
+      double value = std::nan("");
+      if (auto avg = c.average(stall)) {
+        value = avg->value();
+      } else {
+        core::StallWindow& w = s.condition_windows[i];
+        w.add(now, stall.total_us);
+        if (auto g = w.growth(); g && g->span >= c.window * 9 / 10) value = g->share() * 100.0;
+      }
+      if (i == 0) first_share = std::isnan(value) ? 0 : value / 100.0;
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%s%s=%.2f%%", measured.empty() ? "" : ", ", c.subject().c_str(), value);
+      measured += buf;
+      all = all && c.holds(value);
+    }
+    if (!all) {
+      if (s.held_since && now - *s.held_since > nanoseconds{0} && !s.acted_in_streak && s.rule.hold.count() > 0)
+        report(decision(s, Decision::Severity::info, "released",
+                        measured + ": the conditions held " + seconds(now - *s.held_since) + ", less than " +
+                            seconds(s.rule.hold) + ": no action"));
+      s.held_since.reset();
+      s.acted_in_streak = false;
+      return;
+    }
+    if (!s.held_since) s.held_since = now;
+    nanoseconds held = now - *s.held_since;
+    if (held < s.rule.hold || now < s.quiet_until) return;
+    if (s.acted_in_streak && !s.rule.repeat) return;
+    act(s, first_share, measured + ", held " + seconds(held));
+  }
+
+  // ---- candidates -------------------------------------------------------------------------
+
+  std::vector<Candidate> candidates(RuleState& s) {
+    std::vector<Candidate> out;
+    const Rule& rule = s.rule;
+    Clock::time_point now = Clock::now();
+    std::string target = rule.system ? "/" : rule.cgroup;
+    Result<std::string> self_cgroup = sys::process_cgroup(sys::self_pid(), options.reader.proc_root);
+    Result<std::string> init_cgroup = sys::process_cgroup(1, options.reader.proc_root);
+    auto holds_protected = [&](const std::string& path) {
+      return (self_cgroup && within(*self_cgroup, path)) || (init_cgroup && within(*init_cgroup, path)) ||
+             !self_cgroup;  // cannot tell where we are: protect everything
+    };
+    auto measure_group = [&](const std::string& path) {
+      Candidate c;
+      c.path = path;
+      c.name = basename_of(path);
+      if (auto m = sys::cgroup_memory(cgroup_root, path, options.reader.proc_root)) c.memory = m->bytes;
+      c.protected_ = holds_protected(path);
+      Seen now_seen{c.memory, 0, now};
+      if (auto p = pressure::read(Resource::memory, Target::cgroup(path), options.reader); p && p->some)
+        now_seen.some_total_us = p->some->total_us;
+      if (auto it = s.seen.find(path); it != s.seen.end()) {
+        double dt = std::chrono::duration<double>(now - it->second.t).count();
+        if (dt > 0) {
+          c.growth = (static_cast<double>(c.memory) - static_cast<double>(it->second.memory)) / dt;
+          if (now_seen.some_total_us >= it->second.some_total_us)
+            c.pressure = static_cast<double>(now_seen.some_total_us - it->second.some_total_us) / (dt * 1e6);
+        }
+      }
+      s.seen[path] = now_seen;
+      return c;
+    };
+    switch (rule.victim.among) {
+      case Victim::Among::self: out.push_back(measure_group(target)); break;
+      case Victim::Among::children: {
+        if (auto names = sys::child_cgroups(s.dir)) {
+          for (const std::string& name : *names) out.push_back(measure_group(join(target, name)));
+        }
+        break;
+      }
+      case Victim::Among::processes: {
+        if (auto pids = sys::cgroup_processes(s.dir, true)) {
+          for (sys::Pid pid : *pids) {
+            Candidate c;
+            c.pid = pid;
+            c.name = sys::process_name(pid, options.reader.proc_root);
+            c.memory = sys::process_rss(pid, options.reader.proc_root).value_or(0);
+            c.protected_ = pid <= 1 || pid == sys::self_pid();
+            std::string key = "pid:" + std::to_string(pid);
+            if (auto it = s.seen.find(key); it != s.seen.end()) {
+              double dt = std::chrono::duration<double>(now - it->second.t).count();
+              if (dt > 0) c.growth = (static_cast<double>(c.memory) - static_cast<double>(it->second.memory)) / dt;
+            }
+            s.seen[key] = Seen{c.memory, 0, now};
+            out.push_back(std::move(c));
+          }
+        }
+        break;
+      }
+    }
+    // Forget what is gone.
+    for (auto it = s.seen.begin(); it != s.seen.end();) {
+      it = it->second.t == now ? std::next(it) : s.seen.erase(it);
+    }
+    return out;
+  }
+
+  // ---- acting -----------------------------------------------------------------------------
+
+  void act(RuleState& s, double share, const std::string& measured) {
+    const Rule& rule = s.rule;
+    Clock::time_point now = Clock::now();
+    s.quiet_until = now + rule.cooldown;
+    s.acted_in_streak = true;
+    Decision d = decision(s, Decision::Severity::warning, std::string(to_string(rule.action)), "");
+    d.share = share;
+    d.measured = measured;
+    d.result = options.dry_run ? "dry-run" : "ok";
+    switch (rule.action) {
+      case ActionKind::log:
+        d.severity = Decision::Severity::notice;
+        d.detail = measured;
+        d.result = "ok";
+        break;
+      case ActionKind::kill:
+      case ActionKind::signal: act_on_victim(s, d); return;
+      case ActionKind::exec: act_exec(s, d); return;
+      case ActionKind::memory_high: act_memory_high(s, d); break;
+      case ActionKind::notify: act_notify(s, d); break;
+    }
+    count(rule, d.result);
+    report(d);
+  }
+
+  std::string describe(const Candidate& c) const {
+    if (c.pid != 0) return "pid " + std::to_string(c.pid) + " (" + c.name + ")";
+    return c.path;
+  }
+
+  void act_on_victim(RuleState& s, Decision& d) {
+    const Rule& rule = s.rule;
+    std::string target = rule.system ? "/" : rule.cgroup;
+    if (target == "/" && !rule.allow_root) {
+      d.severity = Decision::Severity::error;
+      d.result = "refused";
+      d.detail = "the target is the root cgroup and the rule has no allow_root = true";
+      count(rule, d.result);
+      report(d);
+      return;
+    }
+    std::vector<Candidate> list = candidates(s);
+    std::optional<Choice> choice = choose_victim(list, rule);
+    if (!choice) {
+      d.severity = Decision::Severity::warning;
+      d.result = "no-victim";
+      d.detail = measured_prefix(d) + "no candidate to " + std::string(to_string(rule.action)) + " among " +
+                 std::to_string(list.size()) + (list.empty() ? "" : " (all protected)");
+      count(rule, d.result);
+      report(d);
+      return;
+    }
+    const Candidate& victim = list[choice->index];
+    d.victim = describe(victim);
+    std::string verb = rule.action == ActionKind::kill ? "kill" : "signal " + std::to_string(rule.signal);
+    if (rule.action == ActionKind::kill && rule.grace.count() > 0) verb += " (SIGTERM, SIGKILL after " + seconds(rule.grace) + ")";
+    d.detail = measured_prefix(d) + (options.dry_run ? "would " : "") + verb + " " + d.victim + ": " + choice->reason;
+    if (options.dry_run) {
+      count(rule, d.result);
+      report(d);
+      return;
+    }
+    // Re-check where the victim lives: it must still be inside the target.
+    if (victim.pid != 0) {
+      Result<std::string> where = sys::process_cgroup(victim.pid, options.reader.proc_root);
+      if (!where || !within(*where, target)) {
+        d.result = "skipped";
+        d.detail += "; skipped: the process left " + target;
+        count(rule, d.result);
+        report(d);
+        return;
+      }
+    }
+    Result<void> outcome;
+    std::string dir = victim.pid == 0 ? sys::cgroup_directory(cgroup_root, victim.path) : std::string{};
+    int first_signal = rule.action == ActionKind::signal ? rule.signal : rule.grace.count() > 0 ? SIGTERM : SIGKILL;
+    if (victim.pid != 0) {
+      outcome = actuator.signal_process(victim.pid, first_signal);
+    } else if (first_signal == SIGKILL) {
+      Result<std::size_t> n = actuator.kill_cgroup(dir);
+      if (n) d.detail += "; " + std::to_string(*n) + " processes killed";
+      outcome = n ? Result<void>{} : tl::unexpected(n.error());
+    } else {
+      Result<std::vector<sys::Pid>> pids = sys::cgroup_processes(dir, true);
+      if (!pids) outcome = tl::unexpected(pids.error());
+      std::size_t sent = 0;
+      if (pids) {
+        for (sys::Pid pid : *pids) sent += actuator.signal_process(pid, first_signal) ? 1 : 0;
+        d.detail += "; signal " + std::to_string(first_signal) + " sent to " + std::to_string(sent) + " processes";
+      }
+    }
+    if (!outcome) {
+      d.severity = Decision::Severity::error;
+      d.result = "failed";
+      d.detail += "; failed: " + outcome.error().message();
+    }
+    count(rule, d.result);
+    report(d);
+    if (outcome && rule.action == ActionKind::kill && first_signal != SIGKILL) schedule_sigkill(s, victim, dir);
+  }
+
+  static std::string measured_prefix(const Decision& d) { return d.measured.empty() ? "" : d.measured + "; "; }
+
+  void schedule_sigkill(RuleState& s, const Candidate& victim, const std::string& dir) {
+    std::size_t slot = grace_timers.size();
+    grace_timers.emplace_back();
+    RuleState* state = &s;
+    Result<TimerId> t = monitor.add_timer(s.rule.grace, [this, state, victim, dir, slot] {
+      if (grace_timers[slot]) monitor.cancel_timer(*grace_timers[slot]);
+      grace_timers[slot].reset();
+      Decision d = decision(*state, Decision::Severity::warning, "kill", "");
+      d.victim = describe(victim);
+      Result<void> outcome;
+      if (victim.pid != 0) {
+        outcome = actuator.signal_process(victim.pid, SIGKILL);
+        if (!outcome && outcome.error().code() == Errc::gone) {
+          d.detail = d.victim + " exited within the grace period";
+          d.result = "ok";
+          report(d);
+          return;
+        }
+        d.detail = "grace period over: SIGKILL to " + d.victim;
+      } else {
+        Result<std::size_t> n = actuator.kill_cgroup(dir);
+        outcome = n ? Result<void>{} : tl::unexpected(n.error());
+        d.detail = "grace period over: " + d.victim + (n ? ": " + std::to_string(*n) + " processes left, killed" : "");
+      }
+      d.result = outcome ? "ok" : "failed";
+      if (!outcome) d.detail += "; failed: " + outcome.error().message();
+      report(d);
+    });
+    if (t) grace_timers[slot] = *t;
+  }
+
+  std::vector<std::pair<std::string, std::string>> event_env(const RuleState& s, const Decision& d) {
+    std::vector<std::pair<std::string, std::string>> env{
+        {"PRESSURE_RULE", s.rule.name},
+        {"PRESSURE_TARGET", s.rule.where()},
+        {"PRESSURE_SHARE", std::to_string(d.share * 100.0)},
+        {"PRESSURE_MEASURED", d.measured},
+        {"PRESSURE_DRY_RUN", options.dry_run ? "1" : "0"}};
+    if (s.rule.spec) {
+      env.emplace_back("PRESSURE_RESOURCE", std::string(to_string(s.rule.spec->resource)));
+      env.emplace_back("PRESSURE_LINE", std::string(to_string(s.rule.spec->line)));
+      env.emplace_back("PRESSURE_SPEC", s.rule.spec->to_string());
+    } else if (!s.rule.conditions.empty()) {
+      env.emplace_back("PRESSURE_RESOURCE", std::string(to_string(s.rule.conditions[0].resource)));
+      env.emplace_back("PRESSURE_LINE", std::string(to_string(s.rule.conditions[0].line)));
+    }
+    return env;
+  }
+
+  void act_exec(RuleState& s, Decision& d) {
+    const Rule& rule = s.rule;
+    std::string cmd;
+    for (const std::string& a : rule.command) cmd += (cmd.empty() ? "" : " ") + a;
+    d.detail = measured_prefix(d) + (options.dry_run ? "would run: " : "running: ") + cmd;
+    if (options.dry_run) {
+      count(rule, d.result);
+      report(d);
+      return;
+    }
+    RuleState* state = &s;
+    Result<void> started = actuator.exec(rule.command, event_env(s, d), rule.timeout,
+                                         [this, state, cmd](int status, bool timed_out) {
+                                           Decision done = decision(*state, Decision::Severity::notice, "exec", "");
+                                           done.result = status == 0 && !timed_out ? "ok" : "failed";
+                                           done.detail = "'" + cmd + "' " +
+                                                         (timed_out ? "timed out after " + seconds(state->rule.timeout) + " and was killed"
+                                                                    : "exited with status " + std::to_string(status));
+                                           if (done.result == "failed") done.severity = Decision::Severity::warning;
+                                           count(state->rule, done.result == "ok" ? "exited-ok" : "exited-failed");
+                                           report(done);
+                                         });
+    if (!started) {
+      d.severity = Decision::Severity::error;
+      d.result = "failed";
+      d.detail += "; failed: " + started.error().message();
+    }
+    count(rule, d.result);
+    report(d);
+  }
+
+  // The file that limits the target's memory: memory.high (v2) or the v1 limit.
+  std::string memory_limit_file(const RuleState& s, bool& v1) {
+    std::string v2 = s.dir + "/memory.high";
+    v1 = false;
+    if (sys::read_control(v2)) return v2;
+    if (auto root = sys::memory_v1_root(options.reader.proc_root)) {
+      v1 = true;
+      return sys::cgroup_directory(*root, s.rule.system ? "/" : s.rule.cgroup) + "/memory.limit_in_bytes";
+    }
+    return v2;
+  }
+
+  void act_memory_high(RuleState& s, Decision& d) {
+    bool v1 = false;
+    std::string file = memory_limit_file(s, v1);
+    const MemoryHigh& mh = s.rule.memory_high;
+    std::string value = mh.bytes ? std::to_string(*mh.bytes) : (v1 ? "-1" : "max");
+    d.detail = measured_prefix(d) + (options.dry_run ? "would write " : "wrote ") + value + " to " + file;
+    if (options.dry_run) return;
+    if (Result<void> w = actuator.write_control(file, value); !w) {
+      d.severity = Decision::Severity::error;
+      d.result = "failed";
+      d.detail = measured_prefix(d) + "cannot set the limit: " + w.error().message();
+    }
+  }
+
+  // Senpai: hold a little memory pressure by moving the limit; back off fast, probe slowly.
+  void steer(RuleState& s) {
+    const MemoryHigh& mh = s.rule.memory_high;
+    Clock::time_point now = Clock::now();
+    Result<Pressure> p = s.reader->read(Resource::memory);
+    if (!p || !p->some) return;
+    std::uint64_t total = p->some->total_us;
+    if (!s.steer_total || total < *s.steer_total) {
+      s.steer_total = total;
+      s.steer_t = now;
+      return;
+    }
+    double dt_us = std::chrono::duration<double, std::micro>(now - s.steer_t).count();
+    double stalled = static_cast<double>(total - *s.steer_total);
+    s.steer_total = total;
+    s.steer_t = now;
+    if (dt_us <= 0) return;
+    bool v1 = false;
+    std::string file = memory_limit_file(s, v1);
+    std::uint64_t limit = 0;
+    Result<std::string> current_text = sys::read_control(file);
+    bool unlimited = !current_text || *current_text == "max" || current_text->size() >= 19;
+    if (!unlimited) limit = std::strtoull(current_text->c_str(), nullptr, 10);
+    if (unlimited || limit == 0) {
+      auto m = sys::cgroup_memory(cgroup_root, s.rule.system ? "/" : s.rule.cgroup, options.reader.proc_root);
+      if (!m) return;
+      limit = m->bytes;
+    }
+    double target = mh.target_share * dt_us;
+    double factor;
+    int direction;
+    if (stalled > target) {
+      double err = stalled / std::max(target, 1.0);
+      factor = 1.0 + std::min(std::pow(err / 20.0, 2.0), 1.0);
+      direction = 1;
+    } else {
+      double err = target / std::max(stalled, 1.0);
+      factor = 1.0 - std::min(std::pow(err / 10.0, 2.0) * 0.01, 0.01);
+      direction = -1;
+    }
+    auto next = static_cast<std::uint64_t>(static_cast<double>(limit) * factor);
+    next = std::max(next, mh.min_bytes);
+    if (mh.max_bytes != 0) next = std::min(next, mh.max_bytes);
+    next = next / 4096 * 4096;
+    Decision d = decision(s, Decision::Severity::info, "memory-high", "");
+    d.share = stalled / dt_us;
+    d.measured = "memory some " + percent(d.share) + " over " + seconds(now - (now - microseconds(static_cast<long long>(dt_us)))) +
+                 " (target " + percent(mh.target_share) + ")";
+    d.result = options.dry_run ? "dry-run" : "ok";
+    if (next == limit && !unlimited) return;
+    if (!options.dry_run) {
+      if (Result<void> w = actuator.write_control(file, std::to_string(next)); !w) {
+        d.severity = Decision::Severity::error;
+        d.result = "failed";
+        d.detail = "cannot steer " + file + ": " + w.error().message();
+        count(s.rule, d.result);
+        report(d);
+        return;
+      }
+    }
+    count(s.rule, d.result);
+    if (direction != s.steer_direction || d.result != "ok") {
+      d.detail = d.measured + "; " + (direction > 0 ? "backing off: " : "probing: ") + file + " " +
+                 std::to_string(limit) + " -> " + std::to_string(next) + (options.dry_run ? " (dry run)" : "");
+      report(d);
+    }
+    s.steer_direction = direction;
+  }
+
+  void act_notify(RuleState& s, Decision& d) {
+    const Rule& rule = s.rule;
+    std::string line = "{\"time\":" + std::to_string(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) +
+                       ",\"rule\":" + json_string(rule.name) + ",\"target\":" + json_string(rule.where()) +
+                       ",\"share\":" + std::to_string(d.share) + ",\"measured\":" + json_string(d.measured);
+    if (rule.spec) line += ",\"resource\":" + json_string(to_string(rule.spec->resource)) + ",\"line\":" + json_string(to_string(rule.spec->line));
+    line += ",\"dry_run\":" + std::string(options.dry_run ? "true" : "false") + "}";
+    std::string where = rule.notify_socket.empty() ? rule.notify_file : rule.notify_socket;
+    d.detail = measured_prefix(d) + (options.dry_run ? "would notify " : "notified ") + where;
+    if (options.dry_run) return;
+    Result<void> sent = rule.notify_socket.empty() ? actuator.append_line(rule.notify_file, line)
+                                                   : actuator.send_datagram(rule.notify_socket, line);
+    if (!sent) {
+      d.severity = Decision::Severity::error;
+      d.result = "failed";
+      d.detail = measured_prefix(d) + "cannot notify " + where + ": " + sent.error().message();
+    }
+  }
+};
+
+Engine::Engine(Monitor& monitor, Actuator& actuator, EngineOptions options)
+    : m_impl(std::make_unique<Impl>(monitor, actuator, std::move(options))) {}
+
+Engine::~Engine() { stop(); }
+
+Result<void> Engine::start(std::vector<Rule> rules) {
+  Impl& impl = *m_impl;
+  Result<std::string> root = cgroup2_root(impl.options.reader);
+  if (!root) return tl::unexpected(root.error());
+  impl.cgroup_root = *root;
+  for (Rule& rule : rules) {
+    auto state = std::make_unique<RuleState>();
+    state->rule = std::move(rule);
+    impl.rules.push_back(std::move(state));
+    if (Result<void> armed = impl.arm(*impl.rules.back()); !armed) {
+      std::string name = impl.rules.back()->rule.name, source = impl.rules.back()->rule.source;
+      stop();
+      return fail(armed.error().code(), "rule '" + name + "'" + (source.empty() ? "" : " (" + source + ")") +
+                                            ": " + armed.error().message(),
+                  armed.error().path(), armed.error().sys_errno());
+    }
+  }
+  return {};
+}
+
+void Engine::stop() {
+  Impl& impl = *m_impl;
+  for (auto& s : impl.rules) impl.disarm(*s);
+  for (auto& t : impl.grace_timers) {
+    if (t) impl.monitor.cancel_timer(*t);
+    t.reset();
+  }
+  impl.rules.clear();
+}
+
+std::size_t Engine::rule_count() const { return m_impl->rules.size(); }
+
+ActionCounts Engine::counts() const {
+  std::lock_guard lock(m_impl->counts_mutex);
+  return m_impl->counts;
+}
+
+}  // namespace pressure::policy

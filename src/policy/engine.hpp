@@ -1,0 +1,88 @@
+// Runs rules on a Monitor: wakes on a kernel trigger (or polls), samples `total` while the
+// rule holds, and acts through an Actuator once it has held long enough. Every decision is
+// reported once, with the numbers behind it, and counted.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <pressure/monitor.hpp>
+#include <pressure/reader.hpp>
+
+#include "policy/rules.hpp"
+
+namespace pressure::policy {
+
+// The side effects of rules. `real_actuator()` acts through sys; a dry run never reaches one.
+class Actuator {
+ public:
+  virtual ~Actuator() = default;
+  // SIGTERM/SIGKILL/... to one process, through a pidfd.
+  virtual Result<void> signal_process(int pid, int sig) = 0;
+  // SIGKILL to everything in the group `dir` (cgroup.kill, else each process); how many.
+  virtual Result<std::size_t> kill_cgroup(const std::string& dir) = 0;
+  // Writes a control file (memory.high, memory.limit_in_bytes).
+  virtual Result<void> write_control(const std::string& path, const std::string& value) = 0;
+  // Starts a command; `done(status)` is called on the loop when it ends or is killed.
+  virtual Result<void> exec(const std::vector<std::string>& argv,
+                            const std::vector<std::pair<std::string, std::string>>& env,
+                            std::chrono::microseconds timeout, std::function<void(int status, bool timed_out)> done) = 0;
+  virtual Result<void> send_datagram(const std::string& socket, const std::string& payload) = 0;
+  virtual Result<void> append_line(const std::string& path, const std::string& line) = 0;
+};
+// The real one; exec needs the Monitor to wait for children.
+std::unique_ptr<Actuator> real_actuator(Monitor& monitor);
+
+// One thing the engine decided or noticed.
+struct Decision {
+  enum class Severity { error = 3, warning = 4, notice = 5, info = 6 };
+  Severity severity = Severity::notice;
+  std::chrono::system_clock::time_point time;
+  std::string rule;
+  std::string where;       // the target
+  std::string what;        // "kill", "signal", "exec", "armed", "held", "skipped", ...
+  std::string detail;      // the sentence a person reads
+  std::string victim;      // group path or "pid 1234 (name)"
+  double share = 0;        // the stall share that caused it, 0..1
+  std::string measured;    // "memory full 31.2% over 1s"
+  bool dry_run = false;
+  std::string result;      // "ok", "failed", "dry-run", "skipped"
+};
+
+struct EngineOptions {
+  ReaderOptions reader;
+  bool dry_run = false;
+  std::function<void(const Decision&)> report;  // called on the loop thread
+};
+
+// Counts by (rule, action, result), for metrics.
+using ActionCounts = std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t>;
+
+class Engine {
+ public:
+  Engine(Monitor& monitor, Actuator& actuator, EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Arms every rule; if one cannot be armed, none is, and the error names the rule.
+  Result<void> start(std::vector<Rule> rules);
+  // Disarms every rule (pending kills are finished with SIGKILL first).
+  void stop();
+  std::size_t rule_count() const;
+  ActionCounts counts() const;  // any thread
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace pressure::policy

@@ -1,0 +1,94 @@
+// The daemon's rules: where to measure, when to act, what to do. Pure values and the victim
+// choice; rules.cpp's Engine runs them on a Monitor and acts through an Actuator.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <pressure/condition.hpp>
+#include <pressure/trigger.hpp>
+
+namespace pressure::policy {
+
+using std::chrono::microseconds;
+
+enum class ActionKind { kill, signal, exec, memory_high, notify, log };
+std::string_view to_string(ActionKind kind) noexcept;
+
+// Whom a kill or a signal reaches.
+struct Victim {
+  enum class Among { children, processes, self };  // child groups, processes below, the target
+  enum class By { memory, growth, pressure };
+  Among among = Among::children;
+  By by = By::memory;
+};
+
+struct MemoryHigh {
+  enum class Mode { set, steer };
+  Mode mode = Mode::set;
+  std::optional<std::uint64_t> bytes;  // set: the value written ("max" if empty)
+  // steer (senpai): hold `target` stall share of `memory some` by moving the limit.
+  double target_share = 0.001;
+  std::uint64_t min_bytes = 64ULL << 20;
+  std::uint64_t max_bytes = 0;  // 0: no upper bound but the host's memory
+  microseconds interval{2'000'000};
+};
+
+struct Rule {
+  std::string name;
+  std::string source;    // "file:line" where the rule starts, for messages
+  std::string cgroup;    // the target, relative to the cgroup2 mount; "/" is the root
+  bool system = false;   // measure /proc/pressure (the whole machine; acts on the root group)
+  bool allow_root = false;
+
+  // When: a spec (a kernel trigger, sampled from `total` while it holds) or conditions (all).
+  std::optional<TriggerSpec> spec;
+  std::vector<Condition> conditions;
+  microseconds hold{0};              // "for": must hold this long
+  microseconds interval{500'000};    // how often conditions are sampled
+  microseconds cooldown{15'000'000};
+  bool repeat = true;                // act again after the cooldown while it still holds
+
+  ActionKind action = ActionKind::log;
+  Victim victim;
+  std::vector<std::string> prefer, avoid;  // globs on the victim's name (group name or comm)
+  microseconds grace{0};                   // SIGTERM first, SIGKILL after this
+  int signal = 15;
+  std::vector<std::string> command;        // exec
+  microseconds timeout{10'000'000};        // exec
+  MemoryHigh memory_high;
+  std::string notify_socket, notify_file;  // notify
+
+  // The target as people read it: "system" or "/batch.slice".
+  std::string where() const { return system ? "system" : cgroup; }
+  bool acts_on_processes() const { return action == ActionKind::kill || action == ActionKind::signal; }
+};
+
+// A candidate victim, measured.
+struct Candidate {
+  std::string path;          // cgroup path ("/batch/job1") or "" for a process
+  int pid = 0;               // for a process
+  std::string name;          // what prefer/avoid globs match: the group's name or the comm
+  std::uint64_t memory = 0;  // bytes
+  double growth = 0;         // bytes/s since the previous look, 0 when new
+  double pressure = 0;       // stall share of the candidate's memory some line, 0..1
+  bool protected_ = false;   // holds pid 1 or the daemon: never chosen
+};
+
+struct Choice {
+  std::size_t index = 0;
+  std::string reason;  // "largest memory of 3 (120 MiB)", "preferred (*.scope)"
+};
+
+// fnmatch-style glob ('*', '?', '[...]').
+bool glob_match(std::string_view pattern, std::string_view text);
+
+// The victim: preferred candidates first, avoided ones last, then the criterion, ties to the
+// larger memory. Protected candidates are never chosen. Empty when none can be.
+std::optional<Choice> choose_victim(const std::vector<Candidate>& candidates, const Rule& rule);
+
+}  // namespace pressure::policy

@@ -1,0 +1,439 @@
+// `pressure daemon` on the real kernel: real thrashing in test cgroups, real kills of the
+// test's own processes, real signals, commands, sockets and memory limits. Every rule targets
+// only groups this test created.
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "support/command.hpp"
+#include "support/live.hpp"
+#include "support/process.hpp"
+
+namespace pressure::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A temporary directory for one daemon run: its config, its log, sockets and files.
+class Scratch {
+ public:
+  Scratch() {
+    char tmpl[] = "/tmp/pressure-test-daemon-XXXXXX";
+    m_dir = ::mkdtemp(tmpl) != nullptr ? tmpl : "";
+  }
+  ~Scratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(m_dir, ec);
+  }
+  std::string path(const std::string& name) const { return m_dir + "/" + name; }
+
+ private:
+  std::string m_dir;
+};
+
+// The daemon as a user starts it, with `toml` as its config.
+class Daemon {
+ public:
+  Daemon(const Scratch& scratch, const std::string& toml, std::vector<std::string> extra = {},
+         std::vector<std::pair<std::string, std::string>> env = {})
+      : m_config(scratch.path("daemon.toml")) {
+    write_file(m_config, toml);
+    std::vector<std::string> argv{PRESSURE_BINARY, "daemon", "--config", m_config};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    m_process = std::make_unique<Background>(argv, scratch.path("daemon.log"), env);
+  }
+  Background& process() { return *m_process; }
+  std::string log() const { return m_process->log(); }
+  bool log_has(const std::string& needle, std::chrono::milliseconds timeout) {
+    return wait_until([&] { return log().find(needle) != std::string::npos; }, timeout);
+  }
+  const std::string& config() const { return m_config; }
+
+ private:
+  std::string m_config;
+  std::unique_ptr<Background> m_process;
+};
+
+bool alive(pid_t pid) { return !child_exited(pid) && ::kill(pid, 0) == 0; }
+
+// A process holding `mib` MiB of written memory in `group`.
+pid_t spawn_holder(TestCgroup& group, int mib) {
+  return group.spawn_command({"/usr/bin/python3", "-c",
+                              "import time\nb = b'\\x01' * (" + std::to_string(mib) +
+                                  " << 20)\ntime.sleep(600)\n"},
+                             "/dev/null");
+}
+
+std::string kill_rule(const std::string& target, const std::string& extra = {}) {
+  return "[[rule]]\nname = \"stop thrashing\"\ntarget = { cgroup = \"" + target +
+         "\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\nvictim = { among = \"children\", by = \"memory\" }\n"
+         "cooldown = \"30s\"\n" +
+         extra;
+}
+
+TEST(LiveDaemon, KillsAThrashingGroupAndNothingElse) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup parent("daemon-kill");
+  TestCgroup thrash("thrash", parent.path());
+  TestCgroup calm("calm", parent.path());
+  ASSERT_TRUE(parent.ok() && thrash.ok() && calm.ok());
+  ASSERT_TRUE(thrash.limit_memory(64 << 20));
+  pid_t calm_pid = spawn_holder(calm, 1);
+  ASSERT_GT(calm_pid, 0);
+  Scratch scratch;
+  Daemon daemon(scratch, kill_rule(parent.path()));
+  ASSERT_TRUE(daemon.log_has("started", 10s)) << daemon.log();
+  auto start = std::chrono::steady_clock::now();
+  pid_t thrasher = thrash.spawn_memory_thrasher(40, 40, "/var/tmp");
+  ASSERT_GT(thrasher, 0);
+  EXPECT_TRUE(wait_until([&] { return child_exited(thrasher); }, 60s)) << daemon.log();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "thrasher killed " << seconds << " s after it started\n";
+  EXPECT_TRUE(daemon.log_has("kill " + thrash.path(), 5s)) << daemon.log();
+  EXPECT_NE(daemon.log().find("<4>pressure: rule 'stop thrashing'"), std::string::npos) << daemon.log();
+  EXPECT_TRUE(alive(calm_pid)) << "the calm sibling was killed\n" << daemon.log();
+  EXPECT_TRUE(daemon.process().running()) << daemon.log();
+}
+
+TEST(LiveDaemon, DryRunLogsTheExactDecisionAndKillsNothing) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup parent("daemon-dry");
+  TestCgroup thrash("thrash", parent.path());
+  ASSERT_TRUE(parent.ok() && thrash.ok());
+  ASSERT_TRUE(thrash.limit_memory(64 << 20));
+  Scratch scratch;
+  Daemon daemon(scratch, kill_rule(parent.path()), {"--dry-run"});
+  ASSERT_TRUE(daemon.log_has("started in dry-run mode", 10s)) << daemon.log();
+  pid_t thrasher = thrash.spawn_memory_thrasher(40, 40, "/var/tmp");
+  ASSERT_GT(thrasher, 0);
+  ASSERT_TRUE(daemon.log_has("would kill " + thrash.path(), 60s)) << daemon.log();
+  std::this_thread::sleep_for(2s);
+  EXPECT_TRUE(alive(thrasher)) << daemon.log();
+  EXPECT_NE(daemon.log().find("[dry-run]"), std::string::npos) << daemon.log();
+  EXPECT_NE(daemon.log().find("memory full 100ms/1s: "), std::string::npos) << daemon.log();
+}
+
+TEST(LiveDaemon, AWorkloadThatFitsRunsSixtySecondsUntouched) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup parent("daemon-fits");
+  TestCgroup fits("fits", parent.path());
+  ASSERT_TRUE(parent.ok() && fits.ok());
+  ASSERT_TRUE(fits.limit_memory(512 << 20));
+  Scratch scratch;
+  Daemon daemon(scratch, kill_rule(parent.path()));
+  ASSERT_TRUE(daemon.log_has("started", 10s)) << daemon.log();
+  pid_t worker = fits.spawn_memory_thrasher(40, 40, "/var/tmp");  // cycles 80 MiB, fits in 512
+  ASSERT_GT(worker, 0);
+  std::this_thread::sleep_for(60s);
+  EXPECT_TRUE(alive(worker)) << daemon.log();
+  EXPECT_EQ(daemon.log().find(": kill"), std::string::npos) << daemon.log();
+}
+
+TEST(LiveDaemon, ABurstShorterThanTheRuleDurationIsNotActedOn) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup parent("daemon-burst");
+  TestCgroup busy("busy", parent.path());
+  ASSERT_TRUE(parent.ok() && busy.ok());
+  Scratch scratch;
+  Daemon daemon(scratch,
+                "[[rule]]\nname = \"sustained cpu\"\ntarget = { cgroup = \"" + parent.path() +
+                    "\" }\nwhen = \"cpu some 50%/1s\"\nfor = \"4s\"\naction = \"kill\"\n"
+                    "victim = { among = \"children\", by = \"memory\" }\ncooldown = \"30s\"\n");
+  ASSERT_TRUE(daemon.log_has("started", 10s)) << daemon.log();
+  // A 1.5 s burst: four spinners on two cores, then gone.
+  std::vector<pid_t> burst;
+  for (int i = 0; i < 4; ++i) burst.push_back(busy.spawn_spinner());
+  std::this_thread::sleep_for(1500ms);
+  for (pid_t p : burst) busy.kill_one(p);
+  EXPECT_TRUE(daemon.log_has("released", 8s)) << daemon.log();
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(daemon.log().find(": kill"), std::string::npos) << daemon.log();
+  // The same load, sustained, is acted on: the rule was live all along.
+  std::vector<pid_t> sustained;
+  for (int i = 0; i < 4; ++i) sustained.push_back(busy.spawn_spinner());
+  EXPECT_TRUE(wait_until([&] { return child_exited(sustained.front()); }, 30s)) << daemon.log();
+  EXPECT_NE(daemon.log().find("kill " + busy.path()), std::string::npos) << daemon.log();
+}
+
+// Victim choice, observed through --dry-run so nothing is killed: the decision names the group.
+class LiveVictims : public testing::Test {
+ protected:
+  void SetUp() override {
+    PRESSURE_REQUIRE_LIVE();
+    ASSERT_TRUE(parent.ok() && a.ok() && b.ok() && c.ok());
+    ASSERT_GT(spawn_holder(a, 20), 0);
+    ASSERT_GT(spawn_holder(b, 60), 0);
+    ASSERT_GT(spawn_holder(c, 40), 0);
+    std::this_thread::sleep_for(1500ms);  // the holders have written their memory
+  }
+  // The group a dry run would kill, with `extra` added to an always-true rule.
+  std::string decide(const std::string& extra, const std::string& among = "children", const std::string& by = "memory",
+                     const std::string& hold = "0s") {
+    Scratch scratch;
+    Daemon daemon(scratch, "[[rule]]\nname = \"choose\"\ntarget = { cgroup = \"" + parent.path() +
+                               "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"200ms\"\nfor = \"" + hold +
+                               "\"\naction = \"kill\"\nvictim = { among = \"" + among + "\", by = \"" + by +
+                               "\" }\ncooldown = \"60s\"\n" + extra,
+                  {"--dry-run"});
+    if (!daemon.log_has("would kill ", 20s)) return "no decision: " + daemon.log();
+    std::string log = daemon.log();
+    std::size_t at = log.find("would kill ") + 11;
+    return log.substr(at, log.find(':', at) - at);
+  }
+  TestCgroup parent{"victims"};
+  TestCgroup a{"victim-a", parent.path()};
+  TestCgroup b{"victim-b", parent.path()};
+  TestCgroup c{"victim-c", parent.path()};
+};
+
+TEST_F(LiveVictims, ByMemoryTheLargestGroup) { EXPECT_EQ(decide(""), b.path()); }
+
+TEST_F(LiveVictims, PreferredBeforeLarger) {
+  EXPECT_EQ(decide("prefer = [\"pressure-test-victim-c-*\"]\n"), c.path());
+}
+
+TEST_F(LiveVictims, AvoidedOnlyWhenNothingElse) {
+  EXPECT_EQ(decide("avoid = [\"pressure-test-victim-b-*\"]\n"), c.path());
+}
+
+TEST_F(LiveVictims, ByGrowthTheGrowingGroup) {
+  TestCgroup grower("victim-grows", parent.path());
+  ASSERT_TRUE(grower.ok());
+  ASSERT_GT(grower.spawn_command({"/usr/bin/python3", "-c",
+                                  "import time\nl = []\nfor i in range(200):\n    l.append(b'\\x01' * (1 << 20))\n"
+                                  "    time.sleep(0.05)\ntime.sleep(600)\n"},
+                                 "/dev/null"),
+            0);
+  EXPECT_EQ(decide("", "children", "growth", "2s"), grower.path());
+}
+
+TEST_F(LiveVictims, ByPressureTheStalledGroup) {
+  TestCgroup thrash("victim-thrash", parent.path());
+  ASSERT_TRUE(thrash.ok() && thrash.limit_memory(48 << 20));
+  ASSERT_GT(thrash.spawn_memory_thrasher(30, 40, "/var/tmp"), 0);
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(decide("", "children", "pressure", "3s"), thrash.path());
+  EXPECT_EQ(decide(""), b.path());  // by memory the 60 MiB holder, not the 48 MiB thrasher
+}
+
+TEST_F(LiveVictims, ProcessesByMemoryTheLargestProcess) {
+  std::string victim = decide("", "processes", "memory");
+  EXPECT_EQ(victim.rfind("pid ", 0), 0U) << victim;
+  EXPECT_NE(victim.find("(python3)"), std::string::npos) << victim;
+}
+
+TEST_F(LiveVictims, NeverTheGroupOrProcessOfTheDaemonItself) {
+  // The daemon runs inside a child group that also holds the most memory.
+  TestCgroup home("victim-home", parent.path());
+  ASSERT_TRUE(home.ok());
+  ASSERT_GT(spawn_holder(home, 150), 0);
+  std::this_thread::sleep_for(1500ms);
+  Scratch scratch;
+  write_file(scratch.path("daemon.toml"),
+             "[[rule]]\nname = \"choose\"\ntarget = { cgroup = \"" + parent.path() +
+                 "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"200ms\"\naction = \"kill\"\n"
+                 "victim = { among = \"children\", by = \"memory\" }\ncooldown = \"60s\"\n");
+  pid_t daemon = home.spawn_command({"/bin/sh", "-c",
+                                     std::string("exec ") + PRESSURE_BINARY + " daemon --dry-run --config " +
+                                         scratch.path("daemon.toml") + " 2>" + scratch.path("daemon.log")},
+                                    "/dev/null");
+  ASSERT_GT(daemon, 0);
+  ASSERT_TRUE(wait_until([&] { return read_file(scratch.path("daemon.log")).find("would kill ") != std::string::npos; },
+                         20s))
+      << read_file(scratch.path("daemon.log"));
+  std::string log = read_file(scratch.path("daemon.log"));
+  EXPECT_NE(log.find("would kill " + b.path() + ":"), std::string::npos) << log;
+  EXPECT_EQ(log.find("would kill " + home.path()), std::string::npos) << log;
+}
+
+TEST(LiveDaemon, ExecRunsTheCommandWithTheEventAndKillsItOnTimeout) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("daemon-exec");
+  ASSERT_TRUE(group.ok());
+  Scratch scratch;
+  std::string out = scratch.path("env.txt");
+  Daemon daemon(scratch, "[[rule]]\nname = \"run it\"\ntarget = { cgroup = \"" + group.path() +
+                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
+                             "action = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", \"env > " + out +
+                             "\"]\n\n"
+                             "[[rule]]\nname = \"too slow\"\ntarget = { cgroup = \"" + group.path() +
+                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
+                             "action = \"exec\"\ncommand = [\"/bin/sleep\", \"30\"]\ntimeout = \"500ms\"\n");
+  ASSERT_TRUE(daemon.log_has("exited with status 0", 10s)) << daemon.log();
+  std::string env = read_file(out);
+  EXPECT_NE(env.find("PRESSURE_RULE=run it"), std::string::npos) << env;
+  EXPECT_NE(env.find("PRESSURE_TARGET=" + group.path()), std::string::npos) << env;
+  EXPECT_NE(env.find("PRESSURE_RESOURCE=cpu"), std::string::npos) << env;
+  EXPECT_TRUE(daemon.log_has("timed out after 0.50s and was killed", 10s)) << daemon.log();
+}
+
+TEST(LiveDaemon, SignalReachesTheProcessesOfTheTarget) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("daemon-signal");
+  ASSERT_TRUE(group.ok());
+  Scratch scratch;
+  std::string got = scratch.path("got");
+  pid_t listener = group.spawn_command(
+      {"/bin/sh", "-c", "trap 'echo usr1 > " + got + "' USR1\nwhile :; do sleep 0.1; done"}, "/dev/null");
+  ASSERT_GT(listener, 0);
+  std::this_thread::sleep_for(300ms);
+  Daemon daemon(scratch, "[[rule]]\nname = \"shed\"\ntarget = { cgroup = \"" + group.path() +
+                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
+                             "action = \"signal\"\nsignal = \"SIGUSR1\"\n");
+  EXPECT_TRUE(wait_until([&] { return read_file(got) == "usr1\n"; }, 10s)) << daemon.log();
+  EXPECT_TRUE(alive(listener));
+}
+
+TEST(LiveDaemon, NotifySendsAJsonLineToASocketAndAFile) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("daemon-notify");
+  ASSERT_TRUE(group.ok());
+  Scratch scratch;
+  std::string socket_path = scratch.path("notify.sock");
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string file = scratch.path("events.jsonl");
+  Daemon daemon(scratch, "[[rule]]\nname = \"tell the app\"\ntarget = { cgroup = \"" + group.path() +
+                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
+                             "action = \"notify\"\nnotify = { socket = \"" + socket_path + "\" }\n\n"
+                             "[[rule]]\nname = \"to a file\"\ntarget = { cgroup = \"" + group.path() +
+                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
+                             "action = \"notify\"\nnotify = { file = \"" + file + "\" }\n");
+  char buf[4096];
+  ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  ::close(fd);
+  ASSERT_GT(n, 0) << daemon.log();
+  std::string message(buf, static_cast<std::size_t>(n));
+  EXPECT_EQ(message.front(), '{');
+  EXPECT_NE(message.find("\"rule\":\"tell the app\""), std::string::npos) << message;
+  EXPECT_NE(message.find("\"target\":\"" + group.path() + "\""), std::string::npos) << message;
+  EXPECT_TRUE(wait_until([&] { return read_file(file).find("\"rule\":\"to a file\"") != std::string::npos; }, 10s));
+  EXPECT_EQ(read_file(file).back(), '\n');
+}
+
+TEST(LiveDaemon, MemoryHighSetsTheLimitAndSteeringProbesDown) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("daemon-mh");
+  ASSERT_TRUE(group.ok());
+  ASSERT_TRUE(group.limit_memory(1ULL << 30));
+  std::string v2 = group.dir() + "/memory.high";
+  std::string file = ::access(v2.c_str(), W_OK) == 0
+                         ? v2
+                         : "/sys/fs/cgroup/memory" + group.path() + "/memory.limit_in_bytes";
+  Scratch scratch;
+  {
+    Daemon daemon(scratch, "[[rule]]\nname = \"cap\"\ntarget = { cgroup = \"" + group.path() +
+                               "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
+                               "action = \"memory-high\"\nmemory_high = \"200M\"\n");
+    EXPECT_TRUE(wait_until([&] { return read_file(file) == std::to_string(200ULL << 20) + "\n"; }, 10s))
+        << read_file(file) << daemon.log();
+  }
+  ASSERT_GT(spawn_holder(group, 100), 0);
+  std::this_thread::sleep_for(1s);
+  Daemon daemon(scratch, "[[rule]]\nname = \"senpai\"\ntarget = { cgroup = \"" + group.path() +
+                             "\" }\naction = \"memory-high\"\nmemory_high = { steer = true, target = \"0.1%\", "
+                             "min = \"64M\", interval = \"200ms\" }\n");
+  std::uint64_t before = std::stoull(read_file(file));
+  EXPECT_TRUE(wait_until([&] { return std::stoull(read_file(file)) < before; }, 10s)) << daemon.log();
+  EXPECT_TRUE(daemon.log_has("probing", 5s)) << daemon.log();
+}
+
+TEST(LiveDaemon, ReloadWithABadFileKeepsTheRunningRules) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("daemon-reload");
+  ASSERT_TRUE(group.ok());
+  Scratch scratch;
+  auto rule = [&](const std::string& name) {
+    return "[[rule]]\nname = \"" + name + "\"\ntarget = { cgroup = \"" + group.path() +
+           "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"300ms\"\naction = \"log\"\n";
+  };
+  Daemon daemon(scratch, rule("first"));
+  ASSERT_TRUE(daemon.log_has("rule 'first'", 10s)) << daemon.log();
+  write_file(daemon.config(), rule("second") + "for = \"soon\"\n");
+  daemon.process().signal(SIGHUP);
+  ASSERT_TRUE(daemon.log_has("reload failed, keeping the running rules", 10s)) << daemon.log();
+  EXPECT_NE(daemon.log().find("daemon.toml:8: rule 'second': key 'for'"), std::string::npos) << daemon.log();
+  std::size_t mark = daemon.log().size();
+  EXPECT_TRUE(wait_until([&] { return daemon.log().find("rule 'first'", mark) != std::string::npos; }, 5s))
+      << daemon.log();
+  write_file(daemon.config(), rule("second"));
+  daemon.process().signal(SIGHUP);
+  ASSERT_TRUE(daemon.log_has("reloaded", 10s)) << daemon.log();
+  mark = daemon.log().find("reloaded");
+  EXPECT_TRUE(wait_until([&] { return daemon.log().find("rule 'second'", mark) != std::string::npos; }, 5s));
+  std::this_thread::sleep_for(1s);
+  std::string after = daemon.log().substr(daemon.log().find("reloaded"));
+  EXPECT_EQ(after.find("rule 'first': log"), std::string::npos) << after;
+}
+
+TEST(LiveDaemon, SpeaksTheServiceManagerNotifyProtocol) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("daemon-notify-socket");
+  ASSERT_TRUE(group.ok());
+  Scratch scratch;
+  std::string socket_path = scratch.path("notify");
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto next = [&] {
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("(nothing)");
+  };
+  // Skips watchdog pings, which may come at any time.
+  auto next_state = [&] {
+    std::string m;
+    do m = next();
+    while (m == "WATCHDOG=1");
+    return m;
+  };
+  Daemon daemon(scratch,
+                "[[rule]]\nname = \"x\"\ntarget = { cgroup = \"" + group.path() +
+                    "\" }\nwhen = \"cpu some 50%/2s\"\naction = \"log\"\n",
+                {}, {{"NOTIFY_SOCKET", socket_path}, {"WATCHDOG_USEC", "200000"}});
+  EXPECT_EQ(next_state().rfind("READY=1\nSTATUS=1 rule from ", 0), 0U) << daemon.log();
+  EXPECT_EQ(next(), "WATCHDOG=1");
+  daemon.process().signal(SIGHUP);
+  EXPECT_EQ(next_state().rfind("RELOADING=1\nMONOTONIC_USEC=", 0), 0U);
+  EXPECT_EQ(next_state().rfind("READY=1", 0), 0U);
+  daemon.process().signal(SIGTERM);
+  EXPECT_EQ(next_state(), "STOPPING=1");
+  EXPECT_EQ(daemon.process().wait(10s), 0);
+  ::close(fd);
+}
+
+TEST(LiveDaemon, CheckArmsTheRulesAndNamesAMissingTarget) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("daemon-check");
+  ASSERT_TRUE(group.ok());
+  Scratch scratch;
+  write_file(scratch.path("ok.toml"), "[[rule]]\nname = \"x\"\ntarget = { cgroup = \"" + group.path() +
+                                          "\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\n");
+  CommandResult ok = run_pressure({"daemon", "--check", "--config", scratch.path("ok.toml")});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.err.find("OK, 1 rule parsed and armed"), std::string::npos) << ok.err;
+  write_file(scratch.path("missing.toml"), "[[rule]]\nname = \"gone\"\ntarget = { cgroup = \"" + group.path() +
+                                               "-missing\" }\nwhen = \"memory full 10%/1s\"\naction = \"log\"\n");
+  CommandResult missing = run_pressure({"daemon", "--check", "--config", scratch.path("missing.toml")});
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_NE(missing.err.find("rule 'gone' (" + scratch.path("missing.toml") + ":1)"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace pressure::test
