@@ -34,7 +34,7 @@ std::string_view next_word(std::string_view& s) {
 
 std::string format_percent(double p) {
   char buf[32];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, p);
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, p, std::chars_format::fixed);
   return std::string(buf, ec == std::errc{} ? ptr : buf);
 }
 
@@ -156,6 +156,8 @@ Result<Condition> parse_condition(std::string_view text) {
       value.back() == '.')
     return bad(text, "'" + std::string(value) + "' is not a percentage");
   if (percent > 100.0) return bad(text, "a percentage is at most 100");
+  if (std::size_t dot_at = value.find('.'); dot_at != std::string_view::npos && value.size() - dot_at - 1 > 6)
+    return bad(text, "'" + std::string(value) + "' has more than 6 decimals");
   c.percent = percent;
   return c;
 }

@@ -69,6 +69,7 @@ TEST(Condition, RefusesWhatItCannotMeanAndSaysWhy) {
       {"cpu some avg10<1.2.3", "not a percentage"},
       {"cpu some avg10<101", "at most 100"},
       {"cpu some avg10=5", "no comparison"},
+      {"cpu some avg10<0.0000001", "more than 6 decimals"},
   };
   for (const Case& c : cases) {
     auto r = parse_condition(c.text);
