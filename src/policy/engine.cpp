@@ -210,7 +210,11 @@ struct Engine::Impl {
   EngineOptions options;
   std::string cgroup_root;
   std::vector<std::unique_ptr<RuleState>> rules;
-  std::vector<std::optional<TimerId>> grace_timers;
+  struct Pending {
+    std::optional<TimerId> timer;
+    std::function<void()> finish;
+  };
+  std::vector<std::shared_ptr<Pending>> pending_kills;
   mutable std::mutex counts_mutex;
   ActionCounts counts;
 
@@ -601,13 +605,12 @@ struct Engine::Impl {
 
   static std::string measured_prefix(const Decision& d) { return d.measured.empty() ? "" : d.measured + "; "; }
 
+  // SIGKILL for a victim that had SIGTERM, after the grace period (or at once if the engine
+  // stops first).
   void schedule_sigkill(RuleState& s, const Candidate& victim, const std::string& dir) {
-    std::size_t slot = grace_timers.size();
-    grace_timers.emplace_back();
+    auto pending = std::make_shared<Pending>();
     RuleState* state = &s;
-    Result<TimerId> t = monitor.add_timer(s.rule.grace, [this, state, victim, dir, slot] {
-      if (grace_timers[slot]) monitor.cancel_timer(*grace_timers[slot]);
-      grace_timers[slot].reset();
+    pending->finish = [this, state, victim, dir] {
       Decision d = decision(*state, Decision::Severity::warning, "kill", "");
       d.victim = describe(victim);
       Result<void> outcome;
@@ -628,8 +631,27 @@ struct Engine::Impl {
       d.result = outcome ? "ok" : "failed";
       if (!outcome) d.detail += "; failed: " + outcome.error().message();
       report(d);
+    };
+    std::weak_ptr<Pending> weak = pending;
+    Result<TimerId> t = monitor.add_timer(s.rule.grace, [this, weak] {
+      auto p = weak.lock();
+      if (!p) return;
+      finish_pending(p);
     });
-    if (t) grace_timers[slot] = *t;
+    if (!t) {
+      pending->finish();
+      return;
+    }
+    pending->timer = *t;
+    pending_kills.push_back(std::move(pending));
+  }
+
+  void finish_pending(const std::shared_ptr<Pending>& p) {
+    if (p->timer) monitor.cancel_timer(*p->timer);
+    p->timer.reset();
+    auto keep = p;
+    pending_kills.erase(std::remove(pending_kills.begin(), pending_kills.end(), p), pending_kills.end());
+    keep->finish();
   }
 
   std::vector<std::pair<std::string, std::string>> event_env(const RuleState& s, const Decision& d) {
@@ -824,10 +846,7 @@ Result<void> Engine::start(std::vector<Rule> rules) {
 void Engine::stop() {
   Impl& impl = *m_impl;
   for (auto& s : impl.rules) impl.disarm(*s);
-  for (auto& t : impl.grace_timers) {
-    if (t) impl.monitor.cancel_timer(*t);
-    t.reset();
-  }
+  while (!impl.pending_kills.empty()) impl.finish_pending(impl.pending_kills.front());
   impl.rules.clear();
 }
 

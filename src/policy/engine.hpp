@@ -75,7 +75,7 @@ class Engine {
 
   // Arms every rule; if one cannot be armed, none is, and the error names the rule.
   Result<void> start(std::vector<Rule> rules);
-  // Disarms every rule (pending kills are finished with SIGKILL first).
+  // Disarms every rule; a victim still in its grace period gets its SIGKILL now.
   void stop();
   std::size_t rule_count() const;
   ActionCounts counts() const;  // any thread

@@ -253,6 +253,27 @@ TEST_F(LiveVictims, NeverTheGroupOrProcessOfTheDaemonItself) {
   EXPECT_EQ(log.find("would kill " + home.path()), std::string::npos) << log;
 }
 
+TEST(LiveDaemon, KillWithGraceSendsTermThenKillsWhatIsLeft) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup parent("daemon-grace");
+  TestCgroup stubborn("stubborn", parent.path());
+  ASSERT_TRUE(parent.ok() && stubborn.ok());
+  pid_t holdout = stubborn.spawn_command({"/bin/sh", "-c", "trap '' TERM\nwhile :; do sleep 0.1; done"}, "/dev/null");
+  ASSERT_GT(holdout, 0);
+  std::this_thread::sleep_for(300ms);
+  Scratch scratch;
+  Daemon daemon(scratch, "[[rule]]\nname = \"gently\"\ntarget = { cgroup = \"" + parent.path() +
+                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
+                             "action = \"kill\"\ngrace = \"1500ms\"\n");
+  ASSERT_TRUE(daemon.log_has("(SIGTERM, SIGKILL after 1.50s) " + stubborn.path(), 10s)) << daemon.log();
+  auto sent = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(700ms);
+  EXPECT_TRUE(alive(holdout)) << "SIGTERM is ignored, so it lives through the grace period\n" << daemon.log();
+  EXPECT_TRUE(wait_until([&] { return child_exited(holdout); }, 10s)) << daemon.log();
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, 1s);
+  EXPECT_TRUE(daemon.log_has("grace period over: " + stubborn.path(), 5s)) << daemon.log();
+}
+
 TEST(LiveDaemon, ExecRunsTheCommandWithTheEventAndKillsItOnTimeout) {
   PRESSURE_REQUIRE_LIVE();
   TestCgroup group("daemon-exec");
