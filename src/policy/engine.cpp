@@ -257,7 +257,7 @@ struct Engine::Impl {
       RuleState* state = &s;
       auto callback = [this, state](const Event& e) { on_event(*state, e); };
       Result<WatchInfo> info = monitor.add(target, *rule.spec, callback, strict);
-      if (!info && info.error().code() == Errc::permission)
+      if (!info && (info.error().code() == Errc::permission || info.error().code() == Errc::unsupported))
         info = monitor.add(target, *rule.spec, callback, TriggerOptions{TriggerMode::polling});
       if (!info) return tl::unexpected(info.error());
       s.watch = info->id;
