@@ -20,7 +20,13 @@ from ._errors import (
 _Path = Union[str, os.PathLike[str]]
 
 __version__: str
-__all__: List[str]
+__all__ = [
+    "PLATFORM", "spressure", "MemoryPressureLevel", "PressureEvent", "Watcher",
+    "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
+    "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
+    "PermissionDeniedError", "MalformedError", "InvalidArgumentError",
+    "pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch",
+]
 PLATFORM: str
 LINUX_WARN_SOME_AVG10: float
 LINUX_CRITICAL_FULL_AVG10: float
