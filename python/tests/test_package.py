@@ -128,7 +128,7 @@ def test_functions_are_absent_where_there_is_no_pressure(tmp_path: Path, platfor
         "m = pressure.pressure_memory() if hasattr(pressure, 'pressure_memory') else None\n"
         "print(json.dumps([have, sorted(pressure.__all__), why, m]))\n")
     env = dict(os.environ, PYTHONPATH=str(fake_package(tmp_path, platform)))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=tmp_path)
     import json
 
     have, exported, why, memory = json.loads(out.stdout)

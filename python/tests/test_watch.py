@@ -132,7 +132,8 @@ def test_ctrl_c_interrupts_a_waiting_watch(tmp_path: Path) -> None:
         "    print('interrupted', w.closed, flush=True)\n"
     )
     env = dict(os.environ, PYTHONPATH=str(BUILD_DIR / "python"))
-    child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True, env=env,
+                             cwd=tmp_path)
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "armed"
