@@ -42,9 +42,9 @@ const char* code_name(Errc code) {
 // Sets the Python exception for `error` (built by pressure._errors.from_native) and unwinds
 // to pybind11, which returns it to Python.
 [[noreturn]] void raise_error(const Error& error) {
-  py::object exc = py::module_::import("pressure._errors")
-                       .attr("from_native")(code_name(error.code()), error.sys_errno(),
-                                            error.message(), error.path());
+  py::object exc =
+      py::module_::import("pressure._errors")
+          .attr("from_native")(code_name(error.code()), error.sys_errno(), error.message(), error.path());
   PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
   throw py::error_already_set();
 }
@@ -59,7 +59,8 @@ pressure::Target make_target(const std::optional<std::string>& cgroup, const std
   if (cgroup && pid) raise_error(Error(Errc::invalid_argument, "give either cgroup= or pid=, not both"));
   if (cgroup) return pressure::Target::cgroup(*cgroup);
   if (pid) {
-    if (*pid <= 0) raise_error(Error(Errc::invalid_argument, "pid must be positive, not " + std::to_string(*pid)));
+    if (*pid <= 0)
+      raise_error(Error(Errc::invalid_argument, "pid must be positive, not " + std::to_string(*pid)));
     return pressure::Target::pid(*pid);
   }
   return pressure::Target::system();
@@ -107,8 +108,8 @@ pressure::Reader& system_reader(pressure::Resource resource) {
 }
 
 py::tuple read_pressure(const std::string& resource_name, const std::optional<std::string>& cgroup,
-               const std::optional<int>& pid, const std::optional<std::string>& proc_root,
-               const std::optional<std::string>& cgroup_root) {
+                        const std::optional<int>& pid, const std::optional<std::string>& proc_root,
+                        const std::optional<std::string>& cgroup_root) {
   pressure::Resource resource = resource_or_raise(resource_name);
   pressure::Target target = make_target(cgroup, pid);
   if (target.kind() == pressure::Target::Kind::system && !proc_root && !cgroup_root)
@@ -131,9 +132,11 @@ std::string memory_level(const py::object& sysctl) {
       py::object err = e.value().attr("errno");
       int code = err.is_none() ? 0 : err.cast<int>();
       return pressure::fail(code == ENOENT ? Errc::unsupported : Errc::system,
-                            std::string("sysctl ") + name + ": " + std::string(py::str(e.value())), name, code);
+                            std::string("sysctl ") + name + ": " + std::string(py::str(e.value())), name,
+                            code);
     } catch (py::cast_error&) {
-      return pressure::fail(Errc::malformed, std::string("sysctl ") + name + " did not give an integer", name);
+      return pressure::fail(Errc::malformed, std::string("sysctl ") + name + " did not give an integer",
+                            name);
     }
   };
   return std::string(pressure::to_string(value_or_raise(pressure::sys::read_memory_level(reader))));
@@ -159,15 +162,19 @@ class Watch {
     if (strict_window) options.window_policy = pressure::WindowPolicy::refuse;
     pressure::Target target = make_target(cgroup, pid);
     std::vector<pressure::TriggerSpec> parsed;
-    for (const std::string& text : specs) parsed.push_back(value_or_raise(pressure::parse_trigger_spec(text)));
+    for (const std::string& text : specs)
+      parsed.push_back(value_or_raise(pressure::parse_trigger_spec(text)));
 
     m_monitor = std::make_unique<pressure::Monitor>(make_options(proc_root, cgroup_root));
     pressure::Monitor* monitor = m_monitor.get();
     for (const pressure::TriggerSpec& spec : parsed) {
-      auto info = m_monitor->add(target, spec, [this, monitor](const pressure::Event& e) {
-        m_events.push_back(e);
-        monitor->stop();
-      }, options);
+      auto info = m_monitor->add(
+          target, spec,
+          [this, monitor](const pressure::Event& e) {
+            m_events.push_back(e);
+            monitor->stop();
+          },
+          options);
       if (!info) {
         close();
         raise_error(info.error());
@@ -188,7 +195,9 @@ class Watch {
   py::object next(std::optional<double> timeout) {
     using clock = std::chrono::steady_clock;
     std::optional<clock::time_point> deadline;
-    if (timeout) deadline = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*timeout));
+    if (timeout)
+      deadline =
+          clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*timeout));
     while (m_events.empty()) {
       if (!m_monitor) raise_error(Error(Errc::invalid_argument, "this watch is closed"));
       if (m_monitor->watch_count() == 0) return py::none();
@@ -210,7 +219,8 @@ class Watch {
                           std::string(pressure::to_string(e.spec.line)), e.where, time,
                           static_cast<std::int64_t>(e.spec.stall.count()),
                           static_cast<std::int64_t>(e.spec.window.count()), e.observed_stall_us,
-                          static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(e.observed_span).count()),
+                          static_cast<std::int64_t>(
+                              std::chrono::duration_cast<std::chrono::microseconds>(e.observed_span).count()),
                           e.share * 100.0, std::string(pressure::to_string(e.mode)));
   }
 
@@ -218,7 +228,8 @@ class Watch {
   std::vector<py::tuple> armed() const {
     std::vector<py::tuple> out;
     for (const pressure::WatchInfo& info : m_infos)
-      out.push_back(py::make_tuple(info.spec.to_string(), std::string(pressure::to_string(info.mode)), info.notice));
+      out.push_back(
+          py::make_tuple(info.spec.to_string(), std::string(pressure::to_string(info.mode)), info.notice));
     return out;
   }
 
@@ -259,20 +270,25 @@ PYBIND11_MODULE(_native, m) {
     }
   });
 
-  m.def("read", &read_pressure, py::arg("resource"), py::arg("cgroup") = py::none(), py::arg("pid") = py::none(),
-        py::arg("proc_root") = py::none(), py::arg("cgroup_root") = py::none());
+  m.def("read", &read_pressure, py::arg("resource"), py::arg("cgroup") = py::none(),
+        py::arg("pid") = py::none(), py::arg("proc_root") = py::none(), py::arg("cgroup_root") = py::none());
   m.def("platform", &platform);
   m.def("psi_missing_reason", [] { return std::string(pressure::sys::psi_missing_reason()); });
   m.def("memory_level", &memory_level, py::arg("sysctl") = py::none());
-  m.def("cgroup2_root", [](const std::optional<std::string>& proc_root) {
-    return value_or_raise(pressure::cgroup2_root(make_options(proc_root, std::nullopt)));
-  }, py::arg("proc_root") = py::none());
+  m.def(
+      "cgroup2_root",
+      [](const std::optional<std::string>& proc_root) {
+        return value_or_raise(pressure::cgroup2_root(make_options(proc_root, std::nullopt)));
+      },
+      py::arg("proc_root") = py::none());
 
   py::class_<Watch>(m, "Watch")
-      .def(py::init<const std::vector<std::string>&, const std::optional<std::string>&, const std::optional<int>&,
-                    const std::string&, bool, const std::optional<std::string>&, const std::optional<std::string>&>(),
-           py::arg("specs"), py::arg("cgroup") = py::none(), py::arg("pid") = py::none(), py::arg("mode") = "auto",
-           py::arg("strict_window") = false, py::arg("proc_root") = py::none(), py::arg("cgroup_root") = py::none())
+      .def(py::init<const std::vector<std::string>&, const std::optional<std::string>&,
+                    const std::optional<int>&, const std::string&, bool, const std::optional<std::string>&,
+                    const std::optional<std::string>&>(),
+           py::arg("specs"), py::arg("cgroup") = py::none(), py::arg("pid") = py::none(),
+           py::arg("mode") = "auto", py::arg("strict_window") = false, py::arg("proc_root") = py::none(),
+           py::arg("cgroup_root") = py::none())
       .def("next", &Watch::next, py::arg("timeout") = py::none())
       .def("armed", &Watch::armed)
       .def_property_readonly("closed", &Watch::closed)
