@@ -9,7 +9,7 @@ Peers, all reading /proc/pressure/memory:
   pressure    pressure.pressure_memory(): the C++ Reader (file kept open, one pread) + spressure
   oneshot     pressure.pressure_memory(proc_root="/proc"): opens, reads, closes every call
   floor       os.pread of 256 bytes on an fd kept open: the system call alone, from Python
-Medians of R repeats of N calls; ratios against pressure. Never fails on times.
+Medians of R interleaved repeats of N calls; ratios against pressure. Never fails on times.
 """
 
 from __future__ import annotations
@@ -66,11 +66,15 @@ def main() -> int:
         # Same answer first: the parsed dict equals the module's fields.
         reading, parsed = pressure.pressure_memory(), seed_full()
         assert set(parsed) == set(reading._fields), (parsed, reading)
-        ns = {}
-        for name, fn in peers.items():
+        # Interleaved: each repeat times every peer, so load from other processes on the
+        # machine falls on all of them alike.
+        times = {name: [] for name in peers}
+        for fn in peers.values():
             fn()
-            times = timeit.repeat(fn, number=args.calls, repeat=args.repeat)
-            ns[name] = statistics.median(times) / args.calls * 1e9
+        for _ in range(args.repeat):
+            for name, fn in peers.items():
+                times[name].append(timeit.timeit(fn, number=args.calls))
+        ns = {name: statistics.median(t) / args.calls * 1e9 for name, t in times.items()}
     finally:
         os.close(fd)
 
