@@ -198,14 +198,23 @@ class Watch {
     if (timeout)
       deadline =
           clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*timeout));
+    // m_running, m_close_requested and m_monitor change only with the GIL held.
+    if (m_running)
+      raise_error(Error(Errc::invalid_argument, "this watch is already waiting in another thread"));
     while (m_events.empty()) {
       if (!m_monitor) raise_error(Error(Errc::invalid_argument, "this watch is closed"));
       if (m_monitor->watch_count() == 0) return py::none();
       if (deadline && clock::now() >= *deadline) return py::none();
       pressure::Result<void> ran;
+      m_running = true;
       {
         py::gil_scoped_release release;
         ran = m_monitor->run();
+      }
+      m_running = false;
+      if (m_close_requested) {  // close() from another thread while run() ran
+        close();
+        return py::none();
       }
       if (!ran) raise_error(ran.error());
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
@@ -233,18 +242,27 @@ class Watch {
     return out;
   }
 
-  bool closed() const { return !m_monitor; }
+  bool closed() const { return !m_monitor || m_close_requested; }
 
-  // Disarms every trigger and closes the loop's descriptors.
+  // Disarms every trigger and closes the loop's descriptors; from another thread while next()
+  // waits, it stops the loop and next() closes it and returns None.
   void close() {
+    if (m_running) {
+      m_close_requested = true;
+      m_monitor->stop();
+      return;
+    }
     m_monitor.reset();
     m_events.clear();
+    m_close_requested = false;
   }
 
  private:
   std::unique_ptr<pressure::Monitor> m_monitor;
   std::deque<pressure::Event> m_events;
   std::vector<pressure::WatchInfo> m_infos;
+  bool m_running = false;
+  bool m_close_requested = false;
 };
 
 }  // namespace

@@ -168,3 +168,26 @@ def test_other_threads_run_while_watch_waits(tmp_path: Path) -> None:
         stop.set()
         thread.join()
     assert len(ticks) > 100  # the GIL was free for about a second
+
+
+def test_close_from_another_thread_ends_a_waiting_iteration(tmp_path: Path) -> None:
+    write_proc(tmp_path, memory=stall_line("some", "0.00", "0.00", "0.00", 5))
+    before = open_fds()
+    w = pressure.watch("memory some 1s/10s", proc_root=tmp_path, timeout=30)
+    timer = threading.Timer(0.3, w.close)
+    timer.start()
+    start = time.monotonic()
+    try:
+        assert list(w) == []
+    finally:
+        timer.join()
+    assert time.monotonic() - start < 2 and w.closed
+    assert open_fds() == before
+    results = []
+    w2 = pressure.watch("memory some 1s/10s", proc_root=tmp_path, timeout=1.0)
+    t = threading.Thread(target=lambda: results.append(list(w2)))
+    t.start()
+    time.sleep(0.2)
+    with pytest.raises(pressure.InvalidArgumentError):  # one waiter at a time
+        next(w2)
+    t.join()
