@@ -17,8 +17,8 @@ from typing import Iterator, List, Optional
 import pytest
 
 FIXTURES = Path(os.environ.get("PRESSURE_FIXTURES", Path(__file__).resolve().parents[2] / "tests" / "fixtures"))
-BUILD_DIR = Path(os.environ.get("PRESSURE_BUILD_DIR", Path(__file__).resolve().parents[2] / "build"))
-CLI = Path(os.environ.get("PRESSURE_CLI", BUILD_DIR / "src" / "cli" / "pressure"))
+BUILD_DIR = Path(os.environ.get("PRESSURE_BUILD_DIR", Path(__file__).resolve().parents[2] / "build")).resolve()
+CLI = Path(os.environ.get("PRESSURE_CLI", BUILD_DIR / "src" / "cli" / "pressure")).resolve()
 RESOURCES = ("cpu", "memory", "io", "irq")
 _counter = itertools.count()
 

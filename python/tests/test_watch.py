@@ -148,6 +148,8 @@ def test_ctrl_c_interrupts_a_waiting_watch(tmp_path: Path) -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
 
 
 def test_other_threads_run_while_watch_waits(tmp_path: Path) -> None:
