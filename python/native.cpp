@@ -1,0 +1,314 @@
+// pressure._native: the C++ library for Python. Every call turns a pressure::Error into the
+// exception pressure._errors builds for it (OSError subclasses with errno and filename), and
+// every C++ exception into a Python one: nothing crosses the boundary uncaught.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <pressure/pressure.hpp>
+
+#include "sys/platform.hpp"
+
+namespace py = pybind11;
+
+namespace {
+
+using pressure::Errc;
+using pressure::Error;
+
+// The code names of pressure._errors (a switch, so a new Errc is a compiler warning here).
+const char* code_name(Errc code) {
+  switch (code) {
+    case Errc::unsupported: return "unsupported";
+    case Errc::unavailable: return "unavailable";
+    case Errc::not_found: return "not_found";
+    case Errc::gone: return "gone";
+    case Errc::permission: return "permission";
+    case Errc::malformed: return "malformed";
+    case Errc::invalid_argument: return "invalid_argument";
+    case Errc::system: return "system";
+  }
+  return "system";
+}
+
+// Sets the Python exception for `error` (built by pressure._errors.from_native) and unwinds
+// to pybind11, which returns it to Python.
+[[noreturn]] void raise_error(const Error& error) {
+  py::object exc =
+      py::module_::import("pressure._errors")
+          .attr("from_native")(code_name(error.code()), error.sys_errno(), error.message(), error.path());
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+  throw py::error_already_set();
+}
+
+template <class T>
+T value_or_raise(pressure::Result<T> result) {
+  if (!result) raise_error(result.error());
+  return std::move(*result);
+}
+
+pressure::Target make_target(const std::optional<std::string>& cgroup, const std::optional<int>& pid) {
+  if (cgroup && pid) raise_error(Error(Errc::invalid_argument, "give either cgroup= or pid=, not both"));
+  if (cgroup) return pressure::Target::cgroup(*cgroup);
+  if (pid) {
+    if (*pid <= 0)
+      raise_error(Error(Errc::invalid_argument, "pid must be positive, not " + std::to_string(*pid)));
+    return pressure::Target::pid(*pid);
+  }
+  return pressure::Target::system();
+}
+
+pressure::ReaderOptions make_options(const std::optional<std::string>& proc_root,
+                                     const std::optional<std::string>& cgroup_root) {
+  pressure::ReaderOptions options;
+  if (proc_root) options.proc_root = *proc_root;
+  if (cgroup_root) options.cgroup_root = *cgroup_root;
+  return options;
+}
+
+pressure::Resource resource_or_raise(const std::string& name) {
+  std::optional<pressure::Resource> resource = pressure::resource_from_string(name);
+  if (!resource) raise_error(Error(Errc::invalid_argument, "unknown resource '" + name + "'"));
+  return *resource;
+}
+
+// (some_avg10, some_avg60, some_avg300, some_total, full_avg10, ..., full_total); None where
+// the kernel prints no such line.
+py::tuple to_tuple(const pressure::Pressure& p) {
+  py::tuple out(8);
+  std::size_t i = 0;
+  for (const std::optional<pressure::Stall>* line : {&p.some, &p.full}) {
+    if (*line) {
+      out[i++] = py::float_((*line)->avg10.value());
+      out[i++] = py::float_((*line)->avg60.value());
+      out[i++] = py::float_((*line)->avg300.value());
+      out[i++] = py::int_((*line)->total_us);
+    } else {
+      for (int k = 0; k < 4; ++k) out[i++] = py::none();
+    }
+  }
+  return out;
+}
+
+// The system's readers stay open between calls (one pread per call); the GIL serialises them.
+pressure::Reader& system_reader(pressure::Resource resource) {
+  static std::array<std::unique_ptr<pressure::Reader>, 4>* readers =
+      new std::array<std::unique_ptr<pressure::Reader>, 4>();  // never destroyed: used until exit
+  auto& slot = (*readers)[static_cast<std::size_t>(resource)];
+  if (!slot) slot = std::make_unique<pressure::Reader>(pressure::Target::system());
+  return *slot;
+}
+
+py::tuple read_pressure(const std::string& resource_name, const std::optional<std::string>& cgroup,
+                        const std::optional<int>& pid, const std::optional<std::string>& proc_root,
+                        const std::optional<std::string>& cgroup_root) {
+  pressure::Resource resource = resource_or_raise(resource_name);
+  pressure::Target target = make_target(cgroup, pid);
+  if (target.kind() == pressure::Target::Kind::system && !proc_root && !cgroup_root)
+    return to_tuple(value_or_raise(system_reader(resource).read(resource)));
+  return to_tuple(value_or_raise(pressure::read(resource, target, make_options(proc_root, cgroup_root))));
+}
+
+// "linux", "darwin" or "unsupported": what this build reads (PRESSURE_PLATFORM).
+std::string platform() { return PRESSURE_PY_PLATFORM; }
+
+// The platform's level, or (for tests) the level sys::read_memory_level makes of what
+// `sysctl(name)` returns; an OSError from it is a failed sysctl, as in platform/darwin.cpp.
+std::string memory_level(const py::object& sysctl) {
+  if (sysctl.is_none()) return std::string(pressure::to_string(value_or_raise(pressure::memory_level())));
+  auto reader = [&sysctl](const char* name) -> pressure::Result<std::int64_t> {
+    try {
+      return sysctl(name).cast<std::int64_t>();
+    } catch (py::error_already_set& e) {
+      if (!e.matches(PyExc_OSError)) throw;
+      py::object err = e.value().attr("errno");
+      int code = err.is_none() ? 0 : err.cast<int>();
+      return pressure::fail(code == ENOENT ? Errc::unsupported : Errc::system,
+                            std::string("sysctl ") + name + ": " + std::string(py::str(e.value())), name,
+                            code);
+    } catch (py::cast_error&) {
+      return pressure::fail(Errc::malformed, std::string("sysctl ") + name + " did not give an integer",
+                            name);
+    }
+  };
+  return std::string(pressure::to_string(value_or_raise(pressure::sys::read_memory_level(reader))));
+}
+
+// A Monitor driven from Python: next() runs the loop with the GIL released, waking every
+// 100 ms to let Python handle signals (Ctrl-C) and the timeout.
+class Watch {
+ public:
+  Watch(const std::vector<std::string>& specs, const std::optional<std::string>& cgroup,
+        const std::optional<int>& pid, const std::string& mode, bool strict_window,
+        const std::optional<std::string>& proc_root, const std::optional<std::string>& cgroup_root) {
+    if (specs.empty()) raise_error(Error(Errc::invalid_argument, "watch needs at least one spec"));
+    pressure::TriggerOptions options;
+    if (mode == "auto")
+      options.mode = pressure::TriggerMode::automatic;
+    else if (mode == "kernel")
+      options.mode = pressure::TriggerMode::kernel;
+    else if (mode == "polling")
+      options.mode = pressure::TriggerMode::polling;
+    else
+      raise_error(Error(Errc::invalid_argument, "mode must be auto, kernel or polling, not '" + mode + "'"));
+    if (strict_window) options.window_policy = pressure::WindowPolicy::refuse;
+    pressure::Target target = make_target(cgroup, pid);
+    std::vector<pressure::TriggerSpec> parsed;
+    for (const std::string& text : specs)
+      parsed.push_back(value_or_raise(pressure::parse_trigger_spec(text)));
+
+    m_monitor = std::make_unique<pressure::Monitor>(make_options(proc_root, cgroup_root));
+    pressure::Monitor* monitor = m_monitor.get();
+    for (const pressure::TriggerSpec& spec : parsed) {
+      auto info = m_monitor->add(
+          target, spec,
+          [this, monitor](const pressure::Event& e) {
+            m_events.push_back(e);
+            monitor->stop();
+          },
+          options);
+      if (!info) {
+        close();
+        raise_error(info.error());
+      }
+      m_infos.push_back(std::move(*info));
+    }
+    auto tick = m_monitor->add_timer(std::chrono::milliseconds(100), [monitor] { monitor->stop(); });
+    if (!tick) {
+      close();
+      raise_error(tick.error());
+    }
+  }
+  ~Watch() { close(); }
+  Watch(const Watch&) = delete;
+  Watch& operator=(const Watch&) = delete;
+
+  // The next event as a tuple, None when `timeout` seconds pass first.
+  py::object next(std::optional<double> timeout) {
+    using clock = std::chrono::steady_clock;
+    std::optional<clock::time_point> deadline;
+    if (timeout)
+      deadline =
+          clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*timeout));
+    // m_running, m_close_requested and m_monitor change only with the GIL held.
+    if (m_running)
+      raise_error(Error(Errc::invalid_argument, "this watch is already waiting in another thread"));
+    while (m_events.empty()) {
+      if (!m_monitor) raise_error(Error(Errc::invalid_argument, "this watch is closed"));
+      if (m_monitor->watch_count() == 0) return py::none();
+      if (deadline && clock::now() >= *deadline) return py::none();
+      pressure::Result<void> ran;
+      m_running = true;
+      {
+        py::gil_scoped_release release;
+        ran = m_monitor->run();
+      }
+      m_running = false;
+      if (m_close_requested) {  // close() from another thread while run() ran
+        close();
+        return py::none();
+      }
+      if (!ran) raise_error(ran.error());
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    }
+    pressure::Event e = std::move(m_events.front());
+    m_events.pop_front();
+    if (e.kind != pressure::Event::Kind::pressure)
+      raise_error(e.error.value_or(Error(Errc::gone, e.where + " can no longer be watched", e.where)));
+    double time = std::chrono::duration<double>(e.time.time_since_epoch()).count();
+    return py::make_tuple(e.spec.to_string(), std::string(pressure::to_string(e.spec.resource)),
+                          std::string(pressure::to_string(e.spec.line)), e.where, time,
+                          static_cast<std::int64_t>(e.spec.stall.count()),
+                          static_cast<std::int64_t>(e.spec.window.count()), e.observed_stall_us,
+                          static_cast<std::int64_t>(
+                              std::chrono::duration_cast<std::chrono::microseconds>(e.observed_span).count()),
+                          e.share * 100.0, std::string(pressure::to_string(e.mode)));
+  }
+
+  // (spec as armed, mode, notice) for every watch.
+  std::vector<py::tuple> armed() const {
+    std::vector<py::tuple> out;
+    for (const pressure::WatchInfo& info : m_infos)
+      out.push_back(
+          py::make_tuple(info.spec.to_string(), std::string(pressure::to_string(info.mode)), info.notice));
+    return out;
+  }
+
+  bool closed() const { return !m_monitor || m_close_requested; }
+
+  // Disarms every trigger and closes the loop's descriptors; from another thread while next()
+  // waits, it stops the loop and next() closes it and returns None.
+  void close() {
+    if (m_running) {
+      m_close_requested = true;
+      m_monitor->stop();
+      return;
+    }
+    m_monitor.reset();
+    m_events.clear();
+    m_close_requested = false;
+  }
+
+ private:
+  std::unique_ptr<pressure::Monitor> m_monitor;
+  std::deque<pressure::Event> m_events;
+  std::vector<pressure::WatchInfo> m_infos;
+  bool m_running = false;
+  bool m_close_requested = false;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "The C++ core of the pressure module; use the pressure package, not this.";
+  // Anything C++ throws that is not already a Python error becomes pressure.Error.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const py::error_already_set&) {
+      throw;
+    } catch (const py::builtin_exception&) {
+      throw;
+    } catch (const std::bad_alloc&) {
+      throw;  // pybind11's own translator: MemoryError
+    } catch (const std::exception& e) {
+      try {
+        raise_error(Error(Errc::system, std::string("internal error: ") + e.what()));
+      } catch (py::error_already_set& set) {
+        set.restore();
+      }
+    }
+  });
+
+  m.def("read", &read_pressure, py::arg("resource"), py::arg("cgroup") = py::none(),
+        py::arg("pid") = py::none(), py::arg("proc_root") = py::none(), py::arg("cgroup_root") = py::none());
+  m.def("platform", &platform);
+  m.def("psi_missing_reason", [] { return std::string(pressure::sys::psi_missing_reason()); });
+  m.def("memory_level", &memory_level, py::arg("sysctl") = py::none());
+  m.def(
+      "cgroup2_root",
+      [](const std::optional<std::string>& proc_root) {
+        return value_or_raise(pressure::cgroup2_root(make_options(proc_root, std::nullopt)));
+      },
+      py::arg("proc_root") = py::none());
+
+  py::class_<Watch>(m, "Watch")
+      .def(py::init<const std::vector<std::string>&, const std::optional<std::string>&,
+                    const std::optional<int>&, const std::string&, bool, const std::optional<std::string>&,
+                    const std::optional<std::string>&>(),
+           py::arg("specs"), py::arg("cgroup") = py::none(), py::arg("pid") = py::none(),
+           py::arg("mode") = "auto", py::arg("strict_window") = false, py::arg("proc_root") = py::none(),
+           py::arg("cgroup_root") = py::none())
+      .def("next", &Watch::next, py::arg("timeout") = py::none())
+      .def("armed", &Watch::armed)
+      .def_property_readonly("closed", &Watch::closed)
+      .def("close", &Watch::close);
+}

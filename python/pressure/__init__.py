@@ -1,0 +1,279 @@
+"""Resource pressure, psutil-style, over the pressure C++ library.
+
+Linux (PSI, kernel 4.20+ with CONFIG_PSI=y)::
+
+    >>> import pressure
+    >>> pressure.pressure_memory()
+    spressure(some_avg10=0.5, some_avg60=0.3, some_avg300=0.15, some_total=123456,
+              full_avg10=0.1, full_avg60=0.05, full_avg300=0.02, full_total=45678)
+    >>> pressure.pressure_cpu(cgroup="batch.slice")       # or pid=1234
+    >>> for ev in pressure.watch("memory full 100ms/2s", timeout=10): ...
+
+``pressure_cpu()``, ``pressure_memory()``, ``pressure_io()`` and ``pressure_irq()`` return an
+:class:`spressure`: the kernel's averages over 10 s, 60 s and 300 s as float percentages
+(its two-decimal values, 0-100) and ``total``, the cumulative stall in microseconds (int). A
+line the kernel does not print is ``None``, never 0: cpu ``full`` before 5.13, irq ``some``
+always. ``cgroup=`` takes a path relative to the cgroup2 mount (``"batch.slice"``, ``"/"``) or
+an absolute path under it; ``pid=`` reads that process's cgroup. ``proc_root=`` and
+``cgroup_root=`` read another tree (as the CLI's ``--proc-root`` / ``--cgroup-root``).
+
+:func:`watch` arms kernel PSI triggers (falling back to polling ``total`` with the kernel's
+rule where the kernel refuses one) and yields a :class:`PressureEvent` within the window in
+which the stall happened. The GIL is released while it waits; Ctrl-C interrupts it.
+
+:func:`memory_pressure_level` gives a :class:`MemoryPressureLevel`: on macOS the kernel's own
+level (``kern.memorystatus_vm_pressure_level``); on Linux one derived from memory PSI:
+CRITICAL when ``full_avg10 >= 10`` (every non-idle task stalled on memory at least 10 % of the
+last 10 s: thrashing), WARN when ``some_avg10 >= 10``, else NORMAL.
+
+macOS has no stall times, only that level: there ``pressure_memory()`` maps it as psutil's
+proposal does (some_avg10 0 / 50 / 100 for NORMAL / WARN / CRITICAL, every other field None),
+and ``pressure_cpu``, ``pressure_io``, ``pressure_irq`` and ``watch`` are absent. On other
+platforms the kernel reports no resource pressure at all, so every reading function is absent
+(psutil's convention: ``hasattr(pressure, "pressure_memory")`` is False, and the
+AttributeError says why). :data:`PLATFORM` says which case this is.
+
+Errors are :class:`Error` (an :class:`OSError` with ``errno`` and ``filename``) subclasses:
+:class:`NotFoundError` (also a FileNotFoundError), :class:`PermissionDeniedError` (also a
+PermissionError), :class:`InvalidArgumentError` (also a ValueError; a bad spec or path),
+:class:`UnsupportedError`, :class:`UnavailableError`, :class:`GoneError`,
+:class:`MalformedError`.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import time as _time
+import types as _types
+from typing import Callable, List, NamedTuple, Optional, Tuple, Union
+
+from . import _native
+from ._errors import (
+    Error,
+    GoneError,
+    InvalidArgumentError,
+    MalformedError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnavailableError,
+    UnsupportedError,
+)
+
+__version__ = "0.1.0"
+
+#: "linux" (PSI), "darwin" (a memory level only) or "unsupported" (no pressure at all).
+PLATFORM: str = _native.platform()
+
+_Path = Union[str, "os.PathLike[str]"]
+
+
+class spressure(NamedTuple):
+    """One pressure file: averages in percent (float), totals in microseconds (int).
+
+    ``some``: at least one task stalled; ``full``: all non-idle tasks stalled at once. A line
+    the kernel does not print is None in all four of its fields.
+    """
+
+    some_avg10: Optional[float]
+    some_avg60: Optional[float]
+    some_avg300: Optional[float]
+    some_total: Optional[int]
+    full_avg10: Optional[float]
+    full_avg60: Optional[float]
+    full_avg300: Optional[float]
+    full_total: Optional[int]
+
+
+class MemoryPressureLevel(enum.IntEnum):
+    """The macOS dispatch levels (NOTE_MEMORYSTATUS_PRESSURE_*), also derived on Linux."""
+
+    NORMAL = 1
+    WARN = 2
+    CRITICAL = 4
+
+
+class PressureEvent(NamedTuple):
+    """One trigger event of :func:`watch`."""
+
+    spec: str  #: the spec as armed, e.g. "cpu some 400ms/2s" (a window may be rounded up)
+    resource: str  #: "cpu", "memory", "io" or "irq"
+    line: str  #: "some" or "full"
+    target: str  #: "system" or the cgroup path ("/batch.slice")
+    time: float  #: seconds since the epoch
+    stall_us: int  #: the spec's stall ...
+    window_us: int  #: ... within this window
+    observed_stall_us: int  #: the stall `total` showed over observed_window_us
+    observed_window_us: int  #: polling: the last window; kernel: since the previous event
+    share: float  #: observed stall in percent of observed_window_us
+    mode: str  #: "kernel" or "polling"
+
+
+#: Linux-derived memory_pressure_level(): thresholds on memory PSI avg10, in percent.
+LINUX_WARN_SOME_AVG10 = 10.0
+LINUX_CRITICAL_FULL_AVG10 = 10.0
+
+_new = tuple.__new__
+_read = _native.read
+
+
+def _fspath(path: Optional[_Path]) -> Optional[str]:
+    return None if path is None else os.fspath(path)
+
+
+def _linux_level(memory: spressure) -> MemoryPressureLevel:
+    if memory.full_avg10 is not None and memory.full_avg10 >= LINUX_CRITICAL_FULL_AVG10:
+        return MemoryPressureLevel.CRITICAL
+    if memory.some_avg10 is not None and memory.some_avg10 >= LINUX_WARN_SOME_AVG10:
+        return MemoryPressureLevel.WARN
+    return MemoryPressureLevel.NORMAL
+
+
+class Watcher:
+    """The iterator :func:`watch` returns. Iterating yields :class:`PressureEvent`; it ends
+    at the timeout, and raises GoneError when a watched cgroup is removed. close() (also on
+    leaving a ``with`` block, or when the object is collected) disarms every trigger."""
+
+    def __init__(self, native: _native.Watch, timeout: Optional[float]) -> None:
+        self._native = native
+        self._deadline = None if timeout is None else _time.monotonic() + timeout
+
+    @property
+    def armed(self) -> List[Tuple[str, str, str]]:
+        """(spec as armed, "kernel" or "polling", notice) for every spec."""
+        return self._native.armed()
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    def close(self) -> None:
+        self._native.close()
+
+    def __iter__(self) -> "Watcher":
+        return self
+
+    def __next__(self) -> PressureEvent:
+        if self._native.closed:
+            raise StopIteration
+        remaining = None
+        if self._deadline is not None:
+            remaining = max(0.0, self._deadline - _time.monotonic())
+        try:
+            event = self._native.next(remaining)
+        except BaseException:
+            self._native.close()
+            raise
+        if event is None:
+            self._native.close()
+            raise StopIteration
+        return _new(PressureEvent, event)
+
+    def __enter__(self) -> "Watcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _darwin_api(sysctl: Optional[Callable[[str], int]] = None) -> _types.SimpleNamespace:
+    """The macOS functions, reading the level through ``sysctl(name) -> int`` if given (for
+    tests: the same C++ mapping as on a Mac, fed by Python)."""
+
+    def memory_pressure_level() -> MemoryPressureLevel:
+        """The kernel's level: kern.memorystatus_vm_pressure_level."""
+        return MemoryPressureLevel[_native.memory_level(sysctl).upper()]
+
+    def pressure_memory(*, cgroup: Optional[_Path] = None, pid: Optional[int] = None,
+                        proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> spressure:
+        """The level as psutil's proposal maps it: some_avg10 0 / 50 / 100, the rest None."""
+        if cgroup is not None or pid is not None or proc_root is not None or cgroup_root is not None:
+            raise UnsupportedError(95, "macOS reports memory pressure only for the whole system")
+        level = memory_pressure_level()
+        avg10 = {MemoryPressureLevel.NORMAL: 0.0, MemoryPressureLevel.WARN: 50.0,
+                 MemoryPressureLevel.CRITICAL: 100.0}[level]
+        return spressure(avg10, None, None, None, None, None, None, None)
+
+    return _types.SimpleNamespace(pressure_memory=pressure_memory, memory_pressure_level=memory_pressure_level)
+
+
+__all__ = [
+    "PLATFORM", "spressure", "MemoryPressureLevel", "PressureEvent", "Watcher",
+    "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
+    "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
+    "PermissionDeniedError", "MalformedError", "InvalidArgumentError",
+]
+
+if PLATFORM == "linux":
+
+    def pressure_cpu(*, cgroup: Optional[_Path] = None, pid: Optional[int] = None,
+                     proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> spressure:
+        """CPU pressure: /proc/pressure/cpu, or the cgroup's cpu.pressure. ``full`` is None
+        before kernel 5.13 (and all zero for the whole system after it)."""
+        if cgroup is None and proc_root is None and cgroup_root is None:
+            return _new(spressure, _read("cpu", None, pid, None, None))
+        return _new(spressure, _read("cpu", _fspath(cgroup), pid, _fspath(proc_root), _fspath(cgroup_root)))
+
+    def pressure_memory(*, cgroup: Optional[_Path] = None, pid: Optional[int] = None,
+                        proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> spressure:
+        """Memory pressure: /proc/pressure/memory, or the cgroup's memory.pressure."""
+        if cgroup is None and proc_root is None and cgroup_root is None:
+            return _new(spressure, _read("memory", None, pid, None, None))
+        return _new(spressure, _read("memory", _fspath(cgroup), pid, _fspath(proc_root), _fspath(cgroup_root)))
+
+    def pressure_io(*, cgroup: Optional[_Path] = None, pid: Optional[int] = None,
+                    proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> spressure:
+        """I/O pressure: /proc/pressure/io, or the cgroup's io.pressure."""
+        if cgroup is None and proc_root is None and cgroup_root is None:
+            return _new(spressure, _read("io", None, pid, None, None))
+        return _new(spressure, _read("io", _fspath(cgroup), pid, _fspath(proc_root), _fspath(cgroup_root)))
+
+    def pressure_irq(*, cgroup: Optional[_Path] = None, pid: Optional[int] = None,
+                     proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> spressure:
+        """IRQ pressure (kernel 6.1+ with CONFIG_IRQ_TIME_ACCOUNTING; UnavailableError
+        without): only ``full``, ``some`` is always None."""
+        return _new(spressure, _read("irq", _fspath(cgroup), pid, _fspath(proc_root), _fspath(cgroup_root)))
+
+    def memory_pressure_level(*, cgroup: Optional[_Path] = None, pid: Optional[int] = None,
+                              proc_root: Optional[_Path] = None,
+                              cgroup_root: Optional[_Path] = None) -> MemoryPressureLevel:
+        """Linux-derived level from memory PSI: CRITICAL when full_avg10 >= 10, WARN when
+        some_avg10 >= 10, else NORMAL (see LINUX_*_AVG10)."""
+        return _linux_level(pressure_memory(cgroup=cgroup, pid=pid, proc_root=proc_root, cgroup_root=cgroup_root))
+
+    def watch(spec: str, *specs: str, timeout: Optional[float] = None, cgroup: Optional[_Path] = None,
+              pid: Optional[int] = None, mode: str = "auto", strict_window: bool = False,
+              proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> Watcher:
+        """Watch for stalls: ``for ev in watch("memory full 100ms/2s", timeout=10): ...``.
+
+        A spec is "<resource> <some|full> <stall>/<window>" (stall in us, ms, s or % of the
+        window; 500ms <= window <= 10s). Without CAP_SYS_RESOURCE the kernel takes only windows
+        that are multiples of 2 s; others are rounded up with the same share (``Watcher.armed``
+        says so) unless ``strict_window`` refuses them. ``mode`` is "auto", "kernel" or
+        "polling". Iteration ends after ``timeout`` seconds; a bad spec raises
+        InvalidArgumentError (a ValueError) here, at the call.
+        """
+        if timeout is not None and timeout < 0:
+            raise InvalidArgumentError(22, f"timeout must not be negative, not {timeout}")
+        native = _native.Watch([spec, *specs], _fspath(cgroup), pid, mode, strict_window,
+                               _fspath(proc_root), _fspath(cgroup_root))
+        return Watcher(native, timeout)
+
+    __all__ += ["pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level",
+                "watch"]
+
+elif PLATFORM == "darwin":
+    _darwin = _darwin_api()
+    pressure_memory = _darwin.pressure_memory
+    memory_pressure_level = _darwin.memory_pressure_level
+    __all__ += ["pressure_memory", "memory_pressure_level"]
+
+_ABSENT = ("pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch")
+
+
+def __getattr__(name: str) -> object:
+    # Only reached for names the module does not have: say why a reading function is absent.
+    if name in _ABSENT:
+        raise AttributeError(f"module 'pressure' has no attribute '{name}' on this platform: "
+                             f"{_native.psi_missing_reason()}")
+    raise AttributeError(f"module 'pressure' has no attribute '{name}'")

@@ -1,0 +1,88 @@
+# Type stubs of the pressure module (Linux signatures; see the module docstring for macOS and
+# platforms without pressure, where some of these functions are absent).
+import enum
+import os
+import types
+from typing import Callable, Iterator, List, NamedTuple, Optional, Tuple, Union
+
+from . import _native
+from ._errors import (
+    Error as Error,
+    GoneError as GoneError,
+    InvalidArgumentError as InvalidArgumentError,
+    MalformedError as MalformedError,
+    NotFoundError as NotFoundError,
+    PermissionDeniedError as PermissionDeniedError,
+    UnavailableError as UnavailableError,
+    UnsupportedError as UnsupportedError,
+)
+
+_Path = Union[str, os.PathLike[str]]
+
+__version__: str
+__all__ = [
+    "PLATFORM", "spressure", "MemoryPressureLevel", "PressureEvent", "Watcher",
+    "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
+    "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
+    "PermissionDeniedError", "MalformedError", "InvalidArgumentError",
+    "pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch",
+]
+PLATFORM: str
+LINUX_WARN_SOME_AVG10: float
+LINUX_CRITICAL_FULL_AVG10: float
+
+class spressure(NamedTuple):
+    some_avg10: Optional[float]
+    some_avg60: Optional[float]
+    some_avg300: Optional[float]
+    some_total: Optional[int]
+    full_avg10: Optional[float]
+    full_avg60: Optional[float]
+    full_avg300: Optional[float]
+    full_total: Optional[int]
+
+class MemoryPressureLevel(enum.IntEnum):
+    NORMAL = 1
+    WARN = 2
+    CRITICAL = 4
+
+class PressureEvent(NamedTuple):
+    spec: str
+    resource: str
+    line: str
+    target: str
+    time: float
+    stall_us: int
+    window_us: int
+    observed_stall_us: int
+    observed_window_us: int
+    share: float
+    mode: str
+
+class Watcher:
+    def __init__(self, native: _native.Watch, timeout: Optional[float]) -> None: ...
+    @property
+    def armed(self) -> List[Tuple[str, str, str]]: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    def __iter__(self) -> Watcher: ...
+    def __next__(self) -> PressureEvent: ...
+    def __enter__(self) -> Watcher: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+def pressure_cpu(*, cgroup: Optional[_Path] = ..., pid: Optional[int] = ..., proc_root: Optional[_Path] = ...,
+                 cgroup_root: Optional[_Path] = ...) -> spressure: ...
+def pressure_memory(*, cgroup: Optional[_Path] = ..., pid: Optional[int] = ..., proc_root: Optional[_Path] = ...,
+                    cgroup_root: Optional[_Path] = ...) -> spressure: ...
+def pressure_io(*, cgroup: Optional[_Path] = ..., pid: Optional[int] = ..., proc_root: Optional[_Path] = ...,
+                cgroup_root: Optional[_Path] = ...) -> spressure: ...
+def pressure_irq(*, cgroup: Optional[_Path] = ..., pid: Optional[int] = ..., proc_root: Optional[_Path] = ...,
+                 cgroup_root: Optional[_Path] = ...) -> spressure: ...
+def memory_pressure_level(*, cgroup: Optional[_Path] = ..., pid: Optional[int] = ...,
+                          proc_root: Optional[_Path] = ..., cgroup_root: Optional[_Path] = ...) -> MemoryPressureLevel: ...
+def watch(spec: str, *specs: str, timeout: Optional[float] = ..., cgroup: Optional[_Path] = ...,
+          pid: Optional[int] = ..., mode: str = ..., strict_window: bool = ..., proc_root: Optional[_Path] = ...,
+          cgroup_root: Optional[_Path] = ...) -> Watcher: ...
+def _darwin_api(sysctl: Optional[Callable[[str], int]] = ...) -> types.SimpleNamespace: ...
+def __getattr__(name: str) -> object: ...
