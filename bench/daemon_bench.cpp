@@ -136,20 +136,13 @@ std::optional<std::uint64_t> full_total(const std::string& group) {
 }
 
 struct Cpu { double seconds = 0; long rss_kib = 0, hwm_kib = 0; };
+// CPU time in ns from /proc/PID/schedstat (exact, unlike the 10 ms ticks of /proc/PID/stat).
 Cpu usage(pid_t pid) {
   Cpu c;
-  std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
-  std::size_t close = stat.rfind(')');
-  if (close != std::string::npos) {
-    std::istringstream in(stat.substr(close + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && in >> field; ++i) {
-      if (i == 14) utime = std::stoull(field);
-      if (i == 15) stime = std::stoull(field);
-    }
-    c.seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-  }
+  std::istringstream sched(read_text("/proc/" + std::to_string(pid) + "/schedstat"));
+  unsigned long long ns = 0;
+  sched >> ns;
+  c.seconds = static_cast<double>(ns) / 1e9;
   std::istringstream status(read_text("/proc/" + std::to_string(pid) + "/status"));
   for (std::string line; std::getline(status, line);) {
     if (line.rfind("VmRSS:", 0) == 0) c.rss_kib = std::atol(line.c_str() + 6);
@@ -336,10 +329,10 @@ int main(int argc, char** argv) {
     Cpu ours0 = usage(ours), theirs0 = with_oomd ? usage(theirs) : Cpu{};
     std::this_thread::sleep_for(std::chrono::seconds(idle));
     Cpu ours1 = usage(ours), theirs1 = with_oomd ? usage(theirs) : Cpu{};
-    std::printf("idle, 5 rules, %d s: pressure CPU %.3f s (%.3f%% of a core), RSS %ld KiB (peak %ld KiB)\n", idle,
+    std::printf("idle, 5 rules, %d s: pressure CPU %.4f s (%.4f%% of a core), RSS %ld KiB (peak %ld KiB)\n", idle,
                 ours1.seconds - ours0.seconds, (ours1.seconds - ours0.seconds) * 100.0 / idle, ours1.rss_kib, ours1.hwm_kib);
     if (with_oomd)
-      std::printf("idle, 5 rules, %d s: oomd     CPU %.3f s (%.3f%% of a core), RSS %ld KiB (peak %ld KiB)\n", idle,
+      std::printf("idle, 5 rules, %d s: oomd     CPU %.4f s (%.4f%% of a core), RSS %ld KiB (peak %ld KiB)\n", idle,
                   theirs1.seconds - theirs0.seconds, (theirs1.seconds - theirs0.seconds) * 100.0 / idle, theirs1.rss_kib,
                   theirs1.hwm_kib);
     stop(ours);

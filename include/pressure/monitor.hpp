@@ -38,6 +38,10 @@ enum class WindowPolicy {
 struct TriggerOptions {
   TriggerMode mode = TriggerMode::automatic;
   WindowPolicy window_policy = WindowPolicy::round_up;
+  // Polling only: once `total` has not moved for a whole window, sample every `idle_period`
+  // instead of every window/10, until it moves again (0: never slow down). Saves wakeups on an
+  // idle target; the first event after a quiet spell can come up to idle_period - stall later.
+  std::chrono::milliseconds idle_period{0};
 };
 
 using WatchId = std::uint64_t;

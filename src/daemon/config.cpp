@@ -417,13 +417,20 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
   if (const toml::node* d = doc.get("daemon")) {
     const toml::table* dt = d->as_table();
     if (dt == nullptr) return ck.error(*d, "[daemon] must be a table");
-    if (auto ok = only_keys(ck, *dt, {"log_format", "scope"}, "[daemon]: "); !ok) return tl::unexpected(ok.error());
+    if (auto ok = only_keys(ck, *dt, {"log_format", "scope", "idle_poll"}, "[daemon]: "); !ok) return tl::unexpected(ok.error());
     if (const toml::node* n = dt->get("log_format")) {
       auto s = need_string(ck, *n, "log_format", "[daemon]: ");
       if (!s) return tl::unexpected(s.error());
       if (*s == "text") config.log_format = LogFormat::text;
       else if (*s == "json") config.log_format = LogFormat::json;
       else return ck.error(*n, "[daemon]: key 'log_format': '" + *s + "' is not text or json");
+    }
+    if (const toml::node* n = dt->get("idle_poll")) {
+      auto poll = need_duration(ck, *n, "idle_poll", "[daemon]: ");
+      if (!poll) return tl::unexpected(poll.error());
+      if (*poll < std::chrono::milliseconds(10) || *poll > std::chrono::seconds(10))
+        return ck.error(*n, "[daemon]: key 'idle_poll' must be between 10ms and 10s");
+      config.idle_poll = std::chrono::duration_cast<std::chrono::milliseconds>(*poll);
     }
     if (const toml::node* n = dt->get("scope")) {
       auto v = need_strings(ck, *n, "scope", "[daemon]: ");

@@ -2,6 +2,7 @@
 // error names the file, the line and the key, so `pressure daemon --check` can point at it.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ struct Config {
   std::string path;
   LogFormat log_format = LogFormat::text;
   std::vector<std::string> scope;  // globs of cgroups rules may act on; empty: any but the root
+  std::chrono::milliseconds idle_poll{500};  // polling rules on a target with no stall
   std::vector<policy::Rule> rules;
 };
 

@@ -113,6 +113,7 @@ int run(const Options& options) {
   policy::EngineOptions engine_options;
   engine_options.reader = options.reader;
   engine_options.dry_run = dry_run;
+  engine_options.idle_poll = config->idle_poll;
   engine_options.report = [&format, &quiet_arming](const policy::Decision& d) {
     if (quiet_arming && d.what == "armed") return;
     log_line(format_decision(d, format));

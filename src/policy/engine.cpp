@@ -258,7 +258,8 @@ struct Engine::Impl {
       auto callback = [this, state](const Event& e) { on_event(*state, e); };
       Result<WatchInfo> info = monitor.add(target, *rule.spec, callback, strict);
       if (!info && (info.error().code() == Errc::permission || info.error().code() == Errc::unsupported))
-        info = monitor.add(target, *rule.spec, callback, TriggerOptions{TriggerMode::polling});
+        info = monitor.add(target, *rule.spec, callback,
+                           TriggerOptions{TriggerMode::polling, WindowPolicy::round_up, options.idle_poll});
       if (!info) return tl::unexpected(info.error());
       s.watch = info->id;
       Decision d = decision(s, Decision::Severity::info, "armed",

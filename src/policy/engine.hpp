@@ -60,6 +60,9 @@ struct Decision {
 struct EngineOptions {
   ReaderOptions reader;
   bool dry_run = false;
+  // Where the kernel takes no trigger and rules poll: how often to sample a target whose stall
+  // has not moved for a whole window (see TriggerOptions::idle_period).
+  std::chrono::milliseconds idle_poll{500};
   std::function<void(const Decision&)> report;  // called on the loop thread
 };
 

@@ -1,5 +1,7 @@
 #include "sys/event.hpp"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -80,16 +82,43 @@ Result<std::vector<ReadyEvent>> Epoll::wait(int timeout_ms, int max_events) {
   return out;
 }
 
+namespace {
+
+// The next multiple of `period` on CLOCK_MONOTONIC, strictly after now.
+timespec next_multiple(std::chrono::nanoseconds period) {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  auto now_ns = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  auto p = std::max<std::int64_t>(period.count(), 1);
+  return to_timespec(std::chrono::nanoseconds((now_ns / p + 1) * p));
+}
+
+}  // namespace
+
 Result<Timer> Timer::create(std::chrono::nanoseconds period, std::chrono::nanoseconds first) {
   int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (fd < 0) return os_error("timerfd_create", errno);
   Timer t;
   t.m_fd = OwnedFd(fd);
+  if (first.count() <= 0) {
+    if (Result<void> ok = t.set_period(period); !ok) return tl::unexpected(ok.error());
+    return t;
+  }
   itimerspec spec{};
   spec.it_interval = to_timespec(period);
-  spec.it_value = to_timespec(first.count() > 0 ? first : period);
+  spec.it_value = to_timespec(first);
   if (::timerfd_settime(fd, 0, &spec, nullptr) != 0) return os_error("timerfd_settime", errno);
   return t;
+}
+
+Result<void> Timer::set_period(std::chrono::nanoseconds period) {
+  // On multiples of the period: timers of equal (or dividing) periods then expire together and
+  // cost the loop one wakeup, not one each.
+  itimerspec spec{};
+  spec.it_interval = to_timespec(period);
+  spec.it_value = next_multiple(period);
+  if (::timerfd_settime(m_fd.get(), TFD_TIMER_ABSTIME, &spec, nullptr) != 0) return os_error("timerfd_settime", errno);
+  return {};
 }
 
 std::uint64_t Timer::consume() {

@@ -50,13 +50,16 @@ class Epoll {
   OwnedFd m_fd;
 };
 
-// A periodic CLOCK_MONOTONIC timer; readable each time it expires.
+// A periodic CLOCK_MONOTONIC timer; readable each time it expires. Without `first`, it expires on
+// multiples of the period, so timers of one period wake a loop together.
 class Timer {
  public:
   static Result<Timer> create(std::chrono::nanoseconds period, std::chrono::nanoseconds first = {});
   int fd() const { return m_fd.get(); }
   // Clears the expiry count; returns it (0 if it had not expired).
   std::uint64_t consume();
+  // From now on every `period`, on its multiples.
+  Result<void> set_period(std::chrono::nanoseconds period);
 
  private:
   OwnedFd m_fd;

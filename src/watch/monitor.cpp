@@ -52,6 +52,10 @@ struct Watch {
   std::optional<Sample> last;  // kernel mode: at arming, then at each event
   sys::Timer sampler;          // polling mode
   core::StallWindow window;    // polling mode
+  std::chrono::nanoseconds idle_period{0};  // polling mode: the slow period while total is flat
+  std::uint64_t last_total = 0;
+  int flat_samples = 0;
+  bool idle = false;
   std::atomic<bool> removed{false};
   std::mutex callback_mutex;  // held while the callback runs; remove() waits on it
 
@@ -182,9 +186,23 @@ struct Monitor::Impl {
       return;
     }
     w->window.add(now->t, now->total_us);
+    if (w->idle_period.count() > 0) pace(*w, now->total_us);
     if (!w->window.should_fire(static_cast<std::uint64_t>(w->info.spec.stall.count()))) return;
     core::StallWindow::Growth g = w->window.growth().value_or(core::StallWindow::Growth{});
     emit(*w, Event::Kind::pressure, g.stall_us, g.span);
+  }
+
+  // Polling slows to idle_period after a whole window without stall, and returns to window/10
+  // at the first growth.
+  void pace(Watch& w, std::uint64_t total) {
+    bool flat = total == w.last_total;
+    w.last_total = total;
+    if (!flat) {
+      w.flat_samples = 0;
+      if (w.idle && w.sampler.set_period(sampler_period(w.info.spec))) w.idle = false;
+      return;
+    }
+    if (!w.idle && ++w.flat_samples >= 10 && w.sampler.set_period(w.idle_period)) w.idle = true;
   }
 
   Result<void> dispatch(int timeout_ms) {
@@ -308,6 +326,8 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
     if (!sampler) return tl::unexpected(sampler.error());
     watch->sampler = std::move(*sampler);
     watch->window.add(armed.t, armed.total_us);
+    watch->last_total = armed.total_us;
+    if (options.idle_period > sampler_period(info.spec)) watch->idle_period = options.idle_period;
   }
   {
     std::lock_guard lock(impl.mutex);

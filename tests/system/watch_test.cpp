@@ -32,7 +32,8 @@ class Watcher {
     m_thread.join();
   }
 
-  Result<WatchInfo> add(const Target& target, const std::string& spec, TriggerMode mode) {
+  Result<WatchInfo> add(const Target& target, const std::string& spec, TriggerMode mode,
+                        std::chrono::milliseconds idle_period = {}) {
     auto parsed = parse_trigger_spec(spec);
     if (!parsed) return tl::unexpected(parsed.error());
     return monitor.add(
@@ -42,7 +43,7 @@ class Watcher {
           m_events.push_back(e);
           m_changed.notify_all();
         },
-        TriggerOptions{mode, WindowPolicy::round_up});
+        TriggerOptions{mode, WindowPolicy::round_up, idle_period});
   }
 
   // The first event of `kind` within `timeout`, if any.
@@ -76,6 +77,24 @@ void PrintTo(TriggerMode m, std::ostream* os) { *os << to_string(m); }
 namespace {
 
 class LiveWatch : public testing::TestWithParam<TriggerMode> {};
+
+// A polling watch that has slowed down on an idle group still fires when load comes.
+TEST(LiveWatchIdle, PollingSlowsDownWhenIdleAndStillFires) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("watch-idle");
+  ASSERT_TRUE(group.ok());
+  Watcher watcher;
+  auto info = watcher.add(Target::cgroup(group.path()), "cpu some 10%/1s", TriggerMode::polling, 500ms);
+  ASSERT_TRUE(info) << info.error().message();
+  std::this_thread::sleep_for(2500ms);  // a whole window without stall: it samples every 500 ms now
+  auto start = std::chrono::steady_clock::now();
+  for (unsigned i = 0; i <= std::thread::hardware_concurrency(); ++i) ASSERT_GT(group.spawn_spinner(), 0);
+  auto event = watcher.wait_for(Event::Kind::pressure, 10s);
+  ASSERT_TRUE(event) << "no event after the quiet spell";
+  EXPECT_GE(event->share, 0.10);
+  std::cout << "first event " << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+            << " s after the load started\n";
+}
 
 TEST_P(LiveWatch, CpuPressureFiresOnTheCgroupAndTheSystem) {
   PRESSURE_REQUIRE_LIVE();
