@@ -227,13 +227,19 @@ R<Rule> parse_rule(const Checker& ck, const toml::table& t, const toml::node& no
     auto texts = need_strings(ck, *n, "when", ctx);
     if (!texts) return tl::unexpected(texts.error());
     if (texts->empty()) return ck.error(*n, ctx + "key 'when' is empty");
-    if (texts->size() == 1 && texts->front().find('/') != std::string::npos) {
+    if (texts->size() == 1 && texts->front().find('/') != std::string::npos && !policy::looks_like_check(texts->front())) {
       auto spec = parse_trigger_spec(texts->front());
       if (!spec) return ck.error(*n, ctx + "key 'when': " + spec.error().message());
       r.spec = *spec;
     } else {
       for (const std::string& text : *texts) {
-        if (text.find('/') != std::string::npos)
+        if (policy::looks_like_check(text)) {
+          auto c = policy::parse_check(text);
+          if (!c) return ck.error(*n, ctx + "key 'when': " + c.error().message());
+          r.checks.push_back(*c);
+          continue;
+        }
+        if (text.find('/') != std::string::npos && text.find("/s") == std::string::npos)
           return ck.error(*n, ctx + "key 'when': a trigger spec ('" + text + "') stands alone, not in a list of conditions");
         auto c = parse_condition(text);
         if (!c) return ck.error(*n, ctx + "key 'when': " + c.error().message());

@@ -5,6 +5,8 @@
 #include <csignal>
 #include <cstdio>
 
+#include <pressure/memory.hpp>
+
 #include "core/stall_window.hpp"
 #include "sys/control.hpp"
 #include "sys/files.hpp"
@@ -192,6 +194,8 @@ struct RuleState {
   std::optional<TimerId> look_timer;  // refreshes `seen` for growth/pressure victims
   std::optional<core::StallWindow> window;
   std::vector<core::StallWindow> condition_windows;
+  std::vector<std::optional<std::pair<std::uint64_t, Clock::time_point>>> reclaim_seen;  // per check
+  std::vector<std::optional<PressureEnded>> ended;                                        // per check
   std::optional<Clock::time_point> held_since;
   Clock::time_point quiet_until{};
   bool acted_in_streak = false;
@@ -267,7 +271,14 @@ struct Engine::Impl {
                                 (info->mode == TriggerMode::kernel ? "kernel trigger" : "polling total every " +
                                                                                             std::to_string(duration_cast<milliseconds>(rule.spec->window).count() / 10) + "ms"));
       report(d);
-    } else if (!rule.conditions.empty()) {
+    } else if (!rule.conditions.empty() || !rule.checks.empty()) {
+      for (const Check& c : rule.checks) {
+        s.reclaim_seen.emplace_back();
+        s.ended.emplace_back();
+        if (c.what == Check::What::ended) s.ended.back().emplace(c.resource, c.line, c.criteria);
+        Result<double> first = measure(s, c, s.reclaim_seen.size() - 1);
+        if (!first) return tl::unexpected(first.error());
+      }
       for (const Condition& c : rule.conditions) {
         Result<Pressure> p = s.reader->read(c.resource);
         if (!p) return tl::unexpected(p.error());
@@ -282,6 +293,7 @@ struct Engine::Impl {
       s.timer = *t;
       std::string text;
       for (const Condition& c : rule.conditions) text += (text.empty() ? "" : " and ") + c.to_string();
+      for (const Check& c : rule.checks) text += (text.empty() ? "" : " and ") + c.text;
       report(decision(s, Decision::Severity::info, "armed",
                       "checking " + text + " every " + seconds(rule.interval)));
     }
@@ -382,6 +394,55 @@ struct Engine::Impl {
     }
   }
 
+  // The value a Check compares: a percentage, bytes, pages per second, or 1/0 for "ended".
+  // NaN while it cannot be known yet (the first reclaim sample, a percentage without a limit).
+  Result<double> measure(RuleState& s, const Check& c, std::size_t index) {
+    const std::string target = s.rule.system ? "/" : s.rule.cgroup;
+    const std::string& proc = options.reader.proc_root;
+    switch (c.what) {
+      case Check::What::available: {
+        Result<HostMemory> m = host_memory(options.reader);
+        if (!m) return tl::unexpected(m.error());
+        if (!c.percent) return static_cast<double>(m->available);
+        return m->total == 0 ? std::nan("") : 100.0 * static_cast<double>(m->available) / static_cast<double>(m->total);
+      }
+      case Check::What::swap_free: {
+        Result<sys::Swap> swap = sys::swap_memory(proc);
+        if (!swap) return tl::unexpected(swap.error());
+        if (swap->total == 0) return std::nan("");  // no swap: a swap condition never holds
+        if (!c.percent) return static_cast<double>(swap->free);
+        return 100.0 * static_cast<double>(swap->free) / static_cast<double>(swap->total);
+      }
+      case Check::What::usage: {
+        Result<sys::CgroupMemory> m = sys::cgroup_memory(cgroup_root, target, proc);
+        if (!m) return tl::unexpected(m.error());
+        if (!c.percent) return static_cast<double>(m->bytes);
+        auto limit = sys::cgroup_memory_limit(cgroup_root, target, proc);
+        return !limit || *limit == 0 ? std::nan("") : 100.0 * static_cast<double>(m->bytes) / static_cast<double>(*limit);
+      }
+      case Check::What::reclaim: {
+        Result<std::uint64_t> pages = sys::pages_scanned(cgroup_root, target, proc);
+        if (!pages) return tl::unexpected(pages.error());
+        Clock::time_point now = Clock::now();
+        auto& seen = s.reclaim_seen[index];
+        double rate = std::nan("");
+        if (seen && *pages >= seen->first) {
+          double dt = std::chrono::duration<double>(now - seen->second).count();
+          if (dt > 0) rate = static_cast<double>(*pages - seen->first) / dt;
+        }
+        seen = std::make_pair(*pages, now);
+        return rate;
+      }
+      case Check::What::ended: {
+        Result<Snapshot> snap = s.reader->snapshot();
+        if (!snap) return tl::unexpected(snap.error());
+        if (!(*snap)[c.resource]) return tl::unexpected((*snap)[c.resource].error());
+        return s.ended[index]->observe(*snap).ended ? 1.0 : 0.0;
+      }
+    }
+    return std::nan("");
+  }
+
   void on_condition_tick(RuleState& s) {
     Clock::time_point now = Clock::now();
     std::string measured;
@@ -416,6 +477,22 @@ struct Engine::Impl {
       std::snprintf(buf, sizeof buf, "%s%s=%.2f%%", measured.empty() ? "" : ", ", c.subject().c_str(), value);
       measured += buf;
       all = all && c.holds(value);
+    }
+    for (std::size_t i = 0; i < s.rule.checks.size(); ++i) {
+      const Check& c = s.rule.checks[i];
+      Result<double> value = measure(s, c, i);
+      double v = value ? *value : std::nan("");
+      char buf[160];
+      if (c.what == Check::What::ended)
+        std::snprintf(buf, sizeof buf, "%s%s: %s", measured.empty() ? "" : ", ", c.text.c_str(), v > 0 ? "yes" : "not yet");
+      else if (c.what == Check::What::reclaim || c.percent)
+        std::snprintf(buf, sizeof buf, "%s%s=%.2f%s", measured.empty() ? "" : ", ",
+                      c.text.substr(0, c.text.find_first_of("<>")).c_str(), v, c.percent ? "%" : " pages/s");
+      else
+        std::snprintf(buf, sizeof buf, "%s%s=%.1f MiB", measured.empty() ? "" : ", ",
+                      c.text.substr(0, c.text.find_first_of("<>")).c_str(), v / 1048576.0);
+      measured += buf;
+      all = all && c.holds(v);
     }
     if (!all) {
       if (s.held_since && now - *s.held_since > nanoseconds{0} && !s.acted_in_streak && s.rule.hold.count() > 0)

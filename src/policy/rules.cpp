@@ -2,6 +2,9 @@
 
 #include <fnmatch.h>
 
+#include <charconv>
+#include <cmath>
+
 namespace pressure::policy {
 
 std::string_view to_string(ActionKind kind) noexcept {
@@ -14,6 +17,121 @@ std::string_view to_string(ActionKind kind) noexcept {
     case ActionKind::log: return "log";
   }
   return "?";
+}
+
+bool Check::holds(double measured) const {
+  if (std::isnan(measured)) return false;
+  switch (op) {
+    case Condition::Op::less: return measured < value;
+    case Condition::Op::less_equal: return measured <= value;
+    case Condition::Op::greater: return measured > value;
+    case Condition::Op::greater_equal: return measured >= value;
+  }
+  return false;
+}
+
+namespace {
+
+tl::unexpected<Error> bad_check(std::string_view text, const std::string& why) {
+  return fail(Errc::invalid_argument, "'" + std::string(text) + "': " + why);
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// "10%", "2G", "512M", "1000", "1000/s" -> value; percent / per-second said by flags.
+bool parse_amount(std::string_view v, double& out, bool& percent, bool allow_rate) {
+  v = trimmed(v);
+  percent = false;
+  double mult = 1;
+  if (allow_rate && v.ends_with("/s")) v.remove_suffix(2);
+  if (v.ends_with("%")) {
+    percent = true;
+    v.remove_suffix(1);
+  } else if (!allow_rate && !v.empty()) {
+    static constexpr std::pair<char, double> k_units[] = {{'K', 1024.0}, {'M', 1048576.0}, {'G', 1073741824.0},
+                                                          {'T', 1099511627776.0}};
+    for (auto [c, m] : k_units) {
+      if (v.back() == c) {
+        mult = m;
+        v.remove_suffix(1);
+        break;
+      }
+    }
+  }
+  v = trimmed(v);
+  if (v.empty() || v.front() == '-' || v.front() == '+') return false;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc{} || p != v.data() + v.size() || std::isnan(out) || std::isinf(out)) return false;
+  out *= mult;
+  return !(percent && out > 100.0);
+}
+
+}  // namespace
+
+bool looks_like_check(std::string_view text) {
+  text = trimmed(text);
+  return text.starts_with("memory available") || text.starts_with("swap free") || text.starts_with("memory usage") ||
+         text.starts_with("reclaim") || text.find(" ended") != std::string_view::npos;
+}
+
+Result<Check> parse_check(std::string_view text) {
+  Check c;
+  c.text = std::string(trimmed(text));
+  std::string_view t = trimmed(text);
+  if (std::size_t at = t.find(" ended"); at != std::string_view::npos) {
+    c.what = Check::What::ended;
+    c.op = Condition::Op::greater;  // measured as 1 (ended) or 0
+    c.value = 0.5;
+    std::string_view head = t.substr(0, at);
+    std::size_t space = head.find(' ');
+    auto resource = resource_from_string(head.substr(0, space));
+    auto line = space == std::string_view::npos ? std::nullopt : line_from_string(trimmed(head.substr(space + 1)));
+    if (!resource || !line) return bad_check(text, "write '<resource> <some|full> ended [avg10=..,avg60=..]'");
+    c.resource = *resource;
+    c.line = *line;
+    std::string_view rest = trimmed(t.substr(at + 6));
+    if (!rest.empty()) {
+      auto thresholds = parse_thresholds(rest);
+      if (!thresholds) return bad_check(text, thresholds.error().message());
+      c.criteria.below = *thresholds;
+    }
+    return c;
+  }
+  struct Form {
+    std::string_view name;
+    Check::What what;
+    bool rate;
+  };
+  static constexpr Form k_forms[] = {{"memory available", Check::What::available, false},
+                                     {"swap free", Check::What::swap_free, false},
+                                     {"memory usage", Check::What::usage, false},
+                                     {"reclaim", Check::What::reclaim, true}};
+  for (const Form& f : k_forms) {
+    if (!t.starts_with(f.name)) continue;
+    c.what = f.what;
+    std::string_view rest = trimmed(t.substr(f.name.size()));
+    if (rest.starts_with("<=")) {
+      c.op = Condition::Op::less_equal, rest.remove_prefix(2);
+    } else if (rest.starts_with(">=")) {
+      c.op = Condition::Op::greater_equal, rest.remove_prefix(2);
+    } else if (rest.starts_with("<")) {
+      c.op = Condition::Op::less, rest.remove_prefix(1);
+    } else if (rest.starts_with(">")) {
+      c.op = Condition::Op::greater, rest.remove_prefix(1);
+    } else {
+      return bad_check(text, "no comparison (<, <=, > or >=) after '" + std::string(f.name) + "'");
+    }
+    if (!parse_amount(rest, c.value, c.percent, f.rate))
+      return bad_check(text, f.rate ? "'" + std::string(trimmed(rest)) + "' is not a rate of pages (e.g. 0, 1000/s)"
+                                    : "'" + std::string(trimmed(rest)) + "' is not a percentage or a size (e.g. 10%, 2G)");
+    if (f.rate && c.percent) return bad_check(text, "reclaim is counted in pages per second, not percent");
+    return c;
+  }
+  return bad_check(text, "not a check (memory available, swap free, memory usage, reclaim, or '... ended')");
 }
 
 bool glob_match(std::string_view pattern, std::string_view text) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <pressure/condition.hpp>
+#include <pressure/decay.hpp>
 #include <pressure/trigger.hpp>
 
 namespace pressure::policy {
@@ -38,6 +39,30 @@ struct MemoryHigh {
   microseconds interval{2'000'000};
 };
 
+// What a rule can wait for besides PSI: memory and swap left, the target's usage against its
+// limit, reclaim activity, and "pressure has ended" from the kernel's decay model.
+//   "memory available<10%"  "memory available<2G"   host MemAvailable (of MemTotal, or bytes)
+//   "swap free<10%"         "swap free<1G"          SwapFree (never holds without swap)
+//   "memory usage>90%"      "memory usage>3G"       the target's memory (of its limit, or bytes)
+//   "reclaim>0"             "reclaim>1000/s"        pages scanned per second in the target
+//   "memory some ended"     "io full ended avg10=0.5,avg60=1"   averages decayed, total still
+struct Check {
+  enum class What { available, swap_free, usage, reclaim, ended };
+  What what = What::available;
+  Condition::Op op = Condition::Op::less;
+  double value = 0;      // percent, bytes, or pages per second
+  bool percent = false;  // value is a percentage
+  Resource resource = Resource::memory;  // ended
+  Line line = Line::some;                // ended
+  EndCriteria criteria;                  // ended
+  std::string text;                      // as written
+  bool holds(double measured) const;
+};
+// Parses one of the forms above; invalid_argument naming the part at fault.
+Result<Check> parse_check(std::string_view text);
+// True if `text` is meant as a Check rather than a PSI condition.
+bool looks_like_check(std::string_view text);
+
 struct Rule {
   std::string name;
   std::string source;    // "file:line" where the rule starts, for messages
@@ -48,6 +73,7 @@ struct Rule {
   // When: a spec (a kernel trigger, sampled from `total` while it holds) or conditions (all).
   std::optional<TriggerSpec> spec;
   std::vector<Condition> conditions;
+  std::vector<Check> checks;         // all must hold too
   microseconds hold{0};              // "for": must hold this long
   microseconds interval{500'000};    // how often conditions are sampled
   microseconds cooldown{15'000'000};

@@ -39,6 +39,21 @@ struct CgroupMemory {
 };
 Result<CgroupMemory> cgroup_memory(const std::string& cgroup2_root, const std::string& relative,
                                    const std::string& proc_root = "/proc");
+// The group's memory limit: memory.max, else memory.high (v2), else the v1 limit of the same
+// path; nothing when unlimited.
+std::optional<std::uint64_t> cgroup_memory_limit(const std::string& cgroup2_root, const std::string& relative,
+                                                 const std::string& proc_root = "/proc");
+// SwapTotal and SwapFree from meminfo, in bytes.
+struct Swap {
+  std::uint64_t total = 0, free = 0;
+};
+Result<Swap> swap_memory(const std::string& proc_root = "/proc");
+// Pages scanned for reclaim so far: /proc/vmstat pgscan_* for the root group, memory.stat
+// `pgscan` of a cgroup2 group. `unavailable` where the kernel keeps no such count (a v1
+// memory controller).
+Result<std::uint64_t> pages_scanned(const std::string& cgroup2_root, const std::string& relative,
+                                    const std::string& proc_root = "/proc");
+
 // The v1 memory controller's mount, if there is one (hybrid systems).
 std::optional<std::string> memory_v1_root(const std::string& proc_root = "/proc");
 

@@ -274,6 +274,29 @@ TEST(LiveDaemon, KillWithGraceSendsTermThenKillsWhatIsLeft) {
   EXPECT_TRUE(daemon.log_has("grace period over: " + stubborn.path(), 5s)) << daemon.log();
 }
 
+TEST(LiveDaemon, MemoryUsageChecksTheTargetsOwnMemory) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("daemon-usage");
+  ASSERT_TRUE(group.ok());
+  ASSERT_GT(spawn_holder(group, 100), 0);
+  std::this_thread::sleep_for(1500ms);
+  Scratch scratch;
+  auto rule = [&](const std::string& name, const std::string& when) {
+    return "[[rule]]\nname = \"" + name + "\"\ntarget = { cgroup = \"" + group.path() + "\" }\nwhen = [\"" + when +
+           "\"]\ninterval = \"100ms\"\ncooldown = \"60s\"\naction = \"log\"\n\n";
+  };
+  Daemon daemon(scratch, rule("big", "memory usage>50M") + rule("huge", "memory usage>500M") +
+                             rule("host", "memory available>1M") + rule("swap", "swap free>=0%"));
+  ASSERT_TRUE(daemon.log_has("rule 'big' on " + group.path() + ": log: memory usage=", 10s)) << daemon.log();
+  EXPECT_TRUE(daemon.log_has("rule 'host' on " + group.path() + ": log: memory available=", 5s)) << daemon.log();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(daemon.log().find("rule 'huge' on " + group.path() + ": log"), std::string::npos) << daemon.log();
+  if (read_file("/proc/meminfo").find("SwapTotal:             0 kB") != std::string::npos) {
+    EXPECT_EQ(daemon.log().find("rule 'swap' on " + group.path() + ": log"), std::string::npos)
+        << "without swap a swap condition never holds\n" << daemon.log();
+  }
+}
+
 TEST(LiveDaemon, ExecRunsTheCommandWithTheEventAndKillsItOnTimeout) {
   PRESSURE_REQUIRE_LIVE();
   TestCgroup group("daemon-exec");

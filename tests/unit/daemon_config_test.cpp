@@ -1,5 +1,7 @@
 // The daemon's configuration (every bad file gives FILE:LINE and the key), the victim choice,
 // and the log line format. No kernel needed.
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "daemon/config.hpp"
@@ -277,6 +279,64 @@ TEST(DaemonLog, TextHasThePriorityPrefixAndJsonIsOneObject) {
   EXPECT_NE(j.find("\"victim\":\"/batch/job\""), std::string::npos) << j;
   EXPECT_NE(j.find("\"share\":0.3100"), std::string::npos) << j;
   EXPECT_EQ(j.find('\n'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pressure
+
+namespace pressure {
+namespace {
+
+TEST(DaemonChecks, MemorySwapUsageReclaimAndEnded) {
+  auto avail = policy::parse_check("memory available<10%");
+  ASSERT_TRUE(avail) << avail.error().message();
+  EXPECT_EQ(avail->what, policy::Check::What::available);
+  EXPECT_TRUE(avail->percent);
+  EXPECT_TRUE(avail->holds(9.5));
+  EXPECT_FALSE(avail->holds(10.0));
+  EXPECT_FALSE(avail->holds(std::nan("")));  // unknown (no swap, no limit) never holds
+  auto bytes = policy::parse_check("memory usage >= 1.5G");
+  ASSERT_TRUE(bytes) << bytes.error().message();
+  EXPECT_EQ(bytes->what, policy::Check::What::usage);
+  EXPECT_FALSE(bytes->percent);
+  EXPECT_EQ(bytes->value, 1.5 * 1073741824.0);
+  EXPECT_EQ(policy::parse_check("swap free<1G")->what, policy::Check::What::swap_free);
+  auto reclaim = policy::parse_check("reclaim>1000/s");
+  ASSERT_TRUE(reclaim) << reclaim.error().message();
+  EXPECT_EQ(reclaim->value, 1000.0);
+  auto ended = policy::parse_check("io full ended avg10=0.5,avg60=1");
+  ASSERT_TRUE(ended) << ended.error().message();
+  EXPECT_EQ(ended->resource, Resource::io);
+  EXPECT_EQ(ended->line, Line::full);
+  EXPECT_EQ(ended->criteria.below.to_string(), "avg10=0.50,avg60=1.00");
+  EXPECT_TRUE(ended->holds(1.0));
+  EXPECT_FALSE(ended->holds(0.0));
+
+  for (const char* bad : {"memory available", "memory available<lots", "memory available<101%", "swap free=3",
+                          "reclaim>5%", "reclaim>-1", "cpu most ended", "memory some ended avg10=x",
+                          "memory usage>1Q"}) {
+    auto r = policy::parse_check(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message().find(std::string("'") + bad + "'"), std::string::npos) << r.error().message();
+  }
+}
+
+TEST(DaemonChecks, MixWithConditionsInARule) {
+  auto c = daemon::parse_config(
+      "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = [\"memory some avg10>5\", \"memory available<5%\", "
+      "\"reclaim>0\"]\naction = \"log\"\n",
+      "x.toml");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->rules[0].conditions.size(), 1U);
+  EXPECT_EQ(c->rules[0].checks.size(), 2U);
+  auto alone = daemon::parse_config(
+      "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"reclaim>100/s\"\naction = \"log\"\n", "x.toml");
+  ASSERT_TRUE(alone) << alone.error().message();
+  EXPECT_FALSE(alone->rules[0].spec) << "a rate is not a trigger spec";
+  auto bad = daemon::parse_config(
+      "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"log\"\nwhen = [\"swap free<ten\"]\n", "x.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message().rfind("x.toml:5: rule 'r': key 'when': 'swap free<ten'", 0), 0U) << bad.error().message();
 }
 
 }  // namespace
