@@ -35,10 +35,10 @@ sweep() {
   local dir name pid
   for dir in /sys/fs/cgroup/unified/pressure-test-* /sys/fs/cgroup/pressure-test-* \
              /sys/fs/cgroup/memory/pressure-test-* /sys/fs/cgroup/unified/pressure-bench-* \
-             /sys/fs/cgroup/pressure-bench-* /var/tmp/pressure-thrash-*; do
+             /sys/fs/cgroup/pressure-bench-* /sys/fs/cgroup/memory/pressure-bench-* /var/tmp/pressure-thrash-*; do
     [ -e "$dir" ] || continue
     name=$(basename "$dir")
-    if [[ $name =~ ^pressure-test-.*-([0-9]+)-[0-9]+$ || $name =~ ^pressure-bench-(watch-)?([0-9]+)$ ||
+    if [[ $name =~ ^pressure-test-.*-([0-9]+)-[0-9]+$ || $name =~ ^pressure-bench-([a-z]+-)*([0-9]+)(-[a-z]+-[0-9]+)?$ ||
           $name =~ ^pressure-thrash-([0-9]+)-[0-9]+$ ]]; then
       pid=${BASH_REMATCH[1]}
       [[ $name == pressure-bench-* ]] && pid=${BASH_REMATCH[2]}
@@ -93,6 +93,7 @@ if fuzz/run.sh build-fuzz "$fuzz_seconds"; then passed=$((passed + 1)); else fai
 echo "== benchmarks, short (they report ratios and never fail on times; full runs: bench/README.md)"
 if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_bench --children 200 --rounds 3 &&
    build/bench/watch_bench --trials 2 --idle-seconds 5 && build/bench/levels_bench --rounds 5 --iterations 5000 &&
+   build/bench/daemon_bench build/src/cli/pressure build/tests/pressure_thrash --trials 2 --idle-seconds 10 &&
    bench/peers.sh build --scrapes 50 --python-calls 1000 &&
    PYTHONPATH=build/python /usr/bin/python3 python/bench/pressure_bench.py --calls 2000 --repeat 5; then
   passed=$((passed + 1))
