@@ -199,8 +199,12 @@ pid_t start_peer(const Setup& s, bool oomd, const std::vector<std::string>& grou
 
 Trial run_trial(const Setup& s, bool oomd, int n) {
   Trial t;
+  // A fresh parent per trial: oomd's avg10 of a reused parent would still carry the last trial.
+  std::string parent = s.base + "/trial-" + std::to_string(n);
+  ::mkdir((s.mount + parent).c_str(), 0755);
+  own_dir(s.mount + parent);
   std::string name = "victim-" + std::to_string(n);
-  std::string group = s.base + "/" + name;
+  std::string group = parent + "/victim";
   std::string dir = s.mount + group;
   ::mkdir(dir.c_str(), 0755);
   own_dir(dir);
@@ -215,7 +219,7 @@ Trial run_trial(const Setup& s, bool oomd, int n) {
   } else {
     write_text(dir + "/memory.max", std::to_string(64 << 20));
   }
-  pid_t peer = start_peer(s, oomd, {s.base}, std::to_string(n));
+  pid_t peer = start_peer(s, oomd, {parent}, std::to_string(n));
   std::this_thread::sleep_for(2s);  // both have read their config and armed or started polling
   std::string file = "/var/tmp/pressure-thrash-" + std::to_string(::getpid()) + "-" + std::to_string(n);
   std::snprintf(g_owned.file.data(), g_owned.file.size(), "%s", file.c_str());
@@ -246,7 +250,8 @@ Trial run_trial(const Setup& s, bool oomd, int n) {
   g_owned.file[0] = 0;
   if (!v1.empty()) remove_dir(v1.c_str());
   remove_dir(dir.c_str());
-  g_owned.ndirs -= v1.empty() ? 1 : 2;
+  remove_dir((s.mount + parent).c_str());
+  g_owned.ndirs -= v1.empty() ? 2 : 3;
   return t;
 }
 

@@ -693,6 +693,15 @@ struct Engine::Impl {
       d.victim = describe(victim);
       Result<void> outcome;
       if (victim.pid != 0) {
+        // Still the same process in the same place? (It may have exited and its pid be reused.)
+        std::string target = state->rule.system ? "/" : state->rule.cgroup;
+        Result<std::string> where = sys::process_cgroup(victim.pid, options.reader.proc_root);
+        if (!where || !within(*where, target) || sys::process_name(victim.pid, options.reader.proc_root) != victim.name) {
+          d.detail = d.victim + " exited within the grace period";
+          d.result = "ok";
+          report(d);
+          return;
+        }
         outcome = actuator.signal_process(victim.pid, SIGKILL);
         if (!outcome && outcome.error().code() == Errc::gone) {
           d.detail = d.victim + " exited within the grace period";
