@@ -316,8 +316,11 @@ int main(int argc, char** argv) {
   if (with_oomd) {
     std::printf("oomd:     median first stall -> death %.2f s, stall %.2f s (%zu killed, %d missed within %d s)\n",
                 bench::median(oomd_time), bench::median(oomd_stall), oomd_time.size(), oomd_missed, s.timeout_s);
-    if (!ours_time.empty() && !oomd_time.empty())
-      std::printf("ratio: oomd / pressure reaction time = %.1fx\n", bench::median(oomd_time) / bench::median(ours_time));
+    if (!ours_time.empty() && !oomd_time.empty()) {
+      double ratio = bench::median(oomd_time) / bench::median(ours_time);
+      std::printf("ratio: oomd / pressure reaction time = %.1fx (target: at least 4x and under 1.5 s: %s)\n", ratio,
+                  ratio >= 4.0 && bench::median(ours_time) < 1.5 ? "met" : "NOT met");
+    }
   }
 
   if (idle > 0) {
@@ -340,6 +343,9 @@ int main(int argc, char** argv) {
       std::printf("idle, 5 rules, %d s: oomd     CPU %.4f s (%.4f%% of a core), RSS %ld KiB (peak %ld KiB)\n", idle,
                   theirs1.seconds - theirs0.seconds, (theirs1.seconds - theirs0.seconds) * 100.0 / idle, theirs1.rss_kib,
                   theirs1.hwm_kib);
+    double ours_cpu = ours1.seconds - ours0.seconds, theirs_cpu = theirs1.seconds - theirs0.seconds;
+    std::printf("idle target: RSS under 8 MiB%s: %s\n", with_oomd ? " and CPU no more than oomd's" : "",
+                ours1.rss_kib < 8 * 1024 && (!with_oomd || ours_cpu <= theirs_cpu) ? "met" : "NOT met");
     stop(ours);
     if (with_oomd) stop(theirs);
   }
