@@ -114,6 +114,7 @@ int run(const Options& options) {
   engine_options.reader = options.reader;
   engine_options.dry_run = dry_run;
   engine_options.idle_poll = config->idle_poll;
+  engine_options.counters = std::make_shared<policy::Counters>();
   engine_options.report = [&format, &quiet_arming](const policy::Decision& d) {
     if (quiet_arming && d.what == "armed") return;
     log_line(format_decision(d, format));

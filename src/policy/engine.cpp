@@ -219,14 +219,13 @@ struct Engine::Impl {
     std::function<void()> finish;
   };
   std::vector<std::shared_ptr<Pending>> pending_kills;
-  mutable std::mutex counts_mutex;
-  ActionCounts counts;
+  std::shared_ptr<Counters> counters;
 
-  Impl(Monitor& m, Actuator& a, EngineOptions o) : monitor(m), actuator(a), options(std::move(o)) {}
+  Impl(Monitor& m, Actuator& a, EngineOptions o)
+      : monitor(m), actuator(a), options(std::move(o)), counters(options.counters ? options.counters : std::make_shared<Counters>()) {}
 
   void count(const Rule& rule, std::string_view result) {
-    std::lock_guard lock(counts_mutex);
-    ++counts[{rule.name, std::string(to_string(rule.action)), std::string(result)}];
+    counters->add(rule.name, to_string(rule.action), result);
   }
 
   void report(Decision d) {
@@ -939,9 +938,18 @@ void Engine::stop() {
 
 std::size_t Engine::rule_count() const { return m_impl->rules.size(); }
 
-ActionCounts Engine::counts() const {
-  std::lock_guard lock(m_impl->counts_mutex);
-  return m_impl->counts;
+ActionCounts Engine::counts() const { return m_impl->counters->snapshot(); }
+
+std::shared_ptr<Counters> Engine::counters() const { return m_impl->counters; }
+
+void Counters::add(const std::string& rule, std::string_view action, std::string_view result) {
+  std::lock_guard lock(m_mutex);
+  ++m_counts[{rule, std::string(action), std::string(result)}];
+}
+
+ActionCounts Counters::snapshot() const {
+  std::lock_guard lock(m_mutex);
+  return m_counts;
 }
 
 }  // namespace pressure::policy

@@ -57,6 +57,19 @@ struct Decision {
   std::string result;      // "ok", "failed", "dry-run", "skipped"
 };
 
+// Counts by (rule, action, result), for metrics: shared by the engines of successive reloads so
+// counters only grow. Any thread.
+using ActionCounts = std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t>;
+class Counters {
+ public:
+  void add(const std::string& rule, std::string_view action, std::string_view result);
+  ActionCounts snapshot() const;
+
+ private:
+  mutable std::mutex m_mutex;
+  ActionCounts m_counts;
+};
+
 struct EngineOptions {
   ReaderOptions reader;
   bool dry_run = false;
@@ -64,10 +77,8 @@ struct EngineOptions {
   // has not moved for a whole window (see TriggerOptions::idle_period).
   std::chrono::milliseconds idle_poll{500};
   std::function<void(const Decision&)> report;  // called on the loop thread
+  std::shared_ptr<Counters> counters;           // empty: the engine keeps its own
 };
-
-// Counts by (rule, action, result), for metrics.
-using ActionCounts = std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t>;
 
 class Engine {
  public:
@@ -82,6 +93,7 @@ class Engine {
   void stop();
   std::size_t rule_count() const;
   ActionCounts counts() const;  // any thread
+  std::shared_ptr<Counters> counters() const;
 
  private:
   struct Impl;
