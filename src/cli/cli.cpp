@@ -4,6 +4,7 @@
 
 #include "cli/common.hpp"
 #include "cli/predict.hpp"
+#include "cli/record.hpp"
 #include "cli/show.hpp"
 #include "cli/watch.hpp"
 
@@ -46,6 +47,12 @@ int run(int argc, char** argv) {
   CLI::App* watch = add_watch(app, watch_options);
   PredictOptions predict_options;
   CLI::App* predict = add_predict(app, predict_options);
+  RecordOptions record_options;
+  CLI::App* record = add_record(app, record_options);
+  HistoryOptions history_options;
+  CLI::App* history = add_history(app, history_options);
+  PlotOptions plot_options;
+  CLI::App* plot = add_plot(app, plot_options);
 
   try {
     app.parse(argc, argv);
@@ -66,6 +73,9 @@ int run(int argc, char** argv) {
     if (show->parsed()) return run_show(global, show_options);
     if (watch->parsed()) return run_watch(global, watch_options);
     if (predict->parsed()) return run_predict(global, predict_options);
+    if (record->parsed()) return run_record(global, record_options);
+    if (history->parsed()) return run_history(global, history_options);
+    if (plot->parsed()) return run_plot(global, plot_options);
   } catch (const std::exception& e) {
     // The library returns errors; this is for what it cannot (out of memory, a bug).
     fmt::print(stderr, "pressure: internal error: {}\n", e.what());
