@@ -6,6 +6,7 @@
 #include "cli/predict.hpp"
 #include "cli/record.hpp"
 #include "cli/show.hpp"
+#include "cli/top.hpp"
 #include "cli/watch.hpp"
 
 namespace pressure::cli {
@@ -47,6 +48,8 @@ int run(int argc, char** argv) {
   CLI::App* watch = add_watch(app, watch_options);
   PredictOptions predict_options;
   CLI::App* predict = add_predict(app, predict_options);
+  TopOptions top_options;
+  CLI::App* top = add_top(app, top_options);
   RecordOptions record_options;
   CLI::App* record = add_record(app, record_options);
   HistoryOptions history_options;
@@ -73,6 +76,7 @@ int run(int argc, char** argv) {
     if (show->parsed()) return run_show(global, show_options);
     if (watch->parsed()) return run_watch(global, watch_options);
     if (predict->parsed()) return run_predict(global, predict_options);
+    if (top->parsed()) return run_top(global, top_options);
     if (record->parsed()) return run_record(global, record_options);
     if (history->parsed()) return run_history(global, history_options);
     if (plot->parsed()) return run_plot(global, plot_options);
