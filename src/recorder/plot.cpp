@@ -32,7 +32,7 @@ std::string local(std::int64_t us, const char* format) {
 
 // The smallest of 1, 2, 5 x 10^k percent at or above `percent` (at least 1 %, at most 100 %).
 double nice_ceiling(double percent) {
-  for (double v : {1.0, 2.0, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0})
+  for (double v : {1.0, 2.0, 5.0, 10.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0})
     if (percent <= v + 1e-9) return v;
   return 100.0;
 }
@@ -177,11 +177,18 @@ std::string render_svg(const PlotData& data) {
     svg +=
         fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n",
                     k_left, top, k_plot_width, k_panel);
-    // Percent grid: 5 steps.
-    for (int k = 0; k <= 5; ++k) {
-      double percent = panel.max_percent * k / 5.0;
-      double gy = bottom - k_panel * k / 5.0;
-      if (k > 0 && k < 5)
+    // Percent grid: 4 to 6 steps of a round size.
+    double grid = 0.2;
+    for (double g : {0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0})
+      if (panel.max_percent / g <= 6.0 + 1e-9) {
+        grid = g;
+        break;
+      }
+    int steps = static_cast<int>(std::lround(panel.max_percent / grid));
+    for (int k = 0; k <= steps; ++k) {
+      double percent = grid * k;
+      double gy = bottom - k_panel * percent / panel.max_percent;
+      if (k > 0 && k < steps)
         svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#e4e4e4\"/>\n",
                            k_left, gy, k_left + k_plot_width, gy);
       std::string label = std::fabs(percent - std::round(percent)) < 1e-9 ? fmt::format("{:.0f}%", percent)
