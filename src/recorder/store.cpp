@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 namespace pressure::recorder {
 namespace {
@@ -126,12 +127,21 @@ Result<Store> Store::open(const std::string& path, Mode mode) {
                 ENOENT);
   if (exists && !fs::is_regular_file(status))
     return fail(Errc::invalid_argument, path + ": not a regular file; give a file for --db", path);
-  if (!exists) {
-    fs::path dir = fs::path(path).parent_path();
-    if (!dir.empty() && !fs::is_directory(dir, ec))
-      return fail(Errc::not_found, path + ": the directory " + dir.string() + " does not exist", path,
-                  ENOENT);
-  }
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!exists && !fs::is_directory(dir, ec))
+    return fail(Errc::not_found, path + ": the directory " + dir.string() + " does not exist", path, ENOENT);
+  // SQLite's own message for these is "unable to open database file": say which part is denied.
+  // Writing needs the directory too (the -wal and -shm files live beside the database).
+  if (mode == Mode::write && ::access(dir.c_str(), W_OK) != 0)
+    return fail(Errc::permission,
+                path + ": cannot write in the directory " + dir.string() + " (" + std::strerror(errno) +
+                    "); give a --db in a directory you can write",
+                path, errno);
+  if (mode == Mode::write && exists && ::access(path.c_str(), W_OK) != 0)
+    return fail(Errc::permission,
+                path + ": cannot write it (" + std::strerror(errno) + "); give a --db you can write", path,
+                errno);
   // Check the header ourselves before SQLite sees the file: garbage is refused without a byte
   // written, whatever SQLite would try.
   if (exists && fs::file_size(path, ec) > 0) {

@@ -498,6 +498,7 @@ TEST(RecorderCli, UnwritableDirectory) {
   auto r = run_command(argv);
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
   EXPECT_NE(r.err.find(db), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot write in the directory"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(db));
 }
 
