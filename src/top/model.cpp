@@ -221,6 +221,7 @@ std::string Model::sparkline(const Row& row, Key key, std::size_t width, bool ut
 Screen layout(const Model& model, const LayoutOptions& o) {
   Screen screen;
   std::size_t w = std::max<std::size_t>(o.width, 40);
+  std::vector<const Row*> rows = model.cgroups();
   auto add = [&](std::string line, bool emphasized = false) {
     if (o.height != 0 && screen.lines.size() >= o.height) return;
     if (emphasized) screen.emphasized.push_back(screen.lines.size());
@@ -259,7 +260,10 @@ Screen layout(const Model& model, const LayoutOptions& o) {
   static constexpr std::array<const char*, 6> k_titles{"CPU-S", "CPU-F", "MEM-S", "MEM-F", "IO-S", "IO-F"};
   std::size_t spark = w >= 100 ? 30 : 16;
   std::size_t name_width = w > 6 * 7 + spark + 2 ? w - 6 * 7 - spark - 2 : 10;
-  std::vector<const Row*> rows = model.cgroups();
+  if (o.full_names) {
+    for (const Row* row : rows) name_width = std::max(name_width, columns(row->name));
+    w = std::max(w, name_width + 6 * 7 + spark + 2);
+  }
   std::string header =
       fmt::format("{:<{}}", fmt::format("CGROUPS {}/{}", rows.size(), model.cgroup_count()), name_width);
   for (std::size_t c = 0; c < k_columns.size(); ++c)

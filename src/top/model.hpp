@@ -87,6 +87,7 @@ struct LayoutOptions {
   bool utf8 = false;
   std::string clock;  // shown in the title, e.g. "23:59:01"
   double interval = 1.0;
+  bool full_names = false;  // widen instead of cutting names (the plain-text fallback)
 };
 
 struct Screen {

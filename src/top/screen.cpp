@@ -133,8 +133,12 @@ Result<void> run_plain(const TopOptions& options, const std::atomic<bool>& stop)
     if (stop.load()) break;
     if (auto r = source.sample(model); !r) return r;
     // Every row, no screen height; at most 20 cgroups, the most stalled.
-    Screen screen = layout(
-        model, {.width = 100, .height = 0, .utf8 = utf8, .clock = clock_now(), .interval = options.interval});
+    Screen screen = layout(model, {.width = 100,
+                                   .height = 0,
+                                   .utf8 = utf8,
+                                   .clock = clock_now(),
+                                   .interval = options.interval,
+                                   .full_names = true});
     std::size_t shown = 0, header_rows = 0;
     for (const std::string& line : screen.lines) {
       std::string trimmed = line.substr(0, line.find_last_not_of(' ') + 1);
