@@ -9,7 +9,7 @@ fixtures="$here/../tests/fixtures"
 work=$(mktemp -d /tmp/pressure-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-mkdir -p "$work/parse_pressure" "$work/mountinfo" "$work/proc_cgroup" "$work/cgroup_path" "$work/trigger_spec"
+mkdir -p "$work/parse_pressure" "$work/mountinfo" "$work/proc_cgroup" "$work/cgroup_path" "$work/trigger_spec" "$work/recorder_args"
 i=0
 for f in $(find "$fixtures" -path '*pressure*' -type f); do cp "$f" "$work/parse_pressure/seed-$((i++))"; done
 for f in "$fixtures"/proc-hybrid/self/mountinfo /proc/self/mountinfo "$fixtures"/proc-hybrid/meminfo; do cp "$f" "$work/mountinfo/seed-$((i++))"; done
@@ -17,9 +17,13 @@ for f in "$fixtures"/proc-hybrid/*/cgroup /proc/self/cgroup; do cp "$f" "$work/p
 printf 'batch.slice' > "$work/cgroup_path/seed-1"; printf '/sys/fs/cgroup/a//b/../c' > "$work/cgroup_path/seed-2"
 printf 'memory full 100ms/1s' > "$work/trigger_spec/seed-1"; printf 'cpu some 10%%/2s' > "$work/trigger_spec/seed-2"
 printf 'irq full 1500us/1.5s' > "$work/trigger_spec/seed-3"; printf 'avg10=0.01,avg60=0.03' > "$work/trigger_spec/seed-4"
+i=0
+for seed in "-1h30m" "10 min ago" "2026-11-21T20:31:12.5+01:00" "2026-11-21 20:31" "1763750000.25" "now" "30d" "/*.slice/*"; do
+  printf '%s' "$seed" > "$work/recorder_args/seed-$((i++))"
+done
 
 status=0
-for target in parse_pressure mountinfo proc_cgroup cgroup_path trigger_spec; do
+for target in parse_pressure mountinfo proc_cgroup cgroup_path trigger_spec recorder_args; do
   echo "== fuzz ${target} for ${seconds}s"
   if ! "$build/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 "$work/$target" > "$work/$target.log" 2>&1; then

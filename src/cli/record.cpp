@@ -331,6 +331,17 @@ int run_plot(const GlobalOptions& global, const PlotOptions& options) {
   if (!store) return report(store.error());
   Result<std::vector<std::string>> targets = chosen_targets(*store, *wanted);
   if (!targets) return report(targets.error());
+  // The chart spans what was recorded within the period, not empty space around it.
+  Result<std::vector<std::int64_t>> ticks = store->ticks(when->since_us, when->until_us);
+  if (!ticks) return report(ticks.error());
+  if (ticks->size() < 2) {
+    fmt::print(stderr, "pressure: {} has {} between {} and {}\n", *path,
+               ticks->empty() ? "no samples" : "only one sample", local_time(when->since_us),
+               local_time(when->until_us));
+    return k_exit_negative;
+  }
+  when->since_us = ticks->front();
+  when->until_us = ticks->back();
 
   // Each target's lines resampled; ranked by the worst bucket of any line.
   struct Ranked {

@@ -14,7 +14,7 @@ namespace {
 constexpr double k_width = 960;
 constexpr double k_left = 64, k_right = 24;
 constexpr double k_panel = 170;  // plot area height
-constexpr double k_gap = 46;     // between panels (room for the time labels)
+constexpr double k_gap = 54;     // between panels (room for the time labels)
 constexpr double k_plot_width = k_width - k_left - k_right;
 
 // Tableau 10: distinct, readable on white, friendly to most colour blindness.
@@ -203,7 +203,7 @@ std::string render_svg(const PlotData& data) {
                          tx, top, bottom);
       svg += fmt::format(
           "<text class=\"x-label\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\" fill=\"#555\">{}</text>\n",
-          tx, bottom + 16, local(t, time_format));
+          tx, bottom + 20, local(t, time_format));
     }
     // full first, so the some lines are drawn on top.
     for (Line line : {Line::full, Line::some}) {

@@ -12,24 +12,6 @@ bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::st
 
 }  // namespace
 
-Result<std::string> normalize_glob(std::string_view glob) {
-  std::string out;
-  std::size_t pos = 0;
-  while (pos <= glob.size()) {
-    std::size_t slash = glob.find('/', pos);
-    std::string_view part =
-        glob.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
-    if (part == "..")
-      return fail(Errc::invalid_argument,
-                  "--cgroup '" + std::string(glob) + "': '..' would leave the cgroup2 mount");
-    if (!part.empty() && part != ".") out += "/" + std::string(part);
-    if (slash == std::string_view::npos) break;
-    pos = slash + 1;
-  }
-  if (out.empty()) out = "/";
-  return out;
-}
-
 TargetSampler::TargetSampler(SamplerOptions options) : m_options(std::move(options)) {
   if (m_options.system) m_system.emplace(Target::system(), m_options.reader);
 }

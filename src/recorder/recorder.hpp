@@ -15,6 +15,7 @@
 
 #include <pressure/reader.hpp>
 
+#include "recorder/glob.hpp"
 #include "recorder/store.hpp"
 
 namespace pressure::recorder {
@@ -24,9 +25,6 @@ struct SamplerOptions {
   std::vector<std::string> globs = {"/*"};  // cgroups, relative to the cgroup2 mount (fnmatch, '/' literal)
   ReaderOptions reader;
 };
-
-// A glob made canonical ("/a/*"), or an error naming it. "..", empty parts are refused.
-Result<std::string> normalize_glob(std::string_view glob);
 
 class TargetSampler {
  public:
