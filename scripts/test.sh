@@ -38,7 +38,7 @@ sweep() {
              /sys/fs/cgroup/pressure-bench-* /var/tmp/pressure-thrash-*; do
     [ -e "$dir" ] || continue
     name=$(basename "$dir")
-    if [[ $name =~ ^pressure-test-.*-([0-9]+)-[0-9]+$ || $name =~ ^pressure-bench-(watch-)?([0-9]+)$ ||
+    if [[ $name =~ ^pressure-test-.*-([0-9]+)-[0-9]+$ || $name =~ ^pressure-bench-(watch-|record-)?([0-9]+)$ ||
           $name =~ ^pressure-thrash-([0-9]+)-[0-9]+$ ]]; then
       pid=${BASH_REMATCH[1]}
       [[ $name == pressure-bench-* ]] && pid=${BASH_REMATCH[2]}
@@ -87,6 +87,7 @@ if fuzz/run.sh build-fuzz "$fuzz_seconds"; then passed=$((passed + 1)); else fai
 echo "== benchmarks, short (they report ratios and never fail on times; full runs: bench/README.md)"
 if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_bench --children 200 --rounds 3 &&
    build/bench/watch_bench --trials 2 --idle-seconds 5 && build/bench/levels_bench --rounds 5 --iterations 5000 &&
+   build/bench/record_bench --ticks 10 --interval-ms 50 &&
    bench/peers.sh build --scrapes 50 --python-calls 1000; then
   passed=$((passed + 1))
 else

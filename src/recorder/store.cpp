@@ -461,4 +461,13 @@ Result<long long> Store::count_rows(const std::string& table) {
   return q.column(0);
 }
 
+Result<long long> Store::used_bytes() {
+  Statement q(m_db, "SELECT sum(pgsize - unused) FROM dbstat");
+  int rc = q.prepared() == SQLITE_OK ? q.step() : q.prepared();
+  if (rc != SQLITE_ROW) return tl::unexpected(error("cannot measure the file (dbstat)", rc));
+  return q.column(0);
+}
+
+Result<void> Store::checkpoint() { return exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
 }  // namespace pressure::recorder

@@ -113,6 +113,10 @@ class Store {
   // line's value at a tick (carried from its last change).
   Result<std::vector<Series>> series(const std::string& target, std::int64_t since_us, std::int64_t until_us);
   Result<long long> count_rows(const std::string& table);
+  // Moves the WAL into the database file and empties the WAL (for measuring the file's size).
+  Result<void> checkpoint();
+  // Bytes of the file's pages holding data (SQLite's dbstat: page size minus unused bytes).
+  Result<long long> used_bytes();
 
  private:
   Store(std::string path, sqlite3* db) : m_path(std::move(path)), m_db(db) {}

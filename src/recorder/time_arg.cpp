@@ -11,8 +11,9 @@ namespace {
 using std::chrono::microseconds;
 
 constexpr long long k_us_per_s = 1000000;
-// Far enough for any real use, small enough that microseconds never overflow int64.
-constexpr long long k_max_seconds = 100LL * 365 * 24 * 3600 * 10;  // ~1000 years
+// 200 years: times and durations this far stay within the system clock's nanoseconds
+// (+-292 years around 1970), which a time point must be converted to.
+constexpr long long k_max_seconds = 200LL * 36525 * 864;
 
 std::string quote(std::string_view text) {
   std::string out;

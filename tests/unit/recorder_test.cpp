@@ -572,7 +572,11 @@ TEST(RecorderTimeArg, Grammar) {
                        "1.2.3",
                        "12:00",
                        "2026-11-21T20:31:12.Z",
-                       "10 parsecs ago"};
+                       "10 parsecs ago",
+                       "12632222254",
+                       "-250y",
+                       "-100000000000s",
+                       "-3000000w"};
   for (const char* b : bad) {
     auto t = parse_time_arg(b, now, "--until", utc);
     ASSERT_FALSE(t) << "'" << b << "' parsed";
