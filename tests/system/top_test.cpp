@@ -50,6 +50,20 @@ class Tmux {
 
 bool has(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
 
+// The CPU-S column of the row of `name`, or -1.
+double cpu_share(const std::string& screen, const std::string& name) {
+  std::size_t at = screen.find(name);
+  if (at == std::string::npos) return -1;
+  std::size_t end = screen.find('\n', at);
+  std::string rest =
+      screen.substr(at + name.size(), end == std::string::npos ? std::string::npos : end - at - name.size());
+  try {
+    return std::stod(rest);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 // The row name as top shows it in 80 columns: the end of the path.
 std::string shown(const TestCgroup& g) { return g.path().substr(g.path().find("top")); }
 
@@ -59,7 +73,8 @@ TEST(LiveTop, DrivenInTmux) {
     if (std::getenv("CI") != nullptr) FAIL() << "tmux is missing (scripts/deps.sh installs it)";
     GTEST_SKIP() << "tmux is missing";
   }
-  TestCgroup busy("topbusy"), idle("topidle");
+  // "topaidle" sorts before "topbusy" by name: the busy group above it shows sorting by pressure.
+  TestCgroup busy("topbusy"), idle("topaidle");
   ASSERT_TRUE(busy.ok() && idle.ok());
   for (int i = 0; i < 3; ++i) ASSERT_GT(busy.spawn_spinner(), 0);
   Tmux tmux;
@@ -67,13 +82,14 @@ TEST(LiveTop, DrivenInTmux) {
       {"new-session", "-d", "-x", "80", "-y", "24", std::string(PRESSURE_BINARY) + " top --interval 0.5"});
   ASSERT_EQ(started.exit_code, 0) << started.err;
 
-  // Both groups shown, the busy one above the idle one (sorted by cpu some).
+  // Both groups shown, the busy one above the idle one (sorted by cpu some), with its share.
   std::string s = tmux.wait_for([&](const std::string& screen) {
     return has(screen, shown(busy)) && has(screen, shown(idle)) &&
-           screen.find(shown(busy)) < screen.find(shown(idle));
+           screen.find(shown(busy)) < screen.find(shown(idle)) && cpu_share(screen, shown(busy)) > 1.0;
   });
   ASSERT_TRUE(has(s, shown(busy)) && has(s, shown(idle))) << s;
   EXPECT_LT(s.find(shown(busy)), s.find(shown(idle))) << s;
+  EXPECT_GT(cpu_share(s, shown(busy)), 1.0) << "the spinners wait for the CPU: " << s;
   EXPECT_TRUE(has(s, "sort: cpu some")) << s;
   EXPECT_TRUE(has(s, "*CPU-S")) << s;
   EXPECT_TRUE(has(s, "SYSTEM")) << s;
@@ -86,6 +102,10 @@ TEST(LiveTop, DrivenInTmux) {
   s = tmux.wait_for(
       [](const std::string& screen) { return has(screen, "sort: memory some") && has(screen, "*MEM-S"); });
   EXPECT_TRUE(has(s, "sort: memory some") && has(s, "*MEM-S")) << s;
+  // Neither group waits for memory: by name now, so the idle group comes first.
+  s = tmux.wait_for(
+      [&](const std::string& screen) { return screen.find(shown(idle)) < screen.find(shown(busy)); });
+  EXPECT_LT(s.find(shown(idle)), s.find(shown(busy))) << "sorting by memory changed the order: " << s;
   tmux.run({"send-keys", "f"});
   s = tmux.wait_for(
       [](const std::string& screen) { return has(screen, "sort: memory full") && has(screen, "*MEM-F"); });
@@ -95,9 +115,10 @@ TEST(LiveTop, DrivenInTmux) {
   EXPECT_TRUE(has(s, "sort: cpu some")) << s;
 
   // Filter by name: only the idle group is left.
-  tmux.run({"send-keys", "/", "topidle", "Enter"});
-  s = tmux.wait_for(
-      [&](const std::string& screen) { return has(screen, "filter: topidle") && !has(screen, shown(busy)); });
+  tmux.run({"send-keys", "/", "topaidle", "Enter"});
+  s = tmux.wait_for([&](const std::string& screen) {
+    return has(screen, "filter: topaidle") && !has(screen, shown(busy));
+  });
   EXPECT_TRUE(has(s, shown(idle))) << s;
   EXPECT_FALSE(has(s, shown(busy))) << s;
   tmux.run({"send-keys", "Escape"});
