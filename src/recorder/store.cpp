@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -90,6 +91,9 @@ std::string what_to_do(Errc code) {
     default: return "";
   }
 }
+
+// The `resource` of a row that says its target was not there at that tick.
+constexpr int k_gone_marker = -1;
 
 Percent hundredths(std::int64_t v) {
   return Percent::from_hundredths(static_cast<std::uint32_t>(v < 0              ? 0
@@ -237,6 +241,8 @@ Store::Store(Store&& other) noexcept
       m_db(std::exchange(other.m_db, nullptr)),
       m_write_unchanged(other.m_write_unchanged),
       m_target_ids(std::move(other.m_target_ids)),
+      m_present(std::move(other.m_present)),
+      m_first_append(other.m_first_append),
       m_written(std::move(other.m_written)) {}
 
 Store& Store::operator=(Store&& other) noexcept {
@@ -246,6 +252,8 @@ Store& Store::operator=(Store&& other) noexcept {
     m_db = std::exchange(other.m_db, nullptr);
     m_write_unchanged = other.m_write_unchanged;
     m_target_ids = std::move(other.m_target_ids);
+    m_present = std::move(other.m_present);
+    m_first_append = other.m_first_append;
     m_written = std::move(other.m_written);
   }
   return *this;
@@ -273,6 +281,8 @@ Result<void> Store::append(const Tick& tick) {
       std::chrono::duration_cast<std::chrono::microseconds>(tick.time.time_since_epoch()).count();
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
   std::vector<std::pair<std::tuple<std::int64_t, int, int>, Point>> written;
+  std::set<std::int64_t> present;
+  std::vector<std::int64_t> gone;
   auto body = [&]() -> Result<void> {
     Statement add_tick(m_db, "INSERT OR REPLACE INTO ticks(time_us, interval_us) VALUES(?1, ?2)");
     add_tick.bind(1, time_us).bind(2, tick.interval.count());
@@ -285,6 +295,7 @@ Result<void> Store::append(const Tick& tick) {
     for (const TargetSample& target : tick.targets) {
       Result<std::int64_t> id = target_id(target.name);
       if (!id) return tl::unexpected(id.error());
+      present.insert(*id);
       for (Resource r : k_resources) {
         const Result<Pressure>& p = target.snapshot[r];
         if (!p) continue;
@@ -315,6 +326,30 @@ Result<void> Store::append(const Tick& tick) {
         }
       }
     }
+    // Targets sampled before (in this process; on its first tick, ever) but not now are marked
+    // gone, so their last values are not carried over the time they did not exist.
+    std::set<std::int64_t> before = m_present;
+    if (m_first_append) {
+      Statement all(m_db, "SELECT id FROM targets");
+      int rc;
+      while ((rc = all.step()) == SQLITE_ROW) before.insert(all.column(0));
+      if (rc != SQLITE_DONE) return tl::unexpected(error("cannot read targets", rc));
+    }
+    for (std::int64_t id : before) {
+      if (present.count(id) != 0) continue;
+      add.bind(1, id)
+          .bind(2, k_gone_marker)
+          .bind(3, 0)
+          .bind(4, time_us)
+          .bind(5, 0)
+          .bind(6, 0)
+          .bind(7, 0)
+          .bind(8, 0);
+      int rc = add.step();
+      add.reset();
+      if (rc != SQLITE_DONE) return tl::unexpected(error("cannot write a sample", rc));
+      gone.push_back(id);
+    }
     return {};
   };
   Result<void> result = body();
@@ -327,6 +362,12 @@ Result<void> Store::append(const Tick& tick) {
     return result;
   }
   for (auto& [key, point] : written) m_written[key] = point;
+  // A target that comes back has all its lines written again.
+  for (std::int64_t id : gone)
+    for (auto it = m_written.begin(); it != m_written.end();)
+      it = std::get<0>(it->first) == id ? m_written.erase(it) : std::next(it);
+  m_present = std::move(present);
+  m_first_append = false;
   return {};
 }
 
@@ -421,6 +462,19 @@ Result<std::vector<Series>> Store::series(const std::string& target, std::int64_
       "AND line = ?3 AND time_us >= COALESCE((SELECT max(time_us) FROM samples WHERE target_id = ?1 AND "
       "resource = ?2 AND line = ?3 AND time_us <= ?4), ?4) AND time_us <= ?5 ORDER BY time_us");
   if (rows.prepared() != SQLITE_OK) return tl::unexpected(error("cannot read samples", rows.prepared()));
+  // Where the target was gone: from the last mark at or before the first tick on.
+  std::vector<std::int64_t> marks;
+  {
+    Statement q(
+        m_db,
+        "SELECT time_us FROM samples WHERE target_id = ?1 AND resource = ?2 AND line = 0 AND time_us >= "
+        "COALESCE((SELECT max(time_us) FROM samples WHERE target_id = ?1 AND resource = ?2 AND line = 0 AND "
+        "time_us <= ?3), ?3) AND time_us <= ?4 ORDER BY time_us");
+    if (q.prepared() != SQLITE_OK) return tl::unexpected(error("cannot read samples", q.prepared()));
+    q.bind(1, id).bind(2, k_gone_marker).bind(3, times->front()).bind(4, times->back());
+    while ((rc = q.step()) == SQLITE_ROW) marks.push_back(q.column(0));
+    if (rc != SQLITE_DONE) return tl::unexpected(error("cannot read samples", rc));
+  }
   for (Resource r : k_resources) {
     for (Line l : k_lines) {
       rows.reset();
@@ -437,11 +491,13 @@ Result<std::vector<Series>> Store::series(const std::string& target, std::int64_
       if (rc != SQLITE_DONE) return tl::unexpected(error("cannot read samples", rc));
       if (changes.empty()) continue;
       Series s{target, r, l, {}};
-      std::size_t next = 0;
+      std::size_t next = 0, next_mark = 0;
       const Point* current = nullptr;
+      std::int64_t last_mark = INT64_MIN;
       for (std::int64_t t : *times) {
         while (next < changes.size() && changes[next].time_us <= t) current = &changes[next++];
-        if (current == nullptr) continue;
+        while (next_mark < marks.size() && marks[next_mark] <= t) last_mark = marks[next_mark++];
+        if (current == nullptr || last_mark >= current->time_us) continue;  // not there (yet, or any more)
         Point p = *current;
         p.time_us = t;
         s.points.push_back(p);

@@ -13,7 +13,8 @@
 //          a line's values at a tick, written only when they changed since the line's previous
 //          row (an idle group costs nothing); a line's value at any tick is its last row at or
 //          before it. Averages are the kernel's integer hundredths, totals exact (the bits of
-//          the unsigned 64-bit counter).
+//          the unsigned 64-bit counter). A row with resource -1 marks a target that was not
+//          there at that tick (removed, or no longer recorded): nothing is carried past it.
 // Journal: WAL with synchronous=NORMAL. A committed tick is in the WAL before the commit
 // returns, so killing the recorder (even SIGKILL) loses nothing committed; only a power loss or
 // kernel crash can lose the last ticks, never the file's consistency.
@@ -24,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -128,6 +130,9 @@ class Store {
   sqlite3* m_db = nullptr;
   bool m_write_unchanged = false;
   std::map<std::string, std::int64_t> m_target_ids;
+  // Targets of the previous tick; on the first tick of this process, none is known.
+  std::set<std::int64_t> m_present;
+  bool m_first_append = true;
   // Last written (total, avg10, avg60, avg300) per target id, resource and line.
   std::map<std::tuple<std::int64_t, int, int>, Point> m_written;
 };

@@ -161,6 +161,48 @@ TEST(RecorderStore, ResumesIntoTheSameFile) {
   for (int i = 0; i < 15; ++i) EXPECT_EQ(cpu->points[i].total_us, 1000u * i);
 }
 
+TEST(RecorderStore, TargetsThatGoAwayAreNotCarriedForward) {
+  TempDir dir;
+  std::string path = dir.file("h.db");
+  {
+    auto store = Store::open(path, Store::Mode::write);
+    ASSERT_TRUE(store);
+    // /b is there at 0..4 s, gone at 5..9 s, back (recreated: its counter restarts) at 10..14 s.
+    for (int i = 0; i < 15; ++i) {
+      std::vector<TargetSample> targets{{"system", snapshot(1000 * i, 0)}};
+      if (i < 5) targets.push_back({"/b", snapshot(900'000 + 100'000 * i, 0)});
+      if (i >= 10) targets.push_back({"/b", snapshot(100'000 * (i - 10), 0)});
+      ASSERT_TRUE(store->append(tick(k_base + i * 1'000'000LL, std::move(targets))));
+    }
+  }
+  {
+    // A new recorder that no longer sees /b marks it gone on its first tick.
+    auto store = Store::open(path, Store::Mode::write);
+    ASSERT_TRUE(store);
+    for (int i = 15; i < 18; ++i)
+      ASSERT_TRUE(store->append(tick(k_base + i * 1'000'000LL, {{"system", snapshot(1000 * i, 0)}})));
+  }
+  auto store = Store::open(path, Store::Mode::read);
+  ASSERT_TRUE(store);
+  auto b = store->series("/b", k_base, k_base + 17'000'000);
+  ASSERT_TRUE(b);
+  const Series* cpu = find(*b, Resource::cpu, Line::some);
+  ASSERT_NE(cpu, nullptr);
+  std::vector<std::int64_t> seconds;
+  for (const Point& p : cpu->points) seconds.push_back((p.time_us - k_base) / 1'000'000);
+  EXPECT_EQ(seconds, (std::vector<std::int64_t>{0, 1, 2, 3, 4, 10, 11, 12, 13, 14}));
+  Summary sum = summarize(*cpu, 1min);
+  EXPECT_EQ(sum.covered_us, 8'000'000) << "4 s before, 4 s after; nothing over the gap or the restart";
+  EXPECT_EQ(sum.stall_us, 800'000u);
+  EXPECT_NEAR(sum.share, 0.1, 1e-9);
+  // Starting inside the gap: nothing carried in.
+  auto inside = store->series("/b", k_base + 6'000'000, k_base + 9'000'000);
+  ASSERT_TRUE(inside);
+  EXPECT_TRUE(inside->empty());
+  auto sys = store->series("system", k_base, k_base + 17'000'000);
+  EXPECT_EQ(find(*sys, Resource::cpu, Line::some)->points.size(), 18u);
+}
+
 TEST(RecorderStore, RetentionAndDownsamplingKeepSharesExact) {
   TempDir dir;
   auto store = Store::open(dir.file("h.db"), Store::Mode::write);
