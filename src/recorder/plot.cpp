@@ -218,7 +218,13 @@ std::string render_svg(const PlotData& data) {
         double bucket = span / static_cast<double>(s.shares.size());
         std::string points;
         auto flush = [&] {
-          if (!points.empty()) svg += "<polyline points=\"" + points + "\"/>\n";
+          if (points.find(' ') != std::string::npos) {
+            svg += "<polyline points=\"" + points + "\"/>\n";
+          } else if (!points.empty()) {  // a lone bucket between gaps: a dot, or it would not show
+            std::size_t comma = points.find(',');
+            svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"1.8\" fill=\"{}\"/>\n",
+                               points.substr(0, comma), points.substr(comma + 1), color(s.target));
+          }
           points.clear();
         };
         for (std::size_t k = 0; k < s.shares.size(); ++k) {
