@@ -243,6 +243,7 @@ Store::Store(Store&& other) noexcept
       m_target_ids(std::move(other.m_target_ids)),
       m_present(std::move(other.m_present)),
       m_first_append(other.m_first_append),
+      m_thinned_until(other.m_thinned_until),
       m_written(std::move(other.m_written)) {}
 
 Store& Store::operator=(Store&& other) noexcept {
@@ -254,6 +255,7 @@ Store& Store::operator=(Store&& other) noexcept {
     m_target_ids = std::move(other.m_target_ids);
     m_present = std::move(other.m_present);
     m_first_append = other.m_first_append;
+    m_thinned_until = other.m_thinned_until;
     m_written = std::move(other.m_written);
   }
   return *this;
@@ -377,39 +379,66 @@ Result<MaintenanceReport> Store::maintain(Clock::time_point now, const Retention
   std::int64_t bucket = std::max<std::int64_t>(1, retention.bucket.count());
   std::int64_t keep_from = now_us - retention.retention.count();
   std::int64_t raw_from = (now_us - retention.raw.count()) / bucket * bucket;  // whole buckets only
+  // Rows below the previous run's raw cut were thinned then: start there (whole buckets).
+  std::int64_t thin_from = std::max(m_thinned_until, keep_from / bucket * bucket - bucket);
   MaintenanceReport report;
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return tl::unexpected(r.error());
-  auto run = [&](const char* sql, std::int64_t a, std::int64_t b, long long& count) -> Result<void> {
-    Statement s(m_db, sql);
-    if (s.prepared() != SQLITE_OK) return tl::unexpected(error("cannot prepare maintenance", s.prepared()));
-    s.bind(1, a).bind(2, b);
-    if (int rc = s.step(); rc != SQLITE_DONE) return tl::unexpected(error("cannot thin the history", rc));
-    count += sqlite3_changes(m_db);
-    return {};
-  };
   auto body = [&]() -> Result<void> {
+    // Ticks: older than the retention gone; older than the raw period, the last of each bucket.
+    Statement old_ticks(m_db, "DELETE FROM ticks WHERE time_us < ?1");
+    old_ticks.bind(1, keep_from);
+    if (int rc = old_ticks.step(); rc != SQLITE_DONE)
+      return tl::unexpected(error("cannot thin the history", rc));
+    report.ticks_deleted += sqlite3_changes(m_db);
+    Statement thin_ticks(
+        m_db,
+        "DELETE FROM ticks WHERE time_us >= ?3 AND time_us < ?1 AND EXISTS (SELECT 1 FROM ticks n "
+        "WHERE n.time_us > ticks.time_us AND n.time_us < ?1 AND n.time_us / ?2 = ticks.time_us / ?2)");
+    thin_ticks.bind(1, raw_from).bind(2, bucket).bind(3, thin_from);
+    if (int rc = thin_ticks.step(); rc != SQLITE_DONE)
+      return tl::unexpected(error("cannot thin the history", rc));
+    report.ticks_deleted += sqlite3_changes(m_db);
+
+    // Samples, line by line so every delete is a range of the primary key, not a table scan.
     // Older than the retention: gone, except each line's last row before it (the base of the
-    // values carried forward after it).
-    if (auto r = run("DELETE FROM ticks WHERE time_us < ?1 AND ?2 = ?2", keep_from, 0, report.ticks_deleted);
-        !r)
-      return r;
-    if (auto r =
-            run("DELETE FROM samples WHERE time_us < ?1 AND EXISTS (SELECT 1 FROM samples n WHERE "
-                "n.target_id = samples.target_id AND n.resource = samples.resource AND n.line = samples.line "
-                "AND n.time_us > samples.time_us AND n.time_us <= ?1) AND ?2 = ?2",
-                keep_from, 0, report.samples_deleted);
-        !r)
-      return r;
-    // Older than the raw period: the last tick and the last row of each line per bucket.
-    std::string ticks =
-        "DELETE FROM ticks WHERE time_us < ?1 AND EXISTS (SELECT 1 FROM ticks n WHERE n.time_us > "
-        "ticks.time_us AND n.time_us < ?1 AND n.time_us / ?2 = ticks.time_us / ?2)";
-    if (auto r = run(ticks.c_str(), raw_from, bucket, report.ticks_deleted); !r) return r;
-    std::string samples =
-        "DELETE FROM samples WHERE time_us < ?1 AND EXISTS (SELECT 1 FROM samples n WHERE n.target_id = "
-        "samples.target_id AND n.resource = samples.resource AND n.line = samples.line AND n.time_us > "
-        "samples.time_us AND n.time_us < ?1 AND n.time_us / ?2 = samples.time_us / ?2)";
-    return run(samples.c_str(), raw_from, bucket, report.samples_deleted);
+    // values carried forward after it). Older than the raw period: the last row per bucket.
+    Statement expire(
+        m_db,
+        "DELETE FROM samples WHERE target_id = ?1 AND resource = ?2 AND line = ?3 AND time_us < ?4 AND "
+        "EXISTS (SELECT 1 FROM samples n WHERE n.target_id = ?1 AND n.resource = ?2 AND n.line = ?3 AND "
+        "n.time_us > samples.time_us AND n.time_us <= ?4)");
+    Statement thin(
+        m_db,
+        "DELETE FROM samples WHERE target_id = ?1 AND resource = ?2 AND line = ?3 AND time_us >= ?6 AND "
+        "time_us < ?4 AND EXISTS (SELECT 1 FROM samples n WHERE n.target_id = ?1 AND n.resource = ?2 AND "
+        "n.line = ?3 AND n.time_us > samples.time_us AND n.time_us < ?4 AND n.time_us / ?5 = "
+        "samples.time_us / ?5)");
+    Statement ids(m_db, "SELECT id FROM targets");
+    if (expire.prepared() != SQLITE_OK || thin.prepared() != SQLITE_OK || ids.prepared() != SQLITE_OK)
+      return tl::unexpected(error("cannot prepare maintenance", SQLITE_ERROR));
+    std::vector<std::int64_t> targets;
+    int rc;
+    while ((rc = ids.step()) == SQLITE_ROW) targets.push_back(ids.column(0));
+    if (rc != SQLITE_DONE) return tl::unexpected(error("cannot read targets", rc));
+    for (std::int64_t id : targets)
+      for (int resource = k_gone_marker; resource < static_cast<int>(k_resources.size()); ++resource)
+        for (int line = 0; line < 2; ++line) {
+          expire.reset();
+          expire.bind(1, id).bind(2, resource).bind(3, line).bind(4, keep_from);
+          if ((rc = expire.step()) != SQLITE_DONE)
+            return tl::unexpected(error("cannot thin the history", rc));
+          report.samples_deleted += sqlite3_changes(m_db);
+          thin.reset();
+          thin.bind(1, id)
+              .bind(2, resource)
+              .bind(3, line)
+              .bind(4, raw_from)
+              .bind(5, bucket)
+              .bind(6, thin_from);
+          if ((rc = thin.step()) != SQLITE_DONE) return tl::unexpected(error("cannot thin the history", rc));
+          report.samples_deleted += sqlite3_changes(m_db);
+        }
+    return {};
   };
   Result<void> result = body();
   if (result) result = exec("COMMIT");
@@ -417,6 +446,7 @@ Result<MaintenanceReport> Store::maintain(Clock::time_point now, const Retention
     sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
     return tl::unexpected(result.error());
   }
+  m_thinned_until = raw_from;
   return report;
 }
 

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -133,6 +134,8 @@ class Store {
   // Targets of the previous tick; on the first tick of this process, none is known.
   std::set<std::int64_t> m_present;
   bool m_first_append = true;
+  // Rows before this were thinned by an earlier maintain() of this object.
+  std::int64_t m_thinned_until = INT64_MIN;
   // Last written (total, avg10, avg60, avg300) per target id, resource and line.
   std::map<std::tuple<std::int64_t, int, int>, Point> m_written;
 };
