@@ -494,6 +494,46 @@ TEST(RecorderCli, HistoryAndPlotOfARecordedFile) {
   }
 }
 
+// Globs over a fixture tree (no privileges): top level by default, deeper patterns, a literal
+// path, and a missing group (no error: it may appear later).
+TEST(RecorderCli, GlobsOverAFixtureTree) {
+  struct Case {
+    std::vector<std::string> globs;
+    std::vector<std::string> targets;
+  };
+  const Case cases[] = {
+      {{}, {"system", "/batch.slice", "/system.slice"}},  // psi-off.slice cannot be read: left out
+      {{"/*.slice/*"}, {"system", "/batch.slice/job-1.scope"}},
+      {{"batch.slice", "/batch.slice/"}, {"system", "/batch.slice"}},
+      {{"/sys*", "/**"}, {"system", "/batch.slice", "/system.slice"}},
+      {{"/none", "/none/*"}, {"system"}},
+  };
+  for (const Case& c : cases) {
+    TempDir dir;
+    std::vector<std::string> args{"--proc-root",
+                                  test::fixture("kernel-6.1-irq"),
+                                  "--cgroup-root",
+                                  test::fixture("cgroup-tree"),
+                                  "record",
+                                  "--db",
+                                  dir.file("h.db"),
+                                  "--interval",
+                                  "0.01",
+                                  "--count",
+                                  "2"};
+    for (const std::string& g : c.globs) args.insert(args.end(), {"--cgroup", g});
+    auto r = run_pressure(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto store = Store::open(dir.file("h.db"), Store::Mode::read);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(*store->targets(), c.targets) << (c.globs.empty() ? "default" : c.globs.front());
+    EXPECT_EQ(*store->count_rows("ticks"), 2);
+  }
+  auto up = run_pressure({"record", "--db", "/tmp/never.db", "--cgroup", "a/../../etc"});
+  EXPECT_EQ(up.exit_code, 2);
+  EXPECT_NE(up.err.find(".."), std::string::npos) << up.err;
+}
+
 TEST(RecorderCli, BadFilesAndFlags) {
   TempDir dir;
   std::string garbage = dir.file("garbage.db");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/command.hpp"
 #include "top/model.hpp"
 
 namespace pressure::top {
@@ -177,6 +178,20 @@ TEST_F(TopModel, LayoutFitsEightyByTwentyFour) {
   for (auto& l : s.lines) joined += l;
   EXPECT_NE(joined.find("~"), std::string::npos);
   EXPECT_NE(joined.find("/leaf-group"), std::string::npos);
+}
+
+// Not a terminal: plain text blocks, every group of a fixture tree with its full name.
+TEST(TopPlain, FixtureTree) {
+  auto r = test::run_pressure({"--proc-root", test::fixture("kernel-6.1-irq"), "--cgroup-root",
+                               test::fixture("cgroup-tree"), "top", "--interval", "0.05", "--count", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("CGROUPS 3/3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/batch.slice/job-1.scope "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" irq full "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("irq some"), std::string::npos) << "absent line, no row: " << r.out;
+  EXPECT_NE(r.out.find("SYSTEM", r.out.find("SYSTEM") + 1), std::string::npos) << "two blocks";
+  auto bad = test::run_pressure({"top", "--interval", "0"});
+  EXPECT_EQ(bad.exit_code, 2);
 }
 
 }  // namespace
