@@ -284,15 +284,15 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
   std::string w = human_duration(window->count());
   fmt::print("{}  {} to {}  {} samples\n", *path, local_time(ticks->front()), local_time(ticks->back()),
              ticks->size());
-  fmt::print("{:<{}} {:<8} {:<4} {:>7} {:>9}  {:>7} {:<19}  {:>7} {:<19} {:>6}\n", "TARGET", width,
-             "RESOURCE", "LINE", "SHARE", "STALLED", "WORST", w + " FROM", "PEAK", "AT", "AVG10");
+  fmt::print("{:<{}} {:<8} {:<4} {:>7} {:>9}  {:>7} {:<19}  {:>7} {:<19} {:>9}\n", "TARGET", width,
+             "RESOURCE", "LINE", "SHARE", "STALLED", "WORST", w + " FROM", "PEAK", "AT", "MAX AVG10");
   long hidden = 0;
   for (const recorder::Summary& s : summaries) {
     if (!options.all && s.stall_us == 0 && s.max_avg10.hundredths() == 0) {
       ++hidden;
       continue;
     }
-    fmt::print("{:<{}} {:<8} {:<4} {:>6.2f}% {:>8.2f}s  {:>6.2f}% {:<19}  {:>6.2f}% {:<19} {:>6}\n", s.target,
+    fmt::print("{:<{}} {:<8} {:<4} {:>6.2f}% {:>8.2f}s  {:>6.2f}% {:<19}  {:>6.2f}% {:<19} {:>9}\n", s.target,
                width, to_string(s.resource), to_string(s.line), s.share * 100.0,
                static_cast<double>(s.stall_us) / 1e6, s.worst_share * 100.0, local_time(s.worst_start_us),
                s.peak_share * 100.0, local_time(s.peak_start_us), format_percent(s.max_avg10));

@@ -268,8 +268,7 @@ Screen layout(const Model& model, const LayoutOptions& o) {
       fmt::format("{:<{}}", fmt::format("CGROUPS {}/{}", rows.size(), model.cgroup_count()), name_width);
   for (std::size_t c = 0; c < k_columns.size(); ++c)
     header += fmt::format(" {:>6}", std::string(k_columns[c] == model.sort() ? "*" : "") + k_titles[c]);
-  header += "  " + (model.sort().resource == Resource::irq ? std::string("IRQ-F ") : std::string()) +
-            key_name(model.sort());
+  header += "  " + key_name(model.sort());
   add(header, true);
   std::size_t footer = o.height != 0 ? 1 : 0;
   for (const Row* row : rows) {
