@@ -180,6 +180,7 @@ int run_record(const GlobalOptions& global, const RecordOptions& options) {
   recorder::SamplerOptions sampler_options;
   sampler_options.system = !options.no_system;
   sampler_options.reader = global.reader_options();
+  sampler_options.cgroups_optional = options.cgroups.empty();  // the default on a system without cgroup2
   if (!options.cgroups.empty()) {
     sampler_options.globs.clear();
     for (const std::string& glob : options.cgroups) {

@@ -18,6 +18,13 @@ TargetSampler::TargetSampler(SamplerOptions options) : m_options(std::move(optio
 
 Result<void> TargetSampler::sample_glob(const std::string& glob, std::vector<TargetSample>& out,
                                         std::vector<std::string>& seen) {
+  Result<void> r = sample_glob_once(glob, out, seen);
+  if (!r && m_options.cgroups_optional && r.error().code() == Errc::unsupported) return {};
+  return r;
+}
+
+Result<void> TargetSampler::sample_glob_once(const std::string& glob, std::vector<TargetSample>& out,
+                                             std::vector<std::string>& seen) {
   auto add = [&](const std::string& path, Snapshot snapshot) {
     if (std::find(seen.begin(), seen.end(), path) != seen.end()) return;
     seen.push_back(path);

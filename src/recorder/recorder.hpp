@@ -23,6 +23,7 @@ namespace pressure::recorder {
 struct SamplerOptions {
   bool system = true;                       // sample the system too
   std::vector<std::string> globs = {"/*"};  // cgroups, relative to the cgroup2 mount (fnmatch, '/' literal)
+  bool cgroups_optional = false;            // no cgroup2 mount here: record the system alone
   ReaderOptions reader;
 };
 
@@ -36,6 +37,8 @@ class TargetSampler {
  private:
   Result<void> sample_glob(const std::string& glob, std::vector<TargetSample>& out,
                            std::vector<std::string>& seen);
+  Result<void> sample_glob_once(const std::string& glob, std::vector<TargetSample>& out,
+                                std::vector<std::string>& seen);
   SamplerOptions m_options;
   std::optional<Reader> m_system;
   std::map<std::string, Reader> m_literal;  // globs without wildcards: kept open

@@ -529,9 +529,46 @@ TEST(RecorderCli, GlobsOverAFixtureTree) {
     EXPECT_EQ(*store->targets(), c.targets) << (c.globs.empty() ? "default" : c.globs.front());
     EXPECT_EQ(*store->count_rows("ticks"), 2);
   }
+  // Asked for cgroups where there is no cgroup2 mount: an error, nothing written.
+  TempDir dir;
+  auto none = run_pressure({"--proc-root", test::fixture("kernel-6.1-irq"), "record", "--db",
+                            dir.file("h.db"), "--count", "1", "--cgroup", "/*"});
+  EXPECT_EQ(none.exit_code, 3) << none.err;
+  EXPECT_NE(none.err.find("cgroup2 mount"), std::string::npos) << none.err;
+  EXPECT_FALSE(fs::exists(dir.file("h.db")));
   auto up = run_pressure({"record", "--db", "/tmp/never.db", "--cgroup", "a/../../etc"});
   EXPECT_EQ(up.exit_code, 2);
   EXPECT_NE(up.err.find(".."), std::string::npos) << up.err;
+}
+
+// --retention and --raw reach the store: maintenance runs when recording starts.
+TEST(RecorderCli, RetentionFlagsThinAtStart) {
+  TempDir dir;
+  std::string path = dir.file("h.db");
+  std::int64_t now_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
+  {
+    auto store = Store::open(path, Store::Mode::write);
+    ASSERT_TRUE(store);
+    // Three hours ago to one hour ago, every 10 s.
+    for (std::int64_t t = now_us - 3 * 3'600'000'000LL; t < now_us - 3'600'000'000LL; t += 10'000'000)
+      ASSERT_TRUE(store->append(tick(t, {{"system", snapshot(static_cast<std::uint64_t>(t - k_base), 0)}})));
+  }
+  // No cgroup2 mount in this proc root: the default records the system alone.
+  auto r = run_pressure({"--proc-root", test::fixture("kernel-6.1-irq"), "record", "--db", path, "--count",
+                         "1", "--retention", "2h", "--raw", "90m"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto store = Store::open(path, Store::Mode::read);
+  ASSERT_TRUE(store);
+  auto ticks = store->ticks(0, INT64_MAX);
+  ASSERT_TRUE(ticks);
+  ASSERT_FALSE(ticks->empty());
+  EXPECT_GE(ticks->front(), now_us - 2 * 3'600'000'000LL) << "older than --retention 2h: deleted";
+  long thinned = 0;
+  for (std::int64_t t : *ticks) thinned += t < now_us - 5'400'000'000LL - 60'000'000;
+  EXPECT_GE(thinned, 25);
+  EXPECT_LE(thinned, 31) << "between 2h and 90m ago: one per minute";
+  EXPECT_GE(static_cast<long>(ticks->size()) - thinned, 180) << "the last 90 minutes of the old run, raw";
 }
 
 TEST(RecorderCli, BadFilesAndFlags) {
