@@ -59,9 +59,12 @@ double epoch_seconds(std::int64_t us) { return static_cast<double>(us / 1000) / 
 double percent4(double share) { return std::round(share * 100.0 * 1e4) / 1e4; }
 
 std::string human_duration(std::int64_t us) {
-  if (us % 3600000000LL == 0 && us >= 3600000000LL) return fmt::format("{}h", us / 3600000000LL);
-  if (us % 60000000 == 0 && us >= 60000000) return fmt::format("{}m", us / 60000000);
-  return fmt::format("{:g}s", static_cast<double>(us) / 1e6);
+  std::int64_t s = (us + 500000) / 1000000;
+  if (s >= 3600)
+    return s % 3600 == 0 ? fmt::format("{}h", s / 3600) : fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+  if (s >= 60) return s % 60 == 0 ? fmt::format("{}m", s / 60) : fmt::format("{}m{:02}s", s / 60, s % 60);
+  if (us % 1000000 == 0) return fmt::format("{}s", us / 1000000);
+  return fmt::format("{:.1f}s", static_cast<double>(us) / 1e6);
 }
 
 // The db the user named, or the default; the default's directory is created.
@@ -223,6 +226,12 @@ CLI::App* add_history(CLI::App& app, HistoryOptions& options) {
   cmd->add_flag("--all", options.all, "also the lines that never stalled");
   cmd->add_option("--window", options.window, "length of the worst window reported (default 1m)")
       ->option_text("DURATION");
+  cmd->add_option("--above", options.above,
+                  "list the stretches when a line stalled at least PCT % of every sample (default 10)")
+      ->check(CLI::Range(0.0, 100.0))
+      ->option_text("PCT");
+  cmd->add_option("--for", options.min_for, "only stretches at least this long (default 0s)")
+      ->option_text("DURATION");
   return cmd;
 }
 
@@ -231,6 +240,8 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
   if (!when) return report(when.error());
   Result<std::chrono::microseconds> window = recorder::parse_duration_arg(options.window, "--window");
   if (!window) return report(window.error());
+  Result<std::chrono::microseconds> min_for = recorder::parse_duration_arg(options.min_for, "--for");
+  if (!min_for) return report(min_for.error());
   Result<std::optional<std::string>> wanted = wanted_target(global, options.target);
   if (!wanted) return report(wanted.error());
   Result<std::string> path = db_path(options.db, false);
@@ -249,16 +260,23 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
   }
 
   std::vector<recorder::Summary> summaries;
-  for (const std::string& target : *targets) {  // one target at a time: memory stays small
+  std::vector<std::vector<recorder::Episode>> stretches;  // per summary, before sorting
+  for (const std::string& target : *targets) {            // one target at a time: memory stays small
     Result<std::vector<recorder::Series>> series = store->series(target, when->since_us, when->until_us);
     if (!series) return report(series.error());
-    for (const recorder::Series& s : *series) summaries.push_back(recorder::summarize(s, *window));
+    for (const recorder::Series& s : *series) {
+      summaries.push_back(recorder::summarize(s, *window));
+      stretches.push_back(recorder::episodes(s, options.above / 100.0, *min_for));
+    }
   }
-  std::stable_sort(summaries.begin(), summaries.end(),
-                   [](const recorder::Summary& a, const recorder::Summary& b) { return a.share > b.share; });
+  std::vector<std::size_t> order(summaries.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return summaries[a].share > summaries[b].share; });
 
   if (options.json) {
-    for (const recorder::Summary& s : summaries) {
+    for (std::size_t index : order) {
+      const recorder::Summary& s = summaries[index];
       nlohmann::ordered_json j;
       j["target"] = s.target;
       j["resource"] = to_string(s.resource);
@@ -273,6 +291,12 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
                    {"start", epoch_seconds(s.peak_start_us)},
                    {"end", epoch_seconds(s.peak_end_us)}};
       j["max_avg10"] = {{"value", s.max_avg10.value()}, {"time", epoch_seconds(s.max_avg10_us)}};
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const recorder::Episode& e : stretches[index])
+        list.push_back({{"start", epoch_seconds(e.start_us)},
+                        {"end", epoch_seconds(e.end_us)},
+                        {"share", percent4(e.share())}});
+      j["episodes"] = list;
       j["since"] = epoch_seconds(ticks->front());
       j["until"] = epoch_seconds(ticks->back());
       std::cout << j.dump() << '\n';
@@ -288,7 +312,8 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
   fmt::print("{:<{}} {:<8} {:<4} {:>7} {:>9}  {:>7} {:<19}  {:>7} {:<19} {:>9}\n", "TARGET", width,
              "RESOURCE", "LINE", "SHARE", "STALLED", "WORST", w + " FROM", "PEAK", "AT", "MAX AVG10");
   long hidden = 0;
-  for (const recorder::Summary& s : summaries) {
+  for (std::size_t index : order) {
+    const recorder::Summary& s = summaries[index];
     if (!options.all && s.stall_us == 0 && s.max_avg10.hundredths() == 0) {
       ++hidden;
       continue;
@@ -299,6 +324,30 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
                s.peak_share * 100.0, local_time(s.peak_start_us), format_percent(s.max_avg10));
   }
   if (hidden > 0) fmt::print("({} lines without any stall not shown; --all shows them)\n", hidden);
+
+  // When: the stretches above the threshold, in time order.
+  struct When {
+    recorder::Episode episode;
+    std::size_t summary;
+  };
+  std::vector<When> all;
+  for (std::size_t i = 0; i < stretches.size(); ++i)
+    for (const recorder::Episode& e : stretches[i]) all.push_back({e, i});
+  std::stable_sort(all.begin(), all.end(),
+                   [](const When& a, const When& b) { return a.episode.start_us < b.episode.start_us; });
+  fmt::print("\nWHEN: stalled at least {:g}% of every sample{}\n", options.above,
+             min_for->count() > 0 ? " for " + options.min_for + " or more" : std::string());
+  if (all.empty()) fmt::print("(never)\n");
+  constexpr std::size_t k_most = 20;
+  for (std::size_t i = 0; i < all.size() && i < k_most; ++i) {
+    const recorder::Summary& s = summaries[all[i].summary];
+    const recorder::Episode& e = all[i].episode;
+    fmt::print("{} to {}  {:>8}  {:<{}} {:<8} {:<4} {:>6.2f}%\n", local_time(e.start_us),
+               local_time(e.end_us, "%H:%M:%S"), human_duration(e.end_us - e.start_us), s.target, width,
+               to_string(s.resource), to_string(s.line), e.share() * 100.0);
+  }
+  if (all.size() > k_most)
+    fmt::print("({} more; --json lists them all, --above and --for narrow them)\n", all.size() - k_most);
   return k_exit_ok;
 }
 

@@ -35,6 +35,8 @@ struct HistoryOptions {
   bool json = false;
   bool all = false;
   std::string window = "1m";
+  double above = 10.0;         // percent: episodes stalled at least this
+  std::string min_for = "0s";  // and at least this long
 };
 CLI::App* add_history(CLI::App& app, HistoryOptions& options);
 int run_history(const GlobalOptions& global, const HistoryOptions& options);

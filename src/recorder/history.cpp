@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace pressure::recorder {
 
@@ -82,6 +83,35 @@ Summary summarize(const Series& series, std::chrono::microseconds window) {
     s.worst_end_us = s.peak_end_us;
   }
   return s;
+}
+
+double Episode::share() const {
+  if (end_us <= start_us) return 0.0;
+  return std::min(1.0, static_cast<double>(stall_us) / static_cast<double>(end_us - start_us));
+}
+
+std::vector<Episode> episodes(const Series& series, double threshold, std::chrono::microseconds min_length) {
+  std::vector<Episode> out;
+  std::optional<Episode> open;
+  auto close = [&] {
+    if (open && open->end_us - open->start_us >= min_length.count()) out.push_back(*open);
+    open.reset();
+  };
+  for (const Interval& i : intervals(series)) {
+    if (i.share() < threshold) {
+      close();
+      continue;
+    }
+    if (open && open->end_us == i.start_us) {
+      open->end_us = i.end_us;
+      open->stall_us += i.stall_us;
+    } else {
+      close();
+      open = Episode{i.start_us, i.end_us, i.stall_us};
+    }
+  }
+  close();
+  return out;
 }
 
 std::vector<double> resample(const Series& series, std::int64_t since_us, std::int64_t until_us,

@@ -40,6 +40,15 @@ struct Summary {
 };
 Summary summarize(const Series& series, std::chrono::microseconds window);
 
+// A stretch of consecutive intervals each stalled at least a threshold: "when" it was short.
+struct Episode {
+  std::int64_t start_us = 0, end_us = 0;
+  std::uint64_t stall_us = 0;
+  double share() const;  // over the episode, 0..1
+};
+// Episodes of at least `min_length`, in time order.
+std::vector<Episode> episodes(const Series& series, double threshold, std::chrono::microseconds min_length);
+
 // The share in each of `count` equal buckets of [since, until]: stall over covered time of the
 // intervals (or their parts) inside the bucket; NaN where nothing is covered.
 std::vector<double> resample(const Series& series, std::int64_t since_us, std::int64_t until_us,

@@ -397,6 +397,29 @@ TEST(RecorderHistory, SinceUntilAndTargetSelectTheRightRows) {
   EXPECT_NEAR(buckets[5], 0.0, 1e-9);
 }
 
+TEST(RecorderHistory, EpisodesAboveAThreshold) {
+  // 1 s points; shares per interval: 0, 20, 30, 0, 50, 50, 50, 5, 40.
+  std::vector<std::uint64_t> stall{0, 200'000, 300'000, 0, 500'000, 500'000, 500'000, 50'000, 400'000};
+  Series s{"/g", Resource::memory, Line::full, {{0, 0, {}, {}, {}}}};
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < stall.size(); ++i) {
+    total += stall[i];
+    s.points.push_back({static_cast<std::int64_t>(i + 1) * 1'000'000, total, {}, {}, {}});
+  }
+  auto all = episodes(s, 0.10, 0s);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].start_us, 1'000'000);
+  EXPECT_EQ(all[0].end_us, 3'000'000);
+  EXPECT_NEAR(all[0].share(), 0.25, 1e-12);
+  EXPECT_EQ(all[1].start_us, 4'000'000);
+  EXPECT_EQ(all[1].end_us, 7'000'000);
+  EXPECT_EQ(all[2].start_us, 8'000'000);
+  auto long_ones = episodes(s, 0.10, 3s);
+  ASSERT_EQ(long_ones.size(), 1u);
+  EXPECT_EQ(long_ones[0].start_us, 4'000'000);
+  EXPECT_TRUE(episodes(s, 0.6, 0s).empty());
+}
+
 TEST(RecorderHistory, CounterResetIsNoInterval) {
   Series s{"/g",
            Resource::cpu,
@@ -447,6 +470,24 @@ TEST(RecorderCli, HistoryAndPlotOfARecordedFile) {
   EXPECT_NEAR(rows[0]["worst"]["share"].get<double>(), 80.0, 0.01);
   EXPECT_GE(rows[0]["worst"]["start"].get<double>(), static_cast<double>(first + 59'000'000) / 1e6 - 0.001);
   EXPECT_LE(rows[0]["worst"]["end"].get<double>(), static_cast<double>(first + 159'000'000) / 1e6 + 0.001);
+  // When: with the default --above 10, the whole period (10 % is "at least 10 %") ...
+  ASSERT_EQ(rows[0]["episodes"].size(), 1u) << rows[0];
+  auto strict = run_pressure(
+      {"history", "--db", path, "--since", "-5m", "--json", "--above", "50", "--cgroup", "/busy"});
+  ASSERT_EQ(strict.exit_code, 0) << strict.err;
+  nlohmann::json busy = nlohmann::json::parse(strict.out.substr(0, strict.out.find('\n')));
+  // ... and above 50 %: exactly the 100 s of 80 %.
+  ASSERT_EQ(busy["episodes"].size(), 1u) << busy;
+  EXPECT_NEAR(busy["episodes"][0]["start"].get<double>(), static_cast<double>(first + 59'000'000) / 1e6,
+              0.002);
+  EXPECT_NEAR(busy["episodes"][0]["end"].get<double>(), static_cast<double>(first + 159'000'000) / 1e6,
+              0.002);
+  EXPECT_NEAR(busy["episodes"][0]["share"].get<double>(), 80.0, 1e-6);
+  auto table = run_pressure({"history", "--db", path, "--since", "-5m", "--above", "50", "--for", "90s"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("WHEN: stalled at least 50% of every sample for 90s or more"), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("1m40s  /busy"), std::string::npos) << table.out;
 
   auto mem = run_pressure({"history", "--db", path, "--since", "-5m", "--cgroup", "mem"});
   ASSERT_EQ(mem.exit_code, 0) << mem.err;
