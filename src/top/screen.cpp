@@ -5,6 +5,7 @@
 #include <clocale>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -52,12 +53,22 @@ steady_clock::duration period(double seconds) {
   return std::chrono::duration_cast<steady_clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-// Ends curses on every path out.
-struct Curses {
-  Curses() { initscr(); }
-  ~Curses() { endwin(); }
+// The terminal, ended on every path out. newterm, not initscr: initscr exits the process when
+// TERM names no known terminal; this says so and the caller prints plain text instead.
+class Curses {
+ public:
+  Curses() : m_screen(newterm(nullptr, stdout, stdin)) {}
+  ~Curses() {
+    if (m_screen == nullptr) return;
+    endwin();
+    delscreen(m_screen);
+  }
   Curses(const Curses&) = delete;
   Curses& operator=(const Curses&) = delete;
+  bool ok() const { return m_screen != nullptr; }
+
+ private:
+  SCREEN* m_screen;
 };
 
 }  // namespace
@@ -67,7 +78,12 @@ Result<void> run_terminal(const TopOptions& options, const std::atomic<bool>& st
   Model model;
   Source source(options.reader);
   if (auto r = source.sample(model); !r) return r;  // before the screen: errors stay readable
-  Curses curses;
+  std::optional<Curses> curses;
+  curses.emplace();
+  if (!curses->ok()) {
+    curses.reset();
+    return run_plain(options, stop);
+  }
   cbreak();
   noecho();
   keypad(stdscr, TRUE);
