@@ -209,7 +209,6 @@ std::string Model::sparkline(const Row& row, Key key, std::size_t width, bool ut
     std::size_t level = 0;
     if (!std::isnan(v) && v >= 0.5)
       level = 1 + std::min(levels - 1, static_cast<std::size_t>(v / 100.0 * static_cast<double>(levels)));
-    if (std::isnan(v)) level = 0;
     if (utf8)
       out += k_blocks[level];
     else

@@ -67,7 +67,7 @@ class Model {
   std::vector<const Row*> cgroups() const;
   std::size_t cgroup_count() const { return m_groups.size(); }
   // The last minute of `key` for `row`, `width` characters: unicode blocks ▁..█ or ASCII,
-  // scaled 0..100 %, oldest on the left, blank where there is no reading yet.
+  // scaled 0..100 %, oldest on the left; blank under 0.5 % and where there is no reading yet.
   std::string sparkline(const Row& row, Key key, std::size_t width, bool utf8) const;
 
  private:
