@@ -10,7 +10,7 @@ work=$(mktemp -d /tmp/pressure-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/parse_pressure" "$work/mountinfo" "$work/proc_cgroup" "$work/cgroup_path" "$work/trigger_spec" \
-         "$work/condition" "$work/daemon_config"
+         "$work/condition" "$work/daemon_config" "$work/recorder_args"
 i=0
 for f in $(find "$fixtures" -path '*pressure*' -type f); do cp "$f" "$work/parse_pressure/seed-$((i++))"; done
 for f in "$fixtures"/proc-hybrid/self/mountinfo /proc/self/mountinfo "$fixtures"/proc-hybrid/meminfo; do cp "$f" "$work/mountinfo/seed-$((i++))"; done
@@ -18,6 +18,10 @@ for f in "$fixtures"/proc-hybrid/*/cgroup /proc/self/cgroup; do cp "$f" "$work/p
 printf 'batch.slice' > "$work/cgroup_path/seed-1"; printf '/sys/fs/cgroup/a//b/../c' > "$work/cgroup_path/seed-2"
 printf 'memory full 100ms/1s' > "$work/trigger_spec/seed-1"; printf 'cpu some 10%%/2s' > "$work/trigger_spec/seed-2"
 printf 'irq full 1500us/1.5s' > "$work/trigger_spec/seed-3"; printf 'avg10=0.01,avg60=0.03' > "$work/trigger_spec/seed-4"
+i=0
+for seed in "-1h30m" "10 min ago" "2026-11-21T20:31:12.5+01:00" "2026-11-21 20:31" "1763750000.25" "now" "30d" "/*.slice/*"; do
+  printf '%s' "$seed" > "$work/recorder_args/seed-$((i++))"
+done
 
 printf 'memory full avg10<10' > "$work/condition/seed-1"; printf 'cpu some 2s>=20%%' > "$work/condition/seed-2"
 for f in "$here"/../packaging/daemon.toml "$here"/../tests/fixtures/daemon/*.toml; do
@@ -25,7 +29,7 @@ for f in "$here"/../packaging/daemon.toml "$here"/../tests/fixtures/daemon/*.tom
 done
 
 status=0
-for target in parse_pressure mountinfo proc_cgroup cgroup_path trigger_spec condition daemon_config; do
+for target in parse_pressure mountinfo proc_cgroup cgroup_path trigger_spec condition daemon_config recorder_args; do
   echo "== fuzz ${target} for ${seconds}s"
   if ! "$build/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 "$work/$target" > "$work/$target.log" 2>&1; then

@@ -65,7 +65,7 @@ run_ctest "tests" build
 
 echo "== build (unsupported platform): the portable code compiles and says no"
 scripts/build.sh build-other -DPRESSURE_PLATFORM=unsupported -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
-for args in "show" "watch cpu\ some\ 1s/2s"; do
+for args in "show" "watch cpu\ some\ 1s/2s" "top --count 1" "record --count 1 --db /nonexistent/h.db"; do
   code=0; eval build-other/src/cli/pressure "$args" 2>/dev/null || code=$?
   if [ "$code" = 3 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "unsupported: 'pressure $args' exited $code, not 3"; fi
 done
@@ -94,6 +94,7 @@ echo "== benchmarks, short (they report ratios and never fail on times; full run
 if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_bench --children 200 --rounds 3 &&
    build/bench/watch_bench --trials 2 --idle-seconds 5 && build/bench/levels_bench --rounds 5 --iterations 5000 &&
    build/bench/daemon_bench build/src/cli/pressure build/tests/pressure_thrash --trials 2 --idle-seconds 10 &&
+   build/bench/record_bench --ticks 10 --interval-ms 50 &&
    bench/peers.sh build --scrapes 50 --python-calls 1000 &&
    PYTHONPATH=build/python /usr/bin/python3 python/bench/pressure_bench.py --calls 2000 --repeat 5; then
   passed=$((passed + 1))

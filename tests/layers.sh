@@ -11,9 +11,12 @@ check() {  # layer, forbidden include prefixes...
     fi
   done
 }
-check core "sys/" "watch/" "policy/" "cli/" "daemon/" "exporter/" "unistd.h" "fcntl.h"
-check sys "watch/" "policy/" "cli/" "daemon/" "exporter/"
-check watch "policy/" "cli/" "daemon/" "exporter/" "unistd.h" "fcntl.h" "sys/epoll.h" "sys/timerfd.h"
-check policy "cli/" "daemon/" "exporter/" "unistd.h" "fcntl.h" "sys/epoll.h" "malloc.h"
+check core "sys/" "watch/" "policy/" "cli/" "daemon/" "exporter/" "recorder/" "top/" "unistd.h" "fcntl.h"
+check sys "watch/" "policy/" "cli/" "daemon/" "exporter/" "recorder/" "top/"
+check watch "policy/" "cli/" "daemon/" "exporter/" "recorder/" "top/" "unistd.h" "fcntl.h" "sys/epoll.h" "sys/timerfd.h"
+check policy "cli/" "daemon/" "exporter/" "recorder/" "top/" "unistd.h" "fcntl.h" "sys/epoll.h" "malloc.h"
+# Program libraries use the library, never the CLI.
+check recorder "cli/"
+check top "cli/"
 [ "$bad" = 0 ] && echo "layers: core -> sys -> watch -> policy -> programs respected"
 exit $bad

@@ -6,7 +6,9 @@
 #include "cli/common.hpp"
 #include "cli/daemon.hpp"
 #include "cli/predict.hpp"
+#include "cli/record.hpp"
 #include "cli/show.hpp"
+#include "cli/top.hpp"
 #include "cli/watch.hpp"
 
 namespace pressure::cli {
@@ -52,6 +54,14 @@ int run(int argc, char** argv) {
   CLI::App* admit = add_admit(app, admit_options);
   DaemonOptions daemon_options;
   CLI::App* daemon = add_daemon(app, daemon_options);
+  TopOptions top_options;
+  CLI::App* top = add_top(app, top_options);
+  RecordOptions record_options;
+  CLI::App* record = add_record(app, record_options);
+  HistoryOptions history_options;
+  CLI::App* history = add_history(app, history_options);
+  PlotOptions plot_options;
+  CLI::App* plot = add_plot(app, plot_options);
 
   try {
     app.parse(argc, argv);
@@ -74,6 +84,10 @@ int run(int argc, char** argv) {
     if (predict->parsed()) return run_predict(global, predict_options);
     if (admit->parsed()) return run_admit(global, admit_options);
     if (daemon->parsed()) return run_daemon(global, daemon_options);
+    if (top->parsed()) return run_top(global, top_options);
+    if (record->parsed()) return run_record(global, record_options);
+    if (history->parsed()) return run_history(global, history_options);
+    if (plot->parsed()) return run_plot(global, plot_options);
   } catch (const std::exception& e) {
     // The library returns errors; this is for what it cannot (out of memory, a bug).
     fmt::print(stderr, "pressure: internal error: {}\n", e.what());

@@ -1,0 +1,46 @@
+#include "cli/top.hpp"
+
+#include <atomic>
+#include <csignal>
+
+#include <unistd.h>
+
+#include "cli/cli.hpp"
+#include "top/screen.hpp"
+
+namespace pressure::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void stop_top(int) { g_stop.store(true); }
+
+}  // namespace
+
+CLI::App* add_top(CLI::App& app, TopOptions& options) {
+  CLI::App* top = app.add_subcommand("top",
+                                     "live view: the system's pressure and the cgroups under the most "
+                                     "pressure (plain text when not a terminal)");
+  top->add_option("--interval", options.interval, "seconds between updates (default 1)")
+      ->check(CLI::Range(0.05, 3600.0));
+  top->add_option("--count", options.count, "when not on a terminal: stop after N updates")
+      ->check(CLI::PositiveNumber);
+  top->footer(
+      "Keys: c/m/i/r sort by cpu/memory/io/irq, s/f some/full, Tab the next line, / filter by name\n"
+      "(Enter keeps it, Esc clears), space or p pause, q quit.");
+  return top;
+}
+
+int run_top(const GlobalOptions& global, const TopOptions& options) {
+  struct sigaction action {};
+  action.sa_handler = stop_top;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  top::TopOptions o{options.interval, options.count, global.reader_options()};
+  bool terminal = ::isatty(STDOUT_FILENO) == 1 && ::isatty(STDIN_FILENO) == 1;
+  Result<void> r = terminal ? top::run_terminal(o, g_stop) : top::run_plain(o, g_stop);
+  if (!r) return report(r.error());
+  return k_exit_ok;
+}
+
+}  // namespace pressure::cli

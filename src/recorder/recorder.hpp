@@ -1,0 +1,66 @@
+// Recording: which targets a tick samples (the system and cgroups matching globs), and the loop
+// that writes a tick per interval into a Store.
+//
+//   TargetSampler sampler({.globs = {"/*.slice"}});
+//   Result<Tick> tick = sampler.sample();            // one snapshot per target
+//   Result<RecordStats> stats = record(store, sampler, {.interval = 1s}, stop_flag);
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pressure/reader.hpp>
+
+#include "recorder/glob.hpp"
+#include "recorder/store.hpp"
+
+namespace pressure::recorder {
+
+struct SamplerOptions {
+  bool system = true;                       // sample the system too
+  std::vector<std::string> globs = {"/*"};  // cgroups, relative to the cgroup2 mount (fnmatch, '/' literal)
+  bool cgroups_optional = false;            // no cgroup2 mount here: record the system alone
+  ReaderOptions reader;
+};
+
+class TargetSampler {
+ public:
+  explicit TargetSampler(SamplerOptions options);
+  // The system (an error if it cannot be read at all) and every cgroup matching a glob now;
+  // groups that vanish or cannot be read are left out of this tick.
+  Result<Tick> sample();
+
+ private:
+  Result<void> sample_glob(const std::string& glob, std::vector<TargetSample>& out,
+                           std::vector<std::string>& seen);
+  Result<void> sample_glob_once(const std::string& glob, std::vector<TargetSample>& out,
+                                std::vector<std::string>& seen);
+  SamplerOptions m_options;
+  std::optional<Reader> m_system;
+  std::map<std::string, Reader> m_literal;  // globs without wildcards: kept open
+};
+
+struct RecordOptions {
+  std::chrono::microseconds interval = std::chrono::seconds(1);
+  std::optional<long> count;  // stop after N ticks
+  Retention retention;
+  std::chrono::microseconds maintain_every = std::chrono::hours(1);
+};
+
+struct RecordStats {
+  long ticks = 0;
+  long long rows_thinned = 0;
+};
+
+// Samples every interval (steady clock, no drift) and appends each tick in its own transaction,
+// until `stop` is set or `count` ticks; retention and downsampling at the start and then every
+// `maintain_every`. Returns the first error that stops recording (the store cannot be written,
+// the system cannot be read).
+Result<RecordStats> record(Store& store, TargetSampler& sampler, const RecordOptions& options,
+                           const std::atomic<bool>& stop);
+
+}  // namespace pressure::recorder
