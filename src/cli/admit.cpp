@@ -37,7 +37,8 @@ int run_admit(const GlobalOptions& global, const AdmitOptions& options) {
     nlohmann::ordered_json measured = nlohmann::ordered_json::object();
     for (std::size_t i = 0; i < conditions.size(); ++i) {
       double v = a->measured[i];
-      measured[conditions[i].subject()] = std::isnan(v) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v);
+      // Keyed by the whole condition: two conditions on one subject stay apart.
+      measured[options.conditions[i]] = std::isnan(v) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v);
     }
     j["measured"] = measured;
     fmt::print("{}\n", j.dump());

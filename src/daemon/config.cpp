@@ -181,7 +181,7 @@ R<Rule> parse_rule(const Checker& ck, const toml::table& t, const toml::node& no
         r.memory_high.bytes = *b;
       }
     } else if (const toml::table* mt = n->as_table()) {
-      if (auto ok = only_keys(ck, *mt, {"steer", "target", "min", "max", "interval"}, ctx + "memory_high: "); !ok)
+      if (auto ok = only_keys(ck, *mt, {"steer", "target", "min", "max", "interval", "hard_limit"}, ctx + "memory_high: "); !ok)
         return tl::unexpected(ok.error());
       r.memory_high.mode = policy::MemoryHigh::Mode::steer;
       if (const toml::node* st = mt->get("steer"); st == nullptr || st->value<bool>() != true)
@@ -208,6 +208,11 @@ R<Rule> parse_rule(const Checker& ck, const toml::table& t, const toml::node& no
       }
       if (r.memory_high.max_bytes != 0 && r.memory_high.max_bytes < r.memory_high.min_bytes)
         return ck.error(*n, ctx + "key 'memory_high': max is below min");
+      if (const toml::node* v = mt->get("hard_limit")) {
+        auto b = v->value<bool>();
+        if (!b) return ck.error(*v, ctx + "key 'memory_high.hard_limit' must be true or false");
+        r.memory_high.hard_limit = *b;
+      }
       if (const toml::node* v = mt->get("interval")) {
         auto d = need_duration(ck, *v, "memory_high.interval", ctx);
         if (!d) return tl::unexpected(d.error());
@@ -249,6 +254,8 @@ R<Rule> parse_rule(const Checker& ck, const toml::table& t, const toml::node& no
   } else if (!steering) {
     return ck.error(node, ctx + "key 'when' is missing: a trigger spec (\"memory full 10%/1s\") or conditions (\"memory full avg10>10\")");
   }
+  if (const toml::node* n = t.get("when"); n != nullptr && steering)
+    return ck.error(*n, ctx + "key 'when' does not go with memory_high = { steer = true }: steering runs all the time");
 
   for (auto [key, field] : {std::pair{"for", &r.hold}, std::pair{"interval", &r.interval}, std::pair{"cooldown", &r.cooldown},
                             std::pair{"grace", &r.grace}, std::pair{"timeout", &r.timeout}}) {
@@ -262,6 +269,13 @@ R<Rule> parse_rule(const Checker& ck, const toml::table& t, const toml::node& no
     return ck.error(*n, ctx + "key 'interval' must be at least 10ms");
   if (const toml::node* n = t.get("timeout"); n != nullptr && r.timeout.count() <= 0)
     return ck.error(*n, ctx + "key 'timeout' must be positive");
+  if (r.spec) {
+    for (const char* key : {"interval", "repeat"}) {
+      if (const toml::node* n = t.get(key))
+        return ck.error(*n, ctx + "key '" + key + "' is only for conditions; a trigger spec ('" + r.spec->to_string() +
+                                "') is sampled at window/10 and acts again after its cooldown");
+    }
+  }
   if (const toml::node* n = t.get("repeat")) {
     auto b = n->value<bool>();
     if (!b) return ck.error(*n, ctx + "key 'repeat' must be true or false");

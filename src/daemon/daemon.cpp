@@ -95,8 +95,10 @@ int run(const Options& options) {
   Result<Config> config = load_config(options.config_path);
   if (!config) {
     log_line("pressure daemon: " + config.error().message());
-    return k_exit_config;
+    return config.error().code() == Errc::permission ? k_exit_runtime : k_exit_config;
   }
+  // Commands we start are reaped by us: SIGCHLD must not be inherited as ignored.
+  std::signal(SIGCHLD, SIG_DFL);
   LogFormat format = options.log_format.value_or(config->log_format);
   bool dry_run = options.dry_run || options.check;
 
@@ -108,13 +110,13 @@ int run(const Options& options) {
   }
 
   Monitor monitor(options.reader);
-  std::unique_ptr<policy::Actuator> actuator = policy::real_actuator(monitor);
+  std::unique_ptr<policy::Actuator> actuator = policy::real_actuator(monitor, options.reader.proc_root);
   bool quiet_arming = options.check;
   policy::EngineOptions engine_options;
   engine_options.reader = options.reader;
   engine_options.dry_run = dry_run;
   engine_options.idle_poll = config->idle_poll;
-  engine_options.counters = std::make_shared<policy::Counters>();
+  engine_options.carryover = std::make_shared<policy::Carryover>();
   engine_options.report = [&format, &quiet_arming](const policy::Decision& d) {
     if (quiet_arming && d.what == "armed") return;
     log_line(format_decision(d, format));
@@ -144,6 +146,7 @@ int run(const Options& options) {
       sys::notify_service_manager("READY=1\nSTATUS=reload failed; " + rules_summary(*config));
       return;
     }
+    engine_options.idle_poll = next->idle_poll;
     auto fresh = std::make_unique<policy::Engine>(monitor, *actuator, engine_options);
     if (Result<void> started = fresh->start(next->rules); !started) {
       log_text(3, "reload failed, keeping the running rules: " + started.error().message(), format);
@@ -172,7 +175,8 @@ int run(const Options& options) {
     return k_exit_runtime;
   }
   if (auto wd = sys::watchdog_interval(); wd.count() > 0) {
-    (void)monitor.add_timer(wd / 2, [] { sys::notify_service_manager("WATCHDOG=1"); });
+    if (Result<TimerId> t = monitor.add_timer(wd / 2, [] { sys::notify_service_manager("WATCHDOG=1"); }); !t)
+      log_text(3, "cannot keep the watchdog fed: " + t.error().message(), format);
   }
   if (Result<void> ran = monitor.run(); !ran) {
     log_text(3, "the event loop failed: " + ran.error().message(), format);
@@ -180,6 +184,7 @@ int run(const Options& options) {
   }
   sys::notify_service_manager("STOPPING=1");
   engine->stop();
+  engine_options.carryover->finish_kills();  // victims in their grace period get SIGKILL now
   return exit_code;
 }
 

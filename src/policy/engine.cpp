@@ -4,6 +4,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <set>
 
 #include <pressure/memory.hpp>
 
@@ -74,35 +75,64 @@ class RealActuator final : public Actuator {
   struct Running;
 
  public:
-  explicit RealActuator(Monitor& monitor) : m_monitor(monitor) {}
+  RealActuator(Monitor& monitor, std::string proc_root) : m_monitor(monitor), m_proc_root(std::move(proc_root)) {}
 
-  Result<void> signal_process(int pid, int sig) override {
+  // The pidfd is opened first and the process's cgroup read after it, so the signal goes to the
+  // process that was checked, even if the pid was reused in between.
+  Result<sys::ProcessHandle> hold(int pid, const std::string& within_cgroup) const {
     if (pid <= 1 || pid == sys::self_pid())
       return fail(Errc::invalid_argument, "refusing to signal pid " + std::to_string(pid));
     Result<sys::ProcessHandle> h = sys::ProcessHandle::open(pid);
+    if (!h) return tl::unexpected(h.error());
+    Result<std::string> where = sys::process_cgroup(pid, m_proc_root);
+    if (!where) return tl::unexpected(where.error());
+    if (!within(*where, within_cgroup))
+      return fail(Errc::invalid_argument, "refusing to signal pid " + std::to_string(pid) + ": it is in " + *where +
+                                              ", outside " + within_cgroup);
+    return h;
+  }
+
+  Result<void> signal_process(int pid, int sig, const std::string& within_cgroup) override {
+    Result<sys::ProcessHandle> h = hold(pid, within_cgroup);
     if (!h) return tl::unexpected(h.error());
     Result<void> sent = h->signal(sig);
     if (sent && sig == SIGKILL) h->release_memory();
     return sent;
   }
 
-  Result<std::size_t> kill_cgroup(const std::string& dir) override {
+  Result<std::size_t> kill_cgroup(const std::string& dir, const std::string& cgroup) override {
     Result<std::vector<sys::Pid>> pids = sys::cgroup_processes(dir, true);
     if (!pids) return tl::unexpected(pids.error());
     std::vector<sys::ProcessHandle> handles;
     for (sys::Pid pid : *pids) {
       if (pid <= 1 || pid == sys::self_pid())
-        return fail(Errc::invalid_argument, "refusing to kill " + dir + ": it holds pid " + std::to_string(pid));
-      if (auto h = sys::ProcessHandle::open(pid)) handles.push_back(std::move(*h));
+        return fail(Errc::invalid_argument, "refusing to kill " + cgroup + ": it holds pid " + std::to_string(pid));
+      if (auto h = hold(pid, cgroup)) handles.push_back(std::move(*h));
     }
     Result<void> killed = sys::cgroup_kill(dir);
+    std::size_t count = handles.size();
     if (!killed && killed.error().code() == Errc::unsupported) {
-      for (const sys::ProcessHandle& h : handles) (void)h.signal(SIGKILL);
-    } else if (!killed) {
-      return tl::unexpected(killed.error());
+      // No cgroup.kill (before 5.14): kill what is there until nothing is left; new forks may
+      // appear between rounds, so a bounded number of rounds.
+      count = 0;
+      for (int round = 0; round < 10 && !handles.empty(); ++round) {
+        for (const sys::ProcessHandle& h : handles) count += h.signal(SIGKILL) ? 1 : 0;
+        for (const sys::ProcessHandle& h : handles) h.release_memory();
+        handles.clear();
+        Result<std::vector<sys::Pid>> left = sys::cgroup_processes(dir, true);
+        if (!left) break;
+        for (sys::Pid pid : *left) {
+          if (pid <= 1 || pid == sys::self_pid()) continue;
+          if (auto h = hold(pid, cgroup)) handles.push_back(std::move(*h));
+        }
+      }
+      if (!handles.empty())
+        return fail(Errc::system, "processes kept appearing in " + cgroup + " after 10 rounds of SIGKILL");
+      return count;
     }
+    if (!killed) return tl::unexpected(killed.error());
     for (const sys::ProcessHandle& h : handles) h.release_memory();
-    return handles.size();
+    return count;
   }
 
   Result<void> write_control(const std::string& path, const std::string& value) override {
@@ -169,12 +199,15 @@ class RealActuator final : public Actuator {
     std::function<void(int, bool)> done;
   };
   Monitor& m_monitor;
+  std::string m_proc_root;
   std::vector<std::shared_ptr<Running>> m_running;
 };
 
 }  // namespace
 
-std::unique_ptr<Actuator> real_actuator(Monitor& monitor) { return std::make_unique<RealActuator>(monitor); }
+std::unique_ptr<Actuator> real_actuator(Monitor& monitor, const std::string& proc_root) {
+  return std::make_unique<RealActuator>(monitor, proc_root);
+}
 
 namespace {
 
@@ -204,6 +237,7 @@ struct RuleState {
   std::optional<std::uint64_t> steer_total;
   Clock::time_point steer_t{};
   int steer_direction = 0;
+  std::string last_error;  // reported once
 };
 
 }  // namespace
@@ -214,15 +248,29 @@ struct Engine::Impl {
   EngineOptions options;
   std::string cgroup_root;
   std::vector<std::unique_ptr<RuleState>> rules;
-  struct Pending {
-    std::optional<TimerId> timer;
-    std::function<void()> finish;
-  };
-  std::vector<std::shared_ptr<Pending>> pending_kills;
+  std::shared_ptr<Carryover> carryover;
+  bool own_carryover = false;
   std::shared_ptr<Counters> counters;
 
   Impl(Monitor& m, Actuator& a, EngineOptions o)
-      : monitor(m), actuator(a), options(std::move(o)), counters(options.counters ? options.counters : std::make_shared<Counters>()) {}
+      : monitor(m),
+        actuator(a),
+        options(std::move(o)),
+        carryover(options.carryover ? options.carryover : std::make_shared<Carryover>()),
+        own_carryover(!options.carryover),
+        counters(carryover->counters) {}
+
+  // Reports and counts without the engine: for what finishes after a reload (a pending kill,
+  // an exec that ends later).
+  std::function<void(Decision, std::string_view)> detached_reporter() const {
+    return [report = options.report, dry_run = options.dry_run, counters = counters](Decision d,
+                                                                                      std::string_view action) {
+      d.time = std::chrono::system_clock::now();
+      d.dry_run = dry_run;
+      counters->add(d.rule, action, d.result);
+      if (report) report(d);
+    };
+  }
 
   void count(const Rule& rule, std::string_view result) {
     counters->add(rule.name, to_string(rule.action), result);
@@ -248,6 +296,7 @@ struct Engine::Impl {
 
   Result<void> arm(RuleState& s) {
     const Rule& rule = s.rule;
+    if (auto it = carryover->quiet_until.find(rule.name); it != carryover->quiet_until.end()) s.quiet_until = it->second;
     Target target = rule.system ? Target::system() : Target::cgroup(rule.cgroup);
     s.reader.emplace(target, options.reader);
     if (!rule.system) {
@@ -265,10 +314,13 @@ struct Engine::Impl {
                            TriggerOptions{TriggerMode::polling, WindowPolicy::round_up, options.idle_poll});
       if (!info) return tl::unexpected(info.error());
       s.watch = info->id;
+      std::string how = info->mode == TriggerMode::kernel
+                            ? "kernel trigger '" + info->spec.to_string() + "'"
+                            : "polling total every " + std::to_string(duration_cast<milliseconds>(info->spec.window).count() / 10) +
+                                  "ms (every " + std::to_string(options.idle_poll.count()) + "ms while it does not move)";
       Decision d = decision(s, Decision::Severity::info, "armed",
-                            "watching '" + rule.spec->to_string() + "' by " +
-                                (info->mode == TriggerMode::kernel ? "kernel trigger" : "polling total every " +
-                                                                                            std::to_string(duration_cast<milliseconds>(rule.spec->window).count() / 10) + "ms"));
+                            "watching '" + rule.spec->to_string() + "' by " + how +
+                                (info->notice.empty() ? "" : "; " + info->notice));
       report(d);
     } else if (!rule.conditions.empty() || !rule.checks.empty()) {
       for (const Check& c : rule.checks) {
@@ -277,6 +329,10 @@ struct Engine::Impl {
         if (c.what == Check::What::ended) s.ended.back().emplace(c.resource, c.line, c.criteria);
         Result<double> first = measure(s, c, s.reclaim_seen.size() - 1);
         if (!first) return tl::unexpected(first.error());
+        if (c.what == Check::What::usage && c.percent &&
+            !sys::cgroup_memory_limit(cgroup_root, rule.system ? "/" : rule.cgroup, options.reader.proc_root))
+          return fail(Errc::invalid_argument, "'" + c.text + "': " + rule.where() +
+                                                  " has no memory limit to take a percentage of; give bytes (e.g. memory usage>2G)");
       }
       for (const Condition& c : rule.conditions) {
         Result<Pressure> p = s.reader->read(c.resource);
@@ -297,6 +353,13 @@ struct Engine::Impl {
                       "checking " + text + " every " + seconds(rule.interval)));
     }
     if (rule.action == ActionKind::memory_high && rule.memory_high.mode == MemoryHigh::Mode::steer) {
+      bool v1 = false;
+      std::string file = memory_limit_file(s, v1);
+      if (v1 && !rule.memory_high.hard_limit)
+        return fail(Errc::invalid_argument,
+                    rule.where() + " has no memory.high (the memory controller is on cgroup v1 here): steering " + file +
+                        " would move a hard limit, where probing too low OOM-kills instead of slowing down; add "
+                        "hard_limit = true to memory_high if you mean it");
       RuleState* state = &s;
       Result<TimerId> t = monitor.add_timer(rule.memory_high.interval, [this, state] { steer(*state); });
       if (!t) return tl::unexpected(t.error());
@@ -480,6 +543,12 @@ struct Engine::Impl {
     for (std::size_t i = 0; i < s.rule.checks.size(); ++i) {
       const Check& c = s.rule.checks[i];
       Result<double> value = measure(s, c, i);
+      if (!value && value.error().message() != s.last_error) {  // once per distinct error
+        s.last_error = value.error().message();
+        Decision d = decision(s, Decision::Severity::error, "check", "cannot measure '" + c.text + "': " + s.last_error);
+        d.result = "failed";
+        report(d);
+      }
       double v = value ? *value : std::nan("");
       char buf[160];
       if (c.what == Check::What::ended)
@@ -494,10 +563,14 @@ struct Engine::Impl {
       all = all && c.holds(v);
     }
     if (!all) {
-      if (s.held_since && now - *s.held_since > nanoseconds{0} && !s.acted_in_streak && s.rule.hold.count() > 0)
+      if (s.held_since && !s.acted_in_streak && s.rule.hold.count() > 0) {
+        nanoseconds held = now - *s.held_since;
         report(decision(s, Decision::Severity::info, "released",
-                        measured + ": the conditions held " + seconds(now - *s.held_since) + ", less than " +
-                            seconds(s.rule.hold) + ": no action"));
+                        held < s.rule.hold ? measured + ": the conditions held " + seconds(held) + ", less than " +
+                                                 seconds(s.rule.hold) + ": no action"
+                                           : measured + ": the conditions held " + seconds(held) +
+                                                 ", all within the cooldown of an earlier action: no action"));
+      }
       s.held_since.reset();
       s.acted_in_streak = false;
       return;
@@ -518,9 +591,10 @@ struct Engine::Impl {
     std::string target = rule.system ? "/" : rule.cgroup;
     Result<std::string> self_cgroup = sys::process_cgroup(sys::self_pid(), options.reader.proc_root);
     Result<std::string> init_cgroup = sys::process_cgroup(1, options.reader.proc_root);
+    std::set<std::string> alive;
     auto holds_protected = [&](const std::string& path) {
-      return (self_cgroup && within(*self_cgroup, path)) || (init_cgroup && within(*init_cgroup, path)) ||
-             !self_cgroup;  // cannot tell where we are: protect everything
+      // Where we or pid 1 cannot be told, protect everything (fail closed).
+      return !self_cgroup || !init_cgroup || within(*self_cgroup, path) || within(*init_cgroup, path);
     };
     auto measure_group = [&](const std::string& path) {
       Candidate c;
@@ -531,6 +605,9 @@ struct Engine::Impl {
       Seen now_seen{c.memory, 0, now};
       if (auto p = pressure::read(Resource::memory, Target::cgroup(path), options.reader); p && p->some)
         now_seen.some_total_us = p->some->total_us;
+      // Growth and pressure since a look at least a second old: a fresher baseline (the look
+      // timer may just have run) would make both about zero.
+      bool keep_baseline = false;
       if (auto it = s.seen.find(path); it != s.seen.end()) {
         double dt = std::chrono::duration<double>(now - it->second.t).count();
         if (dt > 0) {
@@ -538,8 +615,10 @@ struct Engine::Impl {
           if (now_seen.some_total_us >= it->second.some_total_us)
             c.pressure = static_cast<double>(now_seen.some_total_us - it->second.some_total_us) / (dt * 1e6);
         }
+        keep_baseline = dt < 1.0;
       }
-      s.seen[path] = now_seen;
+      if (!keep_baseline) s.seen[path] = now_seen;
+      alive.insert(path);
       return c;
     };
     switch (rule.victim.among) {
@@ -559,11 +638,14 @@ struct Engine::Impl {
             c.memory = sys::process_rss(pid, options.reader.proc_root).value_or(0);
             c.protected_ = pid <= 1 || pid == sys::self_pid();
             std::string key = "pid:" + std::to_string(pid);
+            bool keep_baseline = false;
             if (auto it = s.seen.find(key); it != s.seen.end()) {
               double dt = std::chrono::duration<double>(now - it->second.t).count();
               if (dt > 0) c.growth = (static_cast<double>(c.memory) - static_cast<double>(it->second.memory)) / dt;
+              keep_baseline = dt < 1.0;
             }
-            s.seen[key] = Seen{c.memory, 0, now};
+            if (!keep_baseline) s.seen[key] = Seen{c.memory, 0, now};
+            alive.insert(key);
             out.push_back(std::move(c));
           }
         }
@@ -572,7 +654,7 @@ struct Engine::Impl {
     }
     // Forget what is gone.
     for (auto it = s.seen.begin(); it != s.seen.end();) {
-      it = it->second.t == now ? std::next(it) : s.seen.erase(it);
+      it = alive.count(it->first) != 0 ? std::next(it) : s.seen.erase(it);
     }
     return out;
   }
@@ -583,6 +665,7 @@ struct Engine::Impl {
     const Rule& rule = s.rule;
     Clock::time_point now = Clock::now();
     s.quiet_until = now + rule.cooldown;
+    carryover->quiet_until[rule.name] = s.quiet_until;  // a reload keeps the cooldown
     s.acted_in_streak = true;
     Decision d = decision(s, Decision::Severity::warning, std::string(to_string(rule.action)), "");
     d.share = share;
@@ -641,33 +724,31 @@ struct Engine::Impl {
       report(d);
       return;
     }
-    // Re-check where the victim lives: it must still be inside the target.
-    if (victim.pid != 0) {
-      Result<std::string> where = sys::process_cgroup(victim.pid, options.reader.proc_root);
-      if (!where || !within(*where, target)) {
-        d.result = "skipped";
-        d.detail += "; skipped: the process left " + target;
-        count(rule, d.result);
-        report(d);
-        return;
-      }
-    }
+    // The actuator checks, after taking a pidfd, that each process is still inside its group.
     Result<void> outcome;
     std::string dir = victim.pid == 0 ? sys::cgroup_directory(cgroup_root, victim.path) : std::string{};
+    std::string scope = victim.pid == 0 ? victim.path : target;
     int first_signal = rule.action == ActionKind::signal ? rule.signal : rule.grace.count() > 0 ? SIGTERM : SIGKILL;
     if (victim.pid != 0) {
-      outcome = actuator.signal_process(victim.pid, first_signal);
+      outcome = actuator.signal_process(victim.pid, first_signal, scope);
     } else if (first_signal == SIGKILL) {
-      Result<std::size_t> n = actuator.kill_cgroup(dir);
+      Result<std::size_t> n = actuator.kill_cgroup(dir, scope);
       if (n) d.detail += "; " + std::to_string(*n) + " processes killed";
       outcome = n ? Result<void>{} : tl::unexpected(n.error());
     } else {
       Result<std::vector<sys::Pid>> pids = sys::cgroup_processes(dir, true);
       if (!pids) outcome = tl::unexpected(pids.error());
-      std::size_t sent = 0;
       if (pids) {
-        for (sys::Pid pid : *pids) sent += actuator.signal_process(pid, first_signal) ? 1 : 0;
-        d.detail += "; signal " + std::to_string(first_signal) + " sent to " + std::to_string(sent) + " processes";
+        std::size_t sent = 0;
+        std::optional<Error> first_error;
+        for (sys::Pid pid : *pids) {
+          Result<void> one = actuator.signal_process(pid, first_signal, scope);
+          if (one) ++sent;
+          else if (!first_error && one.error().code() != Errc::gone) first_error = one.error();
+        }
+        d.detail += "; signal " + std::to_string(first_signal) + " sent to " + std::to_string(sent) + " of " +
+                    std::to_string(pids->size()) + " processes";
+        if (sent == 0 && first_error) outcome = tl::unexpected(*first_error);
       }
     }
     if (!outcome) {
@@ -677,67 +758,65 @@ struct Engine::Impl {
     }
     count(rule, d.result);
     report(d);
-    if (outcome && rule.action == ActionKind::kill && first_signal != SIGKILL) schedule_sigkill(s, victim, dir);
+    if (outcome && rule.action == ActionKind::kill && first_signal != SIGKILL) schedule_sigkill(s, victim, dir, scope);
   }
 
   static std::string measured_prefix(const Decision& d) { return d.measured.empty() ? "" : d.measured + "; "; }
 
-  // SIGKILL for a victim that had SIGTERM, after the grace period (or at once if the engine
-  // stops first).
-  void schedule_sigkill(RuleState& s, const Candidate& victim, const std::string& dir) {
-    auto pending = std::make_shared<Pending>();
-    RuleState* state = &s;
-    pending->finish = [this, state, victim, dir] {
-      Decision d = decision(*state, Decision::Severity::warning, "kill", "");
-      d.victim = describe(victim);
+  // SIGKILL for a victim that had SIGTERM, when the grace period is over. The pending kill
+  // carries everything it needs, so it survives a reload of the rules.
+  void schedule_sigkill(RuleState& s, const Candidate& victim, const std::string& dir, const std::string& scope) {
+    auto pending = std::make_shared<Carryover::PendingKill>();
+    pending->monitor = &monitor;
+    Decision base = decision(s, Decision::Severity::warning, "kill", "");
+    base.victim = describe(victim);
+    Actuator* act = &actuator;
+    std::string proc_root = options.reader.proc_root;
+    pending->finish = [act, base, victim, dir, scope, proc_root, report = detached_reporter()] {
+      Decision d = base;
       Result<void> outcome;
       if (victim.pid != 0) {
-        // Still the same process in the same place? (It may have exited and its pid be reused.)
-        std::string target = state->rule.system ? "/" : state->rule.cgroup;
-        Result<std::string> where = sys::process_cgroup(victim.pid, options.reader.proc_root);
-        if (!where || !within(*where, target) || sys::process_name(victim.pid, options.reader.proc_root) != victim.name) {
+        // Still the process we sent SIGTERM to? (It may have exited and its pid been reused.)
+        if (sys::process_name(victim.pid, proc_root) != victim.name) {
           d.detail = d.victim + " exited within the grace period";
           d.result = "ok";
-          report(d);
+          report(d, "kill");
           return;
         }
-        outcome = actuator.signal_process(victim.pid, SIGKILL);
+        outcome = act->signal_process(victim.pid, SIGKILL, scope);
         if (!outcome && outcome.error().code() == Errc::gone) {
           d.detail = d.victim + " exited within the grace period";
           d.result = "ok";
-          report(d);
+          report(d, "kill");
           return;
         }
         d.detail = "grace period over: SIGKILL to " + d.victim;
       } else {
-        Result<std::size_t> n = actuator.kill_cgroup(dir);
+        Result<std::size_t> n = act->kill_cgroup(dir, scope);
         outcome = n ? Result<void>{} : tl::unexpected(n.error());
         d.detail = "grace period over: " + d.victim + (n ? ": " + std::to_string(*n) + " processes left, killed" : "");
+        if (!n && n.error().code() == Errc::not_found) {
+          d.detail = d.victim + " is gone: everything exited within the grace period";
+          outcome = {};
+        }
       }
       d.result = outcome ? "ok" : "failed";
       if (!outcome) d.detail += "; failed: " + outcome.error().message();
-      report(d);
+      report(d, "kill");
     };
-    std::weak_ptr<Pending> weak = pending;
-    Result<TimerId> t = monitor.add_timer(s.rule.grace, [this, weak] {
+    std::weak_ptr<Carryover::PendingKill> weak = pending;
+    std::weak_ptr<Carryover> keeper = carryover;
+    Result<TimerId> t = monitor.add_timer(s.rule.grace, [weak, keeper] {
       auto p = weak.lock();
-      if (!p) return;
-      finish_pending(p);
+      auto c = keeper.lock();
+      if (p && c) c->finish(p);
     });
     if (!t) {
       pending->finish();
       return;
     }
     pending->timer = *t;
-    pending_kills.push_back(std::move(pending));
-  }
-
-  void finish_pending(const std::shared_ptr<Pending>& p) {
-    if (p->timer) monitor.cancel_timer(*p->timer);
-    p->timer.reset();
-    auto keep = p;
-    pending_kills.erase(std::remove(pending_kills.begin(), pending_kills.end(), p), pending_kills.end());
-    keep->finish();
+    carryover->pending.push_back(std::move(pending));
   }
 
   std::vector<std::pair<std::string, std::string>> event_env(const RuleState& s, const Decision& d) {
@@ -768,17 +847,17 @@ struct Engine::Impl {
       report(d);
       return;
     }
-    RuleState* state = &s;
+    Decision base = decision(s, Decision::Severity::notice, "exec", "");
+    std::string timeout = seconds(rule.timeout);
     Result<void> started = actuator.exec(rule.command, event_env(s, d), rule.timeout,
-                                         [this, state, cmd](int status, bool timed_out) {
-                                           Decision done = decision(*state, Decision::Severity::notice, "exec", "");
-                                           done.result = status == 0 && !timed_out ? "ok" : "failed";
+                                         [base, cmd, timeout, report = detached_reporter()](int status, bool timed_out) {
+                                           Decision done = base;
+                                           done.result = status == 0 && !timed_out ? "exited-ok" : "exited-failed";
                                            done.detail = "'" + cmd + "' " +
-                                                         (timed_out ? "timed out after " + seconds(state->rule.timeout) + " and was killed"
+                                                         (timed_out ? "timed out after " + timeout + " and was killed"
                                                                     : "exited with status " + std::to_string(status));
-                                           if (done.result == "failed") done.severity = Decision::Severity::warning;
-                                           count(state->rule, done.result == "ok" ? "exited-ok" : "exited-failed");
-                                           report(done);
+                                           if (done.result != "exited-ok") done.severity = Decision::Severity::warning;
+                                           report(done, "exec");
                                          });
     if (!started) {
       d.severity = Decision::Severity::error;
@@ -861,8 +940,9 @@ struct Engine::Impl {
     next = next / 4096 * 4096;
     Decision d = decision(s, Decision::Severity::info, "memory-high", "");
     d.share = stalled / dt_us;
-    d.measured = "memory some " + percent(d.share) + " over " + seconds(now - (now - microseconds(static_cast<long long>(dt_us)))) +
-                 " (target " + percent(mh.target_share) + ")";
+    d.measured = "memory some " + percent(d.share) + " over " +
+                 seconds(duration_cast<nanoseconds>(std::chrono::duration<double, std::micro>(dt_us))) + " (target " +
+                 percent(mh.target_share) + ")";
     d.result = options.dry_run ? "dry-run" : "ok";
     if (next == limit && !unlimited) return;
     if (!options.dry_run) {
@@ -932,7 +1012,7 @@ Result<void> Engine::start(std::vector<Rule> rules) {
 void Engine::stop() {
   Impl& impl = *m_impl;
   for (auto& s : impl.rules) impl.disarm(*s);
-  while (!impl.pending_kills.empty()) impl.finish_pending(impl.pending_kills.front());
+  if (impl.own_carryover) impl.carryover->finish_kills();
   impl.rules.clear();
 }
 
@@ -941,6 +1021,17 @@ std::size_t Engine::rule_count() const { return m_impl->rules.size(); }
 ActionCounts Engine::counts() const { return m_impl->counters->snapshot(); }
 
 std::shared_ptr<Counters> Engine::counters() const { return m_impl->counters; }
+
+void Carryover::finish(std::shared_ptr<PendingKill> kill) {
+  if (kill->timer) kill->monitor->cancel_timer(*kill->timer);
+  kill->timer.reset();
+  pending.erase(std::remove(pending.begin(), pending.end(), kill), pending.end());
+  kill->finish();
+}
+
+void Carryover::finish_kills() {
+  while (!pending.empty()) finish(pending.front());
+}
 
 void Counters::add(const std::string& rule, std::string_view action, std::string_view result) {
   std::lock_guard lock(m_mutex);

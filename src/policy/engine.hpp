@@ -25,10 +25,12 @@ namespace pressure::policy {
 class Actuator {
  public:
   virtual ~Actuator() = default;
-  // SIGTERM/SIGKILL/... to one process, through a pidfd.
-  virtual Result<void> signal_process(int pid, int sig) = 0;
-  // SIGKILL to everything in the group `dir` (cgroup.kill, else each process); how many.
-  virtual Result<std::size_t> kill_cgroup(const std::string& dir) = 0;
+  // SIGTERM/SIGKILL/... to one process, through a pidfd, if it is inside `within_cgroup` (a
+  // path relative to the cgroup2 mount), never to pid 1 or ourselves.
+  virtual Result<void> signal_process(int pid, int sig, const std::string& within_cgroup) = 0;
+  // SIGKILL to everything in the group `cgroup` whose directory is `dir` (cgroup.kill, else each
+  // process); how many processes were in it.
+  virtual Result<std::size_t> kill_cgroup(const std::string& dir, const std::string& cgroup) = 0;
   // Writes a control file (memory.high, memory.limit_in_bytes).
   virtual Result<void> write_control(const std::string& path, const std::string& value) = 0;
   // Starts a command; `done(status)` is called on the loop when it ends or is killed.
@@ -39,7 +41,7 @@ class Actuator {
   virtual Result<void> append_line(const std::string& path, const std::string& line) = 0;
 };
 // The real one; exec needs the Monitor to wait for children.
-std::unique_ptr<Actuator> real_actuator(Monitor& monitor);
+std::unique_ptr<Actuator> real_actuator(Monitor& monitor, const std::string& proc_root = "/proc");
 
 // One thing the engine decided or noticed.
 struct Decision {
@@ -70,6 +72,25 @@ class Counters {
   ActionCounts m_counts;
 };
 
+// What outlives one Engine across reloads: the action counters, each rule's cooldown (by rule
+// name), and kills still in their grace period. One per daemon, shared by its engines; all on
+// the loop thread but the counters.
+class Carryover {
+ public:
+  std::shared_ptr<Counters> counters = std::make_shared<Counters>();
+  std::map<std::string, std::chrono::steady_clock::time_point> quiet_until;
+  struct PendingKill {
+    Monitor* monitor = nullptr;
+    std::optional<TimerId> timer;
+    std::function<void()> finish;
+  };
+  std::vector<std::shared_ptr<PendingKill>> pending;
+  // Runs one pending kill now (its grace period is over, or the daemon is stopping).
+  void finish(std::shared_ptr<PendingKill> kill);
+  // SIGKILL now to every victim still in its grace period.
+  void finish_kills();
+};
+
 struct EngineOptions {
   ReaderOptions reader;
   bool dry_run = false;
@@ -77,7 +98,8 @@ struct EngineOptions {
   // has not moved for a whole window (see TriggerOptions::idle_period).
   std::chrono::milliseconds idle_poll{500};
   std::function<void(const Decision&)> report;  // called on the loop thread
-  std::shared_ptr<Counters> counters;           // empty: the engine keeps its own
+  // Shared across reloads; empty: the engine keeps its own and finishes its kills when it stops.
+  std::shared_ptr<Carryover> carryover;
 };
 
 class Engine {
@@ -89,7 +111,8 @@ class Engine {
 
   // Arms every rule; if one cannot be armed, none is, and the error names the rule.
   Result<void> start(std::vector<Rule> rules);
-  // Disarms every rule; a victim still in its grace period gets its SIGKILL now.
+  // Disarms every rule. A victim still in its grace period gets its SIGKILL when the period
+  // ends (a shared Carryover keeps it across a reload) or, with an engine-owned one, now.
   void stop();
   std::size_t rule_count() const;
   ActionCounts counts() const;  // any thread

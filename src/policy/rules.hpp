@@ -37,6 +37,9 @@ struct MemoryHigh {
   std::uint64_t min_bytes = 64ULL << 20;
   std::uint64_t max_bytes = 0;  // 0: no upper bound but the host's memory
   microseconds interval{2'000'000};
+  // Steering a v1 memory.limit_in_bytes (hybrid systems, no memory.high) drives a hard limit:
+  // probing too low OOM-kills instead of slowing down. Only with this opt-in.
+  bool hard_limit = false;
 };
 
 // What a rule can wait for besides PSI: memory and swap left, the target's usage against its

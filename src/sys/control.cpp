@@ -343,7 +343,7 @@ Result<void> send_datagram(const std::string& socket_path, const std::string& pa
 }
 
 Result<void> append_line(const std::string& path, const std::string& line) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
   if (fd < 0) return tl::unexpected(open_error(errno, path, "it"));
   std::string data = line + "\n";
   ssize_t n = ::write(fd, data.data(), data.size());
@@ -362,6 +362,8 @@ Result<Child> spawn(const std::vector<std::string>& argv,
     std::string entry(*e);
     bool replaced = false;
     for (const auto& [name, value] : extra) replaced = replaced || entry.rfind(name + "=", 0) == 0;
+    // The service manager's sockets and watchdog are the daemon's, not its commands'.
+    for (const char* own : {"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID="}) replaced = replaced || entry.rfind(own, 0) == 0;
     if (!replaced) env_storage.push_back(std::move(entry));
   }
   for (const auto& [name, value] : extra) env_storage.push_back(name + "=" + value);
@@ -375,11 +377,13 @@ Result<Child> spawn(const std::vector<std::string>& argv,
 
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none;
+  sigset_t none, all;
   sigemptyset(&none);
+  sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);  // the daemon blocks signals for its signalfd
+  posix_spawnattr_setsigdefault(&attr, &all);  // and may have inherited ignored ones (SIGPIPE)
   pid_t pid = 0;
   int err = ::posix_spawnp(&pid, args[0], nullptr, &attr, args.data(), env.data());
   posix_spawnattr_destroy(&attr);
@@ -396,6 +400,7 @@ Result<Child> spawn(const std::vector<std::string>& argv,
 std::optional<int> reap(Pid pid) {
   int status = 0;
   pid_t r = ::waitpid(pid, &status, WNOHANG);
+  if (r < 0 && errno == ECHILD) return 255;  // reaped elsewhere (SIGCHLD ignored): ended, status unknown
   if (r != pid) return std::nullopt;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

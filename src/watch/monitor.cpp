@@ -356,7 +356,8 @@ Result<TimerId> Monitor::add_timer(std::chrono::nanoseconds interval, std::funct
   Impl& impl = *m_impl;
   if (impl.setup_error) return tl::unexpected(*impl.setup_error);
   if (interval.count() <= 0) return fail(Errc::invalid_argument, "a timer interval must be positive");
-  Result<sys::Timer> timer = sys::Timer::create(interval);
+  // First after exactly `interval` (callers use timers for grace periods and timeouts too).
+  Result<sys::Timer> timer = sys::Timer::create(interval, interval);
   if (!timer) return tl::unexpected(timer.error());
   auto t = std::make_shared<UserTimer>();
   t->timer = std::move(*timer);

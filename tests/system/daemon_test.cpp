@@ -267,11 +267,15 @@ TEST(LiveDaemon, KillWithGraceSendsTermThenKillsWhatIsLeft) {
                              "action = \"kill\"\ngrace = \"1500ms\"\n");
   ASSERT_TRUE(daemon.log_has("(SIGTERM, SIGKILL after 1.50s) " + stubborn.path(), 10s)) << daemon.log();
   auto sent = std::chrono::steady_clock::now();
+  daemon.process().signal(SIGHUP);  // a reload neither cuts the grace period short nor resets the cooldown
+  EXPECT_TRUE(daemon.log_has("reloaded", 5s)) << daemon.log();
   std::this_thread::sleep_for(700ms);
   EXPECT_TRUE(alive(holdout)) << "SIGTERM is ignored, so it lives through the grace period\n" << daemon.log();
   EXPECT_TRUE(wait_until([&] { return child_exited(holdout); }, 10s)) << daemon.log();
   EXPECT_GE(std::chrono::steady_clock::now() - sent, 1s);
   EXPECT_TRUE(daemon.log_has("grace period over: " + stubborn.path(), 5s)) << daemon.log();
+  std::string log = daemon.log();
+  EXPECT_EQ(log.find("(SIGTERM, SIGKILL after"), log.rfind("(SIGTERM, SIGKILL after")) << "one decision only\n" << log;
 }
 
 TEST(LiveDaemon, MemoryUsageChecksTheTargetsOwnMemory) {
@@ -386,9 +390,19 @@ TEST(LiveDaemon, MemoryHighSetsTheLimitAndSteeringProbesDown) {
   }
   ASSERT_GT(spawn_holder(group, 100), 0);
   std::this_thread::sleep_for(1s);
-  Daemon daemon(scratch, "[[rule]]\nname = \"senpai\"\ntarget = { cgroup = \"" + group.path() +
-                             "\" }\naction = \"memory-high\"\nmemory_high = { steer = true, target = \"0.1%\", "
-                             "min = \"64M\", interval = \"200ms\" }\n");
+  bool v1 = file != v2;
+  auto steer = [&](const std::string& extra) {
+    return "[[rule]]\nname = \"senpai\"\ntarget = { cgroup = \"" + group.path() +
+           "\" }\naction = \"memory-high\"\nmemory_high = { steer = true, target = \"0.1%\", min = \"64M\", "
+           "interval = \"200ms\"" + extra + " }\n";
+  };
+  if (v1) {  // a hard limit is steered only when the rule says so
+    write_file(scratch.path("v1.toml"), steer(""));
+    CommandResult refused = run_pressure({"daemon", "--check", "--config", scratch.path("v1.toml")});
+    EXPECT_EQ(refused.exit_code, 2) << refused.err;
+    EXPECT_NE(refused.err.find("add hard_limit = true"), std::string::npos) << refused.err;
+  }
+  Daemon daemon(scratch, steer(v1 ? ", hard_limit = true" : ""));
   std::uint64_t before = std::stoull(read_file(file));
   EXPECT_TRUE(wait_until([&] { return std::stoull(read_file(file)) < before; }, 10s)) << daemon.log();
   EXPECT_TRUE(daemon.log_has("probing", 5s)) << daemon.log();

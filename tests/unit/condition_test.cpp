@@ -113,7 +113,7 @@ TEST(CliAdmit, ExitCodesAndTheReasonLine) {
   ASSERT_EQ(json.exit_code, 0);
   auto j = nlohmann::json::parse(json.out);
   EXPECT_EQ(j["admitted"], true);
-  EXPECT_EQ(j["measured"]["cpu some avg10"], 0.22);
+  EXPECT_EQ(j["measured"]["cpu some avg10<1"], 0.22);
   auto bad = test::run_pressure({"admit", "cpu some avg10 is low"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("condition 'cpu some avg10 is low'"), std::string::npos) << bad.err;

@@ -143,6 +143,9 @@ TEST(DaemonConfig, EveryBadFileNamesItsLineAndKey) {
       {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { target = \"1%\" }\n", "bad.toml:5: rule 'r': key 'memory_high' as a table needs steer = true"},
       {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { steer = true, min = \"2G\", max = \"1G\" }\n", "bad.toml:5: rule 'r': key 'memory_high': max is below min"},
       {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { steer = true, target = \"200%\" }\n", "bad.toml:5: rule 'r': key 'memory_high.target': '200%' is not a percentage"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { steer = true }\nwhen = \"cpu some avg10>1\"\n", "bad.toml:6: rule 'r': key 'when' does not go with memory_high = { steer = true }"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"log\"\nwhen = \"cpu some 10%/1s\"\nrepeat = false\n", "bad.toml:6: rule 'r': key 'repeat' is only for conditions"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"log\"\nwhen = \"cpu some 10%/1s\"\ninterval = \"1s\"\n", "bad.toml:6: rule 'r': key 'interval' is only for conditions"},
       // Safety: the root group needs an explicit opt-in; the scope bounds where rules act.
       {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"/\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\n", "bad.toml:3: rule 'r': the target is the root cgroup"},
       {"[[rule]]\nname = \"r\"\ntarget = \"system\"\nwhen = \"memory full 10%/1s\"\naction = \"signal\"\nsignal = \"TERM\"\n", "bad.toml:3: rule 'r': the target is the root cgroup"},
