@@ -4,6 +4,7 @@
 
 #include "cli/common.hpp"
 #include "cli/predict.hpp"
+#include "cli/serve.hpp"
 #include "cli/show.hpp"
 #include "cli/watch.hpp"
 
@@ -46,6 +47,8 @@ int run(int argc, char** argv) {
   CLI::App* watch = add_watch(app, watch_options);
   PredictOptions predict_options;
   CLI::App* predict = add_predict(app, predict_options);
+  ServeOptions serve_options;
+  CLI::App* serve = add_serve(app, serve_options);
 
   try {
     app.parse(argc, argv);
@@ -66,6 +69,7 @@ int run(int argc, char** argv) {
     if (show->parsed()) return run_show(global, show_options);
     if (watch->parsed()) return run_watch(global, watch_options);
     if (predict->parsed()) return run_predict(global, predict_options);
+    if (serve->parsed()) return run_serve(global, serve_options);
   } catch (const std::exception& e) {
     // The library returns errors; this is for what it cannot (out of memory, a bug).
     fmt::print(stderr, "pressure: internal error: {}\n", e.what());
