@@ -29,7 +29,8 @@ struct Scrape {
   double duration_seconds = 0;          // how long reading took
 };
 
-// Cumulative errors of every scrape so far: (scope "system"|"cgroup", reason = Errc name) -> count.
+// Cumulative errors of every scrape so far: (scope "system"|"cgroup", reason) -> count, where reason
+// is the Errc in snake_case: unsupported, unavailable, not_found, gone, permission, malformed, system.
 using ErrorCounts = std::map<std::pair<std::string, std::string>, std::uint64_t>;
 
 struct RenderOptions {
