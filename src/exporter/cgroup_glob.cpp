@@ -20,18 +20,32 @@ std::vector<std::string_view> split(std::string_view path) {
   return parts;
 }
 
-bool match_parts(const std::vector<std::string>& glob, std::size_t g,
-                 const std::vector<std::string_view>& path, std::size_t p) {
-  if (g == glob.size()) return p == path.size();
-  if (glob[g] == "**") {
-    for (std::size_t skip = p; skip <= path.size(); ++skip)
-      if (match_parts(glob, g + 1, path, skip)) return true;
-    return false;
+// Dynamic programming over (glob component, path component): linear in their product, however
+// many "**" there are.
+bool match_parts(const std::vector<std::string>& glob, const std::vector<std::string_view>& path) {
+  std::size_t n = path.size();
+  // reach[p]: the glob components so far can consume exactly path[0, p).
+  std::vector<char> reach(n + 1, 0);
+  reach[0] = 1;
+  std::string name;
+  for (const std::string& part : glob) {
+    std::vector<char> next(n + 1, 0);
+    if (part == "**") {
+      bool any = false;
+      for (std::size_t p = 0; p <= n; ++p) {
+        any = any || reach[p] != 0;
+        next[p] = any ? 1 : 0;
+      }
+    } else {
+      for (std::size_t p = 0; p < n; ++p) {
+        if (reach[p] == 0) continue;
+        name.assign(path[p]);
+        if (::fnmatch(part.c_str(), name.c_str(), FNM_NOESCAPE) == 0) next[p + 1] = 1;
+      }
+    }
+    reach.swap(next);
   }
-  if (p == path.size()) return false;
-  std::string name(path[p]);
-  if (::fnmatch(glob[g].c_str(), name.c_str(), 0) != 0) return false;
-  return match_parts(glob, g + 1, path, p + 1);
+  return reach[n] != 0;
 }
 
 }  // namespace
@@ -47,7 +61,7 @@ bool CgroupGlob::recursive() const {
   return !literal() && m_parts.back() == "**";
 }
 
-bool CgroupGlob::matches(std::string_view path) const { return match_parts(m_parts, 0, split(path), 0); }
+bool CgroupGlob::matches(std::string_view path) const { return match_parts(m_parts, split(path)); }
 
 Result<CgroupGlob> parse_cgroup_glob(std::string_view text) {
   auto bad = [&](const std::string& why) {
