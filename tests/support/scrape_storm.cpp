@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
       client.set_keep_alive(t % 2 == 0);
       client.set_connection_timeout(10, 0);
       client.set_read_timeout(30, 0);
+      if (t % 4 < 2)
+        client.set_default_headers({{"Accept-Encoding", t % 4 == 0 ? "gzip" : "gzip, deflate, br"}});
       while (next.fetch_add(1) < requests) {
         auto response = client.Get(path.c_str());
         if (response && response->status == 200 && !response->body.empty()) {
