@@ -38,7 +38,7 @@ sweep() {
              /sys/fs/cgroup/pressure-bench-* /var/tmp/pressure-thrash-*; do
     [ -e "$dir" ] || continue
     name=$(basename "$dir")
-    if [[ $name =~ ^pressure-test-.*-([0-9]+)-[0-9]+$ || $name =~ ^pressure-bench-(watch-)?([0-9]+)$ ||
+    if [[ $name =~ ^pressure-test-.*-([0-9]+)-[0-9]+$ || $name =~ ^pressure-bench-(watch-|serve-)?([0-9]+)$ ||
           $name =~ ^pressure-thrash-([0-9]+)-[0-9]+$ ]]; then
       pid=${BASH_REMATCH[1]}
       [[ $name == pressure-bench-* ]] && pid=${BASH_REMATCH[2]}
@@ -78,7 +78,7 @@ echo "== build (g++, ThreadSanitizer): the event loop"
 scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=thread -DPRESSURE_BENCH=OFF
 # (LiveLevels is left out: a TSan-built program does not fit the test's 72 MiB memory limit.)
 TSAN_OPTIONS=halt_on_error=1 run_ctest "event loop and levels under TSan" build-tsan \
-  -R "Monitor|WaitUntilEnded|Levels|Driver|MemoryReport|LiveWatch|LiveTriggers" -E "LiveLevels"
+  -R "Monitor|WaitUntilEnded|Levels|Driver|MemoryReport|LiveWatch|LiveTriggers|MetricsServer|serve_storm" -E "LiveLevels"
 
 echo "== build (clang, libFuzzer)"
 CXX=clang++ scripts/build.sh build-fuzz -DPRESSURE_FUZZ=ON -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
@@ -87,7 +87,8 @@ if fuzz/run.sh build-fuzz "$fuzz_seconds"; then passed=$((passed + 1)); else fai
 echo "== benchmarks, short (they report ratios and never fail on times; full runs: bench/README.md)"
 if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_bench --children 200 --rounds 3 &&
    build/bench/watch_bench --trials 2 --idle-seconds 5 && build/bench/levels_bench --rounds 5 --iterations 5000 &&
-   bench/peers.sh build --scrapes 50 --python-calls 1000; then
+   bench/peers.sh build --scrapes 50 --python-calls 1000 &&
+   build/bench/serve_bench --cgroups 200 --rounds 2 --scrapes 5 --system-scrapes 100; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1)); echo "benchmarks: a benchmark could not run"

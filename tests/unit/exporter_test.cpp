@@ -429,6 +429,29 @@ TEST(MetricsServer, ServesMetricsIndexHeadAnd404) {
   EXPECT_FALSE(httplib::Client("127.0.0.1", port).Get("/metrics"));
 }
 
+// gzip when asked (as Prometheus does), never brotli (httplib's is seconds per large scrape).
+TEST(MetricsServer, CompressesWithGzipOnly) {
+  Exporter exporter(fixture_options("kernel-6.1-irq", {"**"}));
+  Result<MetricsServer> server = MetricsServer::listen(loopback_any_port(), exporter);
+  ASSERT_TRUE(server);
+  server->start();
+  httplib::Client client("127.0.0.1", server->address().port);
+  std::string plain;
+  for (const char* accept : {"gzip", "deflate, gzip, br", "br", ""}) {
+    httplib::Headers headers;
+    if (*accept != '\0') headers.emplace("Accept-Encoding", accept);
+    auto r = client.Get("/metrics", headers);  // the client inflates gzip itself
+    ASSERT_TRUE(r) << accept;
+    EXPECT_EQ(r->status, 200);
+    bool gzip = std::string_view(accept).find("gzip") != std::string_view::npos;
+    EXPECT_EQ(r->get_header_value("Content-Encoding"), gzip ? "gzip" : "") << accept;
+    EXPECT_TRUE(has_prefix(
+        r->body, "container_pressure_cpu_waiting_seconds_total{cgroup=\"/batch.slice/job-1.scope\"} "))
+        << accept;
+    EXPECT_TRUE(has_line(r->body, "pressure_exported_cgroups 3")) << accept;
+  }
+}
+
 TEST(MetricsServer, PortInUse) {
   Exporter exporter(fixture_options("kernel-6.1-irq", {}));
   Result<MetricsServer> first = MetricsServer::listen(loopback_any_port(), exporter);
