@@ -43,6 +43,7 @@ struct Exporter::Impl {
   Scrape collect() {
     auto start = std::chrono::steady_clock::now();
     Scrape scrape;
+    scrape.with_system = options.system;
     if (options.system) {
       scrape.system = system.snapshot();
       if (scrape.system) {

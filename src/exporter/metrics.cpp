@@ -191,14 +191,16 @@ void render_metrics(const Scrape& scrape, const ErrorCounts& errors, const Rende
 
   if (options.averages) render_averages(scrape, labels, out);
 
-  header(out, "pressure_resource_available", "gauge",
-         "Whether the system's pressure file of the resource could be read in this scrape (1) or not (0)");
-  for (Resource resource : k_resources) {
-    out += "pressure_resource_available{resource=\"";
-    out += to_string(resource);
-    out += "\"} ";
-    out += scrape.system && (*scrape.system)[resource] ? '1' : '0';
-    out += '\n';
+  if (scrape.with_system) {
+    header(out, "pressure_resource_available", "gauge",
+           "Whether the system's pressure file of the resource could be read in this scrape (1) or not (0)");
+    for (Resource resource : k_resources) {
+      out += "pressure_resource_available{resource=\"";
+      out += to_string(resource);
+      out += "\"} ";
+      out += scrape.system && (*scrape.system)[resource] ? '1' : '0';
+      out += '\n';
+    }
   }
 
   header(out, "pressure_exported_cgroups", "gauge", "Number of cgroups exported in this scrape");

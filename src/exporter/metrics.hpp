@@ -24,6 +24,7 @@ inline constexpr std::string_view k_content_type = "text/plain; version=0.0.4; c
 
 // What one scrape read.
 struct Scrape {
+  bool with_system = true;  // false: no system samples at all (ExporterOptions::system off)
   Result<Snapshot> system = tl::unexpected(Error(Errc::unavailable, "not read"));
   std::vector<CgroupSnapshot> cgroups;  // the groups to export, sorted by path, each read
   double duration_seconds = 0;          // how long reading took

@@ -381,6 +381,18 @@ TEST(Metrics, SourcesAppended) {
   EXPECT_GT(text.find("pressure_daemon_actions_total{"), text.find("pressure_scrape_errors_total"));
 }
 
+TEST(Metrics, CgroupsOnly) {
+  ExporterOptions options = fixture_options("kernel-6.1-irq");
+  options.system = false;
+  Exporter exporter(std::move(options));
+  std::string text = exporter.render();
+  EXPECT_FALSE(has_prefix(text, "node_pressure_"));
+  EXPECT_FALSE(has_prefix(text, "pressure_resource_available"));
+  EXPECT_FALSE(has_prefix(text, "# TYPE pressure_resource_available"));
+  EXPECT_FALSE(has_prefix(text, "pressure_avg_ratio{resource="));
+  EXPECT_TRUE(has_prefix(text, "container_pressure_cpu_waiting_seconds_total{cgroup=\"/batch.slice\"} "));
+}
+
 TEST(Metrics, AveragesCanBeLeftOut) {
   ExporterOptions options = fixture_options("kernel-6.1-irq");
   options.averages = false;
