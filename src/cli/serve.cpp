@@ -38,6 +38,10 @@ int run_serve(const GlobalOptions& global, const ServeOptions& options) {
   }
   exporter::ExporterOptions exporter_options;
   exporter_options.reader = global.reader_options();
+  // No PSI at all is said at once (exit 3), as `show` does, rather than served as empty scrapes.
+  if (Result<Snapshot> probe = Reader(Target::system(), exporter_options.reader).snapshot();
+      !probe && probe.error().code() == Errc::unsupported)
+    return report(probe.error());
   exporter_options.averages = !options.no_averages;
   exporter_options.cgroups.clear();
   for (const std::string& text : options.cgroups) {

@@ -103,6 +103,7 @@ case_cli() {
   expect_exit 2 "not an address of this machine" serve --listen 192.0.2.1:9101
   expect_exit 2 "--cgroup" serve --cgroup ../etc
   expect_exit 2 "--no-cgroups" serve --cgroup '*' --no-cgroups
+  expect_exit 3 "PSI is disabled" --proc-root "$source_dir/tests/fixtures/psi-disabled" serve --no-cgroups
   # A port in use: a second exporter on the same port fails (no silent SO_REUSEPORT sharing).
   start_serve --no-cgroups
   local first=$serve_pid port=$serve_port
