@@ -218,6 +218,13 @@ Result<MetricsServer> MetricsServer::listen(const ListenAddress& address, Export
   return tl::unexpected(bind_error(address, hosts.back()));
 }
 
+Result<MetricsServer> MetricsServer::listen(std::string_view address, Exporter& exporter,
+                                            ServerOptions options) {
+  Result<ListenAddress> parsed = parse_listen_address(address);
+  if (!parsed) return tl::unexpected(parsed.error());
+  return listen(*parsed, exporter, options);
+}
+
 const ListenAddress& MetricsServer::address() const { return m_impl->bound; }
 
 std::string MetricsServer::url() const {

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <pressure/error.hpp>
 
@@ -33,6 +34,10 @@ class MetricsServer {
   // ":PORT" binds every interface (IPv6 and IPv4 when the host has IPv6, else IPv4); port 0
   // takes any free port, see address().
   static Result<MetricsServer> listen(const ListenAddress& address, Exporter& exporter,
+                                      ServerOptions options = {});
+  // The same from text ("127.0.0.1:9101", "[::1]:9101", ":9101"), parsed with
+  // parse_listen_address (Errc::invalid_argument naming the value when it is malformed).
+  static Result<MetricsServer> listen(std::string_view address, Exporter& exporter,
                                       ServerOptions options = {});
   MetricsServer(MetricsServer&&) noexcept;
   MetricsServer& operator=(MetricsServer&&) noexcept;

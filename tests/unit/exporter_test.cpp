@@ -478,6 +478,10 @@ TEST(MetricsServer, PortInUse) {
 
 TEST(MetricsServer, AddressesThatCannotBeBound) {
   Exporter exporter(fixture_options("kernel-6.1-irq", {}));
+  Result<MetricsServer> malformed = MetricsServer::listen("127.0.0.1:http", exporter);
+  ASSERT_FALSE(malformed);
+  EXPECT_EQ(malformed.error().code(), Errc::invalid_argument);
+  EXPECT_TRUE(MetricsServer::listen("127.0.0.1:0", exporter));
   Result<MetricsServer> foreign = MetricsServer::listen(*parse_listen_address("192.0.2.1:0"), exporter);
   ASSERT_FALSE(foreign);
   EXPECT_EQ(foreign.error().code(), Errc::invalid_argument);
