@@ -10,7 +10,7 @@ work=$(mktemp -d /tmp/pressure-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/parse_pressure" "$work/mountinfo" "$work/proc_cgroup" "$work/cgroup_path" "$work/trigger_spec" \
-         "$work/condition" "$work/daemon_config" "$work/recorder_args"
+         "$work/condition" "$work/daemon_config" "$work/recorder_args" "$work/serve_flags"
 i=0
 for f in $(find "$fixtures" -path '*pressure*' -type f); do cp "$f" "$work/parse_pressure/seed-$((i++))"; done
 for f in "$fixtures"/proc-hybrid/self/mountinfo /proc/self/mountinfo "$fixtures"/proc-hybrid/meminfo; do cp "$f" "$work/mountinfo/seed-$((i++))"; done
@@ -28,8 +28,13 @@ for f in "$here"/../packaging/daemon.toml "$here"/../tests/fixtures/daemon/*.tom
   [ -f "$f" ] && cp "$f" "$work/daemon_config/seed-$((i++))"
 done
 
+printf '127.0.0.1:9101' > "$work/serve_flags/seed-1"; printf '[::1]:0' > "$work/serve_flags/seed-2"
+printf ':9101' > "$work/serve_flags/seed-3"; printf 'system.slice/**/*.service' > "$work/serve_flags/seed-4"
+printf 'sys[a-z]em.slice/job-?.scope' > "$work/serve_flags/seed-5"
+
 status=0
-for target in parse_pressure mountinfo proc_cgroup cgroup_path trigger_spec condition daemon_config recorder_args; do
+for target in parse_pressure mountinfo proc_cgroup cgroup_path trigger_spec condition daemon_config recorder_args \
+              serve_flags; do
   echo "== fuzz ${target} for ${seconds}s"
   if ! "$build/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 "$work/$target" > "$work/$target.log" 2>&1; then

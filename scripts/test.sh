@@ -84,7 +84,7 @@ echo "== build (g++, ThreadSanitizer): the event loop"
 scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=thread -DPRESSURE_BENCH=OFF
 # (LiveLevels is left out: a TSan-built program does not fit the test's 72 MiB memory limit.)
 TSAN_OPTIONS=halt_on_error=1 run_ctest "event loop and levels under TSan" build-tsan \
-  -R "Monitor|WaitUntilEnded|Levels|Driver|MemoryReport|LiveWatch|LiveTriggers" -E "LiveLevels"
+  -R "Monitor|WaitUntilEnded|Levels|Driver|MemoryReport|LiveWatch|LiveTriggers|MetricsServer|LiveServe|serve_storm" -E "LiveLevels"
 
 echo "== build (clang, libFuzzer)"
 CXX=clang++ scripts/build.sh build-fuzz -DPRESSURE_FUZZ=ON -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
@@ -96,6 +96,7 @@ if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_b
    build/bench/daemon_bench build/src/cli/pressure build/tests/pressure_thrash --trials 2 --idle-seconds 10 &&
    build/bench/record_bench --ticks 10 --interval-ms 50 &&
    bench/peers.sh build --scrapes 50 --python-calls 1000 &&
+   build/bench/serve_bench --cgroups 200 --rounds 2 --scrapes 5 --system-scrapes 100 &&
    PYTHONPATH=build/python /usr/bin/python3 python/bench/pressure_bench.py --calls 2000 --repeat 5; then
   passed=$((passed + 1))
 else

@@ -7,6 +7,7 @@
 #include "cli/daemon.hpp"
 #include "cli/predict.hpp"
 #include "cli/record.hpp"
+#include "cli/serve.hpp"
 #include "cli/show.hpp"
 #include "cli/top.hpp"
 #include "cli/watch.hpp"
@@ -62,6 +63,8 @@ int run(int argc, char** argv) {
   CLI::App* history = add_history(app, history_options);
   PlotOptions plot_options;
   CLI::App* plot = add_plot(app, plot_options);
+  ServeOptions serve_options;
+  CLI::App* serve = add_serve(app, serve_options);
 
   try {
     app.parse(argc, argv);
@@ -88,6 +91,7 @@ int run(int argc, char** argv) {
     if (record->parsed()) return run_record(global, record_options);
     if (history->parsed()) return run_history(global, history_options);
     if (plot->parsed()) return run_plot(global, plot_options);
+    if (serve->parsed()) return run_serve(global, serve_options);
   } catch (const std::exception& e) {
     // The library returns errors; this is for what it cannot (out of memory, a bug).
     fmt::print(stderr, "pressure: internal error: {}\n", e.what());

@@ -1,0 +1,28 @@
+// Any bytes as `pressure serve --listen` and `--cgroup` values: a parsed address round-trips
+// through its own text with a port in range, a refusal always says why; a parsed glob matches
+// its own literal base and never recurses without bound.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "exporter/cgroup_glob.hpp"
+#include "exporter/listen.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (auto address = pressure::exporter::parse_listen_address(text)) {
+    if (address->port < 0 || address->port > 65535) std::abort();
+    auto again = pressure::exporter::parse_listen_address(address->to_string());
+    if (!again || *again != *address) std::abort();
+  } else if (address.error().message().empty()) {
+    std::abort();
+  }
+  if (auto glob = pressure::exporter::parse_cgroup_glob(text)) {
+    if (glob->literal() && !glob->matches(glob->base())) std::abort();
+    (void)glob->matches("/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p");
+    (void)glob->matches(text);
+  } else if (glob.error().message().empty()) {
+    std::abort();
+  }
+  return 0;
+}

@@ -1,0 +1,93 @@
+#include "cli/serve.hpp"
+
+#include <csignal>
+
+#include <fmt/core.h>
+#include <pthread.h>
+
+#include "cli/cli.hpp"
+#include "exporter/server.hpp"
+
+namespace pressure::cli {
+
+CLI::App* add_serve(CLI::App& app, ServeOptions& options) {
+  CLI::App* serve = app.add_subcommand(
+      "serve", "serve Prometheus metrics (/metrics) of the system and of cgroups until SIGINT/SIGTERM");
+  options.listen = std::string(exporter::k_default_listen);
+  serve
+      ->add_option("--listen", options.listen,
+                   "HOST:PORT, [IPv6]:PORT, or :PORT for every interface (as node_exporter); port 0 takes "
+                   "a free port. Default 127.0.0.1:9101, loopback only")
+      ->option_text("ADDR");
+  CLI::Option* cgroup = serve
+                            ->add_option("--cgroup", options.cgroups,
+                                         "export the cgroups matching GLOB (relative to the cgroup2 mount; "
+                                         "'*' one level, '**' any depth, '/' the root); repeatable. "
+                                         "Default '*': every top-level group")
+                            ->option_text("GLOB");
+  serve->add_flag("--no-cgroups", options.no_cgroups, "export the system only")->excludes(cgroup);
+  serve->add_flag("--no-averages", options.no_averages, "leave out the pressure_avg_ratio gauges");
+  return serve;
+}
+
+int run_serve(const GlobalOptions& global, const ServeOptions& options) {
+  Result<exporter::ListenAddress> address = exporter::parse_listen_address(options.listen);
+  if (!address) {
+    fmt::print(stderr, "pressure: --listen: {}\n", address.error().message());
+    return k_exit_usage;
+  }
+  exporter::ExporterOptions exporter_options;
+  exporter_options.reader = global.reader_options();
+  // No PSI at all is said at once (exit 3), as `show` does, rather than served as empty scrapes.
+  if (Result<Snapshot> probe = Reader(Target::system(), exporter_options.reader).snapshot();
+      !probe && probe.error().code() == Errc::unsupported)
+    return report(probe.error());
+  exporter_options.averages = !options.no_averages;
+  exporter_options.cgroups.clear();
+  for (const std::string& text : options.cgroups) {
+    Result<exporter::CgroupGlob> glob = exporter::parse_cgroup_glob(text);
+    if (!glob) {
+      fmt::print(stderr, "pressure: --cgroup: {}\n", glob.error().message());
+      return k_exit_usage;
+    }
+    exporter_options.cgroups.push_back(std::move(*glob));
+  }
+  if (!options.no_cgroups && options.cgroups.empty()) {
+    // The default: where there is no cgroup2 mount, the system alone (said once); asked-for
+    // globs without a mount are an error.
+    if (Result<std::string> root = cgroup2_root(exporter_options.reader); root)
+      exporter_options.cgroups = exporter::ExporterOptions::default_cgroups();
+    else
+      fmt::print(stderr, "pressure: notice: exporting the system only: {}\n", root.error().message());
+  } else if (!exporter_options.cgroups.empty()) {
+    if (Result<std::string> root = cgroup2_root(exporter_options.reader); !root) return report(root.error());
+  }
+  exporter::Exporter exporter(std::move(exporter_options));
+
+  // SIGINT and SIGTERM are blocked before any thread starts (threads inherit the mask) and
+  // taken here with sigwait, so the stop happens on this thread, not in a handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+  std::signal(SIGPIPE, SIG_IGN);  // a client closing early is that request's problem
+
+  Result<exporter::MetricsServer> server = exporter::MetricsServer::listen(*address, exporter);
+  if (!server) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    return report(server.error());
+  }
+  server->start();
+  fmt::print(stderr, "pressure: serving {} (listening on {})\n", server->url(),
+             server->address().to_string());
+  std::fflush(stderr);
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  server->stop();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return k_exit_ok;
+}
+
+}  // namespace pressure::cli
