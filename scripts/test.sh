@@ -84,7 +84,8 @@ echo "== build (g++, ThreadSanitizer): the event loop"
 scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=thread -DPRESSURE_BENCH=OFF
 # (LiveLevels is left out: a TSan-built program does not fit the test's 72 MiB memory limit.)
 TSAN_OPTIONS=halt_on_error=1 run_ctest "event loop and levels under TSan" build-tsan \
-  -R "Monitor|WaitUntilEnded|Levels|Driver|MemoryReport|LiveWatch|LiveTriggers|MetricsServer|LiveServe|serve_storm" -E "LiveLevels"
+  -R "Monitor|WaitUntilEnded|Levels|Driver|MemoryReport|LiveWatch|LiveTriggers|MetricsServer|LiveServe|serve_storm|LiveDaemon.(ServesMetrics|Reload|Speaks)" \
+  -E "LiveLevels"
 
 echo "== build (clang, libFuzzer)"
 CXX=clang++ scripts/build.sh build-fuzz -DPRESSURE_FUZZ=ON -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF

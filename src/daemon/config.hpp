@@ -17,8 +17,10 @@ enum class LogFormat { text, json };
 struct Config {
   std::string path;
   LogFormat log_format = LogFormat::text;
-  std::vector<std::string> scope;  // globs of cgroups rules may act on; empty: any but the root
+  std::vector<std::string> scope;            // globs of cgroups rules may act on; empty: any but the root
   std::chrono::milliseconds idle_poll{500};  // polling rules on a target with no stall
+  std::string listen;                        // serve /metrics here (as `pressure serve`), if set
+  std::vector<std::string> metrics_cgroups;  // the cgroups it exports (globs); empty: top-level
   std::vector<policy::Rule> rules;
 };
 

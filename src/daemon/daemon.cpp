@@ -1,11 +1,16 @@
 #include "daemon/daemon.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
 #include <pressure/monitor.hpp>
 
+#include "exporter/exporter.hpp"
+#include "exporter/metrics.hpp"
+#include "exporter/server.hpp"
 #include "sys/control.hpp"
 
 namespace pressure::daemon {
@@ -80,12 +85,15 @@ std::string format_decision(const policy::Decision& d, LogFormat format) {
                       json_escape(d.rule) + "\",\"target\":\"" + json_escape(d.where) + "\",\"what\":\"" +
                       json_escape(d.what) + "\"";
     if (!d.victim.empty()) out += ",\"victim\":\"" + json_escape(d.victim) + "\"";
-    if (!d.measured.empty()) out += ",\"measured\":\"" + json_escape(d.measured) + "\",\"share\":" + share_buf;
+    if (!d.measured.empty())
+      out += ",\"measured\":\"" + json_escape(d.measured) + "\",\"share\":" + share_buf;
     if (!d.result.empty()) out += ",\"result\":\"" + json_escape(d.result) + "\"";
-    out += ",\"dry_run\":" + std::string(d.dry_run ? "true" : "false") + ",\"message\":\"" + json_escape(d.detail) + "\"}";
+    out += ",\"dry_run\":" + std::string(d.dry_run ? "true" : "false") + ",\"message\":\"" +
+           json_escape(d.detail) + "\"}";
     return out;
   }
-  std::string out = "<" + std::to_string(priority) + ">pressure: rule '" + d.rule + "' on " + d.where + ": " + d.what;
+  std::string out =
+      "<" + std::to_string(priority) + ">pressure: rule '" + d.rule + "' on " + d.where + ": " + d.what;
   if (d.dry_run && (d.result == "dry-run")) out += " [dry-run]";
   if (!d.detail.empty()) out += ": " + d.detail;
   return out;
@@ -127,13 +135,63 @@ int run(const Options& options) {
     log_line("pressure daemon: " + config->path + ": " + started.error().message());
     return exit_code_for(started.error());
   }
+  // /metrics, as `pressure serve` gives it, plus the daemon's own counters.
+  std::atomic<std::size_t> rules_armed{config->rules.size()};
+  std::atomic<std::uint64_t> reloads_ok{0}, reloads_failed{0};
+  std::unique_ptr<exporter::Exporter> metrics;
+  std::optional<exporter::MetricsServer> server;
+  if (!config->listen.empty() && !options.check) {
+    exporter::ExporterOptions exporter_options;
+    exporter_options.reader = options.reader;
+    if (!config->metrics_cgroups.empty()) {
+      exporter_options.cgroups.clear();
+      for (const std::string& g : config->metrics_cgroups)
+        exporter_options.cgroups.push_back(*exporter::parse_cgroup_glob(g));
+    }
+    metrics = std::make_unique<exporter::Exporter>(std::move(exporter_options));
+    metrics->add_source([counters = engine_options.carryover->counters, &rules_armed, &reloads_ok,
+                         &reloads_failed](std::string& out) {
+      out +=
+          "# HELP pressure_daemon_actions_total Decisions of the daemon's rules, by rule, action and "
+          "result.\n"
+          "# TYPE pressure_daemon_actions_total counter\n";
+      for (const auto& [key, n] : counters->snapshot()) {
+        const auto& [rule, action, result] = key;
+        out += "pressure_daemon_actions_total{rule=\"";
+        exporter::append_label_value(out, rule);
+        out += "\",action=\"";
+        exporter::append_label_value(out, action);
+        out += "\",result=\"";
+        exporter::append_label_value(out, result);
+        out += "\"} " + std::to_string(n) + "\n";
+      }
+      out += "# HELP pressure_daemon_rules Rules the daemon runs.\n# TYPE pressure_daemon_rules gauge\n";
+      out += "pressure_daemon_rules " + std::to_string(rules_armed.load()) + "\n";
+      out +=
+          "# HELP pressure_daemon_reloads_total Reloads of the configuration (SIGHUP), by result.\n"
+          "# TYPE pressure_daemon_reloads_total counter\n";
+      out += "pressure_daemon_reloads_total{result=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";
+      out +=
+          "pressure_daemon_reloads_total{result=\"failed\"} " + std::to_string(reloads_failed.load()) + "\n";
+    });
+    Result<exporter::MetricsServer> listening = exporter::MetricsServer::listen(config->listen, *metrics);
+    if (!listening) {
+      log_line("pressure daemon: " + config->path + ": [daemon] listen: " + listening.error().message());
+      return listening.error().code() == Errc::invalid_argument ? k_exit_config : k_exit_runtime;
+    }
+    server.emplace(std::move(*listening));
+    server->start();  // its threads inherit the blocked signals, which go to our signalfd
+    log_text(6, "serving metrics at " + server->url(), format);
+  }
+
   if (options.check) {
     log_line("pressure daemon: " + config->path + ": OK, " + std::to_string(config->rules.size()) + " rule" +
              (config->rules.size() == 1 ? "" : "s") + " parsed and armed");
     return k_exit_ok;
   }
-  log_text(5, std::string("started") + (dry_run ? " in dry-run mode (nothing will be acted on)" : "") + ": " +
-                  rules_summary(*config),
+  log_text(5,
+           std::string("started") + (dry_run ? " in dry-run mode (nothing will be acted on)" : "") + ": " +
+               rules_summary(*config),
            format);
   sys::notify_service_manager("READY=1\nSTATUS=" + rules_summary(*config));
 
@@ -142,6 +200,7 @@ int run(const Options& options) {
     sys::notify_service_manager("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(sys::monotonic_usec()));
     Result<Config> next = load_config(options.config_path);
     if (!next) {
+      ++reloads_failed;
       log_text(3, "reload failed, keeping the running rules: " + next.error().message(), format);
       sys::notify_service_manager("READY=1\nSTATUS=reload failed; " + rules_summary(*config));
       return;
@@ -149,6 +208,7 @@ int run(const Options& options) {
     engine_options.idle_poll = next->idle_poll;
     auto fresh = std::make_unique<policy::Engine>(monitor, *actuator, engine_options);
     if (Result<void> started = fresh->start(next->rules); !started) {
+      ++reloads_failed;
       log_text(3, "reload failed, keeping the running rules: " + started.error().message(), format);
       sys::notify_service_manager("READY=1\nSTATUS=reload failed; " + rules_summary(*config));
       return;
@@ -156,6 +216,8 @@ int run(const Options& options) {
     engine->stop();
     engine = std::move(fresh);
     config = std::move(next);
+    ++reloads_ok;
+    rules_armed = config->rules.size();
     if (!options.log_format) format = config->log_format;
     log_text(5, "reloaded: " + rules_summary(*config), format);
     sys::notify_service_manager("READY=1\nSTATUS=" + rules_summary(*config));
@@ -183,6 +245,7 @@ int run(const Options& options) {
     exit_code = k_exit_runtime;
   }
   sys::notify_service_manager("STOPPING=1");
+  if (server) server->stop();
   engine->stop();
   engine_options.carryover->finish_kills();  // victims in their grace period get SIGKILL now
   return exit_code;

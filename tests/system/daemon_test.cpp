@@ -65,15 +65,16 @@ bool alive(pid_t pid) { return !child_exited(pid) && ::kill(pid, 0) == 0; }
 
 // A process holding `mib` MiB of written memory in `group`.
 pid_t spawn_holder(TestCgroup& group, int mib) {
-  return group.spawn_command({"/usr/bin/python3", "-c",
-                              "import time\nb = b'\\x01' * (" + std::to_string(mib) +
-                                  " << 20)\ntime.sleep(600)\n"},
-                             "/dev/null");
+  return group.spawn_command(
+      {"/usr/bin/python3", "-c",
+       "import time\nb = b'\\x01' * (" + std::to_string(mib) + " << 20)\ntime.sleep(600)\n"},
+      "/dev/null");
 }
 
 std::string kill_rule(const std::string& target, const std::string& extra = {}) {
   return "[[rule]]\nname = \"stop thrashing\"\ntarget = { cgroup = \"" + target +
-         "\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\nvictim = { among = \"children\", by = \"memory\" }\n"
+         "\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\nvictim = { among = \"children\", by = "
+         "\"memory\" }\n"
          "cooldown = \"30s\"\n" +
          extra;
 }
@@ -142,10 +143,9 @@ TEST(LiveDaemon, ABurstShorterThanTheRuleDurationIsNotActedOn) {
   TestCgroup busy("busy", parent.path());
   ASSERT_TRUE(parent.ok() && busy.ok());
   Scratch scratch;
-  Daemon daemon(scratch,
-                "[[rule]]\nname = \"sustained cpu\"\ntarget = { cgroup = \"" + parent.path() +
-                    "\" }\nwhen = \"cpu some 50%/1s\"\nfor = \"4s\"\naction = \"kill\"\n"
-                    "victim = { among = \"children\", by = \"memory\" }\ncooldown = \"30s\"\n");
+  Daemon daemon(scratch, "[[rule]]\nname = \"sustained cpu\"\ntarget = { cgroup = \"" + parent.path() +
+                             "\" }\nwhen = \"cpu some 50%/1s\"\nfor = \"4s\"\naction = \"kill\"\n"
+                             "victim = { among = \"children\", by = \"memory\" }\ncooldown = \"30s\"\n");
   ASSERT_TRUE(daemon.log_has("started", 10s)) << daemon.log();
   // A 1.5 s burst: four spinners on two cores, then gone.
   std::vector<pid_t> burst;
@@ -174,13 +174,14 @@ class LiveVictims : public testing::Test {
     std::this_thread::sleep_for(1500ms);  // the holders have written their memory
   }
   // The group a dry run would kill, with `extra` added to an always-true rule.
-  std::string decide(const std::string& extra, const std::string& among = "children", const std::string& by = "memory",
-                     const std::string& hold = "0s") {
+  std::string decide(const std::string& extra, const std::string& among = "children",
+                     const std::string& by = "memory", const std::string& hold = "0s") {
     Scratch scratch;
-    Daemon daemon(scratch, "[[rule]]\nname = \"choose\"\ntarget = { cgroup = \"" + parent.path() +
-                               "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"200ms\"\nfor = \"" + hold +
-                               "\"\naction = \"kill\"\nvictim = { among = \"" + among + "\", by = \"" + by +
-                               "\" }\ncooldown = \"60s\"\n" + extra,
+    Daemon daemon(scratch,
+                  "[[rule]]\nname = \"choose\"\ntarget = { cgroup = \"" + parent.path() +
+                      "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"200ms\"\nfor = \"" + hold +
+                      "\"\naction = \"kill\"\nvictim = { among = \"" + among + "\", by = \"" + by +
+                      "\" }\ncooldown = \"60s\"\n" + extra,
                   {"--dry-run"});
     if (!daemon.log_has("would kill ", 20s)) return "no decision: " + daemon.log();
     std::string log = daemon.log();
@@ -206,11 +207,12 @@ TEST_F(LiveVictims, AvoidedOnlyWhenNothingElse) {
 TEST_F(LiveVictims, ByGrowthTheGrowingGroup) {
   TestCgroup grower("victim-grows", parent.path());
   ASSERT_TRUE(grower.ok());
-  ASSERT_GT(grower.spawn_command({"/usr/bin/python3", "-c",
-                                  "import time\nl = []\nfor i in range(200):\n    l.append(b'\\x01' * (1 << 20))\n"
-                                  "    time.sleep(0.05)\ntime.sleep(600)\n"},
-                                 "/dev/null"),
-            0);
+  ASSERT_GT(
+      grower.spawn_command({"/usr/bin/python3", "-c",
+                            "import time\nl = []\nfor i in range(200):\n    l.append(b'\\x01' * (1 << 20))\n"
+                            "    time.sleep(0.05)\ntime.sleep(600)\n"},
+                           "/dev/null"),
+      0);
   EXPECT_EQ(decide("", "children", "growth", "2s"), grower.path());
 }
 
@@ -245,8 +247,8 @@ TEST_F(LiveVictims, NeverTheGroupOrProcessOfTheDaemonItself) {
                                          scratch.path("daemon.toml") + " 2>" + scratch.path("daemon.log")},
                                     "/dev/null");
   ASSERT_GT(daemon, 0);
-  ASSERT_TRUE(wait_until([&] { return read_file(scratch.path("daemon.log")).find("would kill ") != std::string::npos; },
-                         20s))
+  ASSERT_TRUE(wait_until(
+      [&] { return read_file(scratch.path("daemon.log")).find("would kill ") != std::string::npos; }, 20s))
       << read_file(scratch.path("daemon.log"));
   std::string log = read_file(scratch.path("daemon.log"));
   EXPECT_NE(log.find("would kill " + b.path() + ":"), std::string::npos) << log;
@@ -258,7 +260,8 @@ TEST(LiveDaemon, KillWithGraceSendsTermThenKillsWhatIsLeft) {
   TestCgroup parent("daemon-grace");
   TestCgroup stubborn("stubborn", parent.path());
   ASSERT_TRUE(parent.ok() && stubborn.ok());
-  pid_t holdout = stubborn.spawn_command({"/bin/sh", "-c", "trap '' TERM\nwhile :; do sleep 0.1; done"}, "/dev/null");
+  pid_t holdout =
+      stubborn.spawn_command({"/bin/sh", "-c", "trap '' TERM\nwhile :; do sleep 0.1; done"}, "/dev/null");
   ASSERT_GT(holdout, 0);
   std::this_thread::sleep_for(300ms);
   Scratch scratch;
@@ -275,7 +278,9 @@ TEST(LiveDaemon, KillWithGraceSendsTermThenKillsWhatIsLeft) {
   EXPECT_GE(std::chrono::steady_clock::now() - sent, 1s);
   EXPECT_TRUE(daemon.log_has("grace period over: " + stubborn.path(), 5s)) << daemon.log();
   std::string log = daemon.log();
-  EXPECT_EQ(log.find("(SIGTERM, SIGKILL after"), log.rfind("(SIGTERM, SIGKILL after")) << "one decision only\n" << log;
+  EXPECT_EQ(log.find("(SIGTERM, SIGKILL after"), log.rfind("(SIGTERM, SIGKILL after"))
+      << "one decision only\n"
+      << log;
 }
 
 TEST(LiveDaemon, MemoryUsageChecksTheTargetsOwnMemory) {
@@ -286,18 +291,20 @@ TEST(LiveDaemon, MemoryUsageChecksTheTargetsOwnMemory) {
   std::this_thread::sleep_for(1500ms);
   Scratch scratch;
   auto rule = [&](const std::string& name, const std::string& when) {
-    return "[[rule]]\nname = \"" + name + "\"\ntarget = { cgroup = \"" + group.path() + "\" }\nwhen = [\"" + when +
-           "\"]\ninterval = \"100ms\"\ncooldown = \"60s\"\naction = \"log\"\n\n";
+    return "[[rule]]\nname = \"" + name + "\"\ntarget = { cgroup = \"" + group.path() + "\" }\nwhen = [\"" +
+           when + "\"]\ninterval = \"100ms\"\ncooldown = \"60s\"\naction = \"log\"\n\n";
   };
   Daemon daemon(scratch, rule("big", "memory usage>50M") + rule("huge", "memory usage>500M") +
                              rule("host", "memory available>1M") + rule("swap", "swap free>=0%"));
   ASSERT_TRUE(daemon.log_has("rule 'big' on " + group.path() + ": log: memory usage=", 10s)) << daemon.log();
-  EXPECT_TRUE(daemon.log_has("rule 'host' on " + group.path() + ": log: memory available=", 5s)) << daemon.log();
+  EXPECT_TRUE(daemon.log_has("rule 'host' on " + group.path() + ": log: memory available=", 5s))
+      << daemon.log();
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(daemon.log().find("rule 'huge' on " + group.path() + ": log"), std::string::npos) << daemon.log();
   if (read_file("/proc/meminfo").find("SwapTotal:             0 kB") != std::string::npos) {
     EXPECT_EQ(daemon.log().find("rule 'swap' on " + group.path() + ": log"), std::string::npos)
-        << "without swap a swap condition never holds\n" << daemon.log();
+        << "without swap a swap condition never holds\n"
+        << daemon.log();
   }
 }
 
@@ -309,9 +316,11 @@ TEST(LiveDaemon, ExecRunsTheCommandWithTheEventAndKillsItOnTimeout) {
   std::string out = scratch.path("env.txt");
   Daemon daemon(scratch, "[[rule]]\nname = \"run it\"\ntarget = { cgroup = \"" + group.path() +
                              "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
-                             "action = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", \"env > " + out +
+                             "action = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", \"env > " +
+                             out +
                              "\"]\n\n"
-                             "[[rule]]\nname = \"too slow\"\ntarget = { cgroup = \"" + group.path() +
+                             "[[rule]]\nname = \"too slow\"\ntarget = { cgroup = \"" +
+                             group.path() +
                              "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
                              "action = \"exec\"\ncommand = [\"/bin/sleep\", \"30\"]\ntimeout = \"500ms\"\n");
   ASSERT_TRUE(daemon.log_has("exited with status 0", 10s)) << daemon.log();
@@ -355,10 +364,14 @@ TEST(LiveDaemon, NotifySendsAJsonLineToASocketAndAFile) {
   std::string file = scratch.path("events.jsonl");
   Daemon daemon(scratch, "[[rule]]\nname = \"tell the app\"\ntarget = { cgroup = \"" + group.path() +
                              "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
-                             "action = \"notify\"\nnotify = { socket = \"" + socket_path + "\" }\n\n"
-                             "[[rule]]\nname = \"to a file\"\ntarget = { cgroup = \"" + group.path() +
+                             "action = \"notify\"\nnotify = { socket = \"" +
+                             socket_path +
+                             "\" }\n\n"
+                             "[[rule]]\nname = \"to a file\"\ntarget = { cgroup = \"" +
+                             group.path() +
                              "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
-                             "action = \"notify\"\nnotify = { file = \"" + file + "\" }\n");
+                             "action = \"notify\"\nnotify = { file = \"" +
+                             file + "\" }\n");
   char buf[4096];
   ssize_t n = ::recv(fd, buf, sizeof buf, 0);
   ::close(fd);
@@ -367,7 +380,8 @@ TEST(LiveDaemon, NotifySendsAJsonLineToASocketAndAFile) {
   EXPECT_EQ(message.front(), '{');
   EXPECT_NE(message.find("\"rule\":\"tell the app\""), std::string::npos) << message;
   EXPECT_NE(message.find("\"target\":\"" + group.path() + "\""), std::string::npos) << message;
-  EXPECT_TRUE(wait_until([&] { return read_file(file).find("\"rule\":\"to a file\"") != std::string::npos; }, 10s));
+  EXPECT_TRUE(
+      wait_until([&] { return read_file(file).find("\"rule\":\"to a file\"") != std::string::npos; }, 10s));
   EXPECT_EQ(read_file(file).back(), '\n');
 }
 
@@ -382,9 +396,10 @@ TEST(LiveDaemon, MemoryHighSetsTheLimitAndSteeringProbesDown) {
                          : "/sys/fs/cgroup/memory" + group.path() + "/memory.limit_in_bytes";
   Scratch scratch;
   {
-    Daemon daemon(scratch, "[[rule]]\nname = \"cap\"\ntarget = { cgroup = \"" + group.path() +
-                               "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
-                               "action = \"memory-high\"\nmemory_high = \"200M\"\n");
+    Daemon daemon(scratch,
+                  "[[rule]]\nname = \"cap\"\ntarget = { cgroup = \"" + group.path() +
+                      "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
+                      "action = \"memory-high\"\nmemory_high = \"200M\"\n");
     EXPECT_TRUE(wait_until([&] { return read_file(file) == std::to_string(200ULL << 20) + "\n"; }, 10s))
         << read_file(file) << daemon.log();
   }
@@ -394,7 +409,8 @@ TEST(LiveDaemon, MemoryHighSetsTheLimitAndSteeringProbesDown) {
   auto steer = [&](const std::string& extra) {
     return "[[rule]]\nname = \"senpai\"\ntarget = { cgroup = \"" + group.path() +
            "\" }\naction = \"memory-high\"\nmemory_high = { steer = true, target = \"0.1%\", min = \"64M\", "
-           "interval = \"200ms\"" + extra + " }\n";
+           "interval = \"200ms\"" +
+           extra + " }\n";
   };
   if (v1) {  // a hard limit is steered only when the rule says so
     write_file(scratch.path("v1.toml"), steer(""));
@@ -415,7 +431,8 @@ TEST(LiveDaemon, ReloadWithABadFileKeepsTheRunningRules) {
   Scratch scratch;
   auto rule = [&](const std::string& name) {
     return "[[rule]]\nname = \"" + name + "\"\ntarget = { cgroup = \"" + group.path() +
-           "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"300ms\"\naction = \"log\"\n";
+           "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"300ms\"\naction = "
+           "\"log\"\n";
   };
   Daemon daemon(scratch, rule("first"));
   ASSERT_TRUE(daemon.log_has("rule 'first'", 10s)) << daemon.log();
@@ -476,6 +493,38 @@ TEST(LiveDaemon, SpeaksTheServiceManagerNotifyProtocol) {
   ::close(fd);
 }
 
+TEST(LiveDaemon, ServesMetricsWithItsActionCounters) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("daemon-metrics");
+  ASSERT_TRUE(group.ok());
+  Scratch scratch;
+  Daemon daemon(scratch, "[daemon]\nlisten = \"127.0.0.1:0\"\nmetrics_cgroups = [\"" +
+                             group.path().substr(1) +
+                             "\"]\n\n[[rule]]\nname = \"count me\"\ntarget = { cgroup = \"" + group.path() +
+                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = "
+                             "\"200ms\"\naction = \"log\"\n");
+  ASSERT_TRUE(daemon.log_has("serving metrics at http://", 10s)) << daemon.log();
+  ASSERT_TRUE(daemon.log_has("rule 'count me' on " + group.path() + ": log", 10s)) << daemon.log();
+  std::string log = daemon.log();
+  std::size_t at = log.find("serving metrics at ") + 19;
+  std::string url = log.substr(at, log.find('\n', at) - at);
+  CommandResult scrape = run_command({"/usr/bin/curl", "-sf", url});
+  ASSERT_EQ(scrape.exit_code, 0) << url << "\n" << scrape.err;
+  EXPECT_NE(scrape.out.find("pressure_daemon_actions_total{rule=\"count me\",action=\"log\",result=\"ok\"} "),
+            std::string::npos)
+      << scrape.out;
+  EXPECT_NE(scrape.out.find("pressure_daemon_rules 1\n"), std::string::npos) << scrape.out;
+  EXPECT_NE(scrape.out.find("node_pressure_cpu_waiting_seconds_total "), std::string::npos) << scrape.out;
+  EXPECT_NE(scrape.out.find("container_pressure_cpu_waiting_seconds_total{cgroup=\"" + group.path() + "\"}"),
+            std::string::npos)
+      << scrape.out;
+  daemon.process().signal(SIGHUP);
+  ASSERT_TRUE(daemon.log_has("reloaded", 10s)) << daemon.log();
+  CommandResult again = run_command({"/usr/bin/curl", "-sf", url});
+  EXPECT_NE(again.out.find("pressure_daemon_reloads_total{result=\"ok\"} 1\n"), std::string::npos)
+      << again.out;
+}
+
 TEST(LiveDaemon, CheckArmsTheRulesAndNamesAMissingTarget) {
   PRESSURE_REQUIRE_LIVE();
   TestCgroup group("daemon-check");
@@ -486,11 +535,13 @@ TEST(LiveDaemon, CheckArmsTheRulesAndNamesAMissingTarget) {
   CommandResult ok = run_pressure({"daemon", "--check", "--config", scratch.path("ok.toml")});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.err.find("OK, 1 rule parsed and armed"), std::string::npos) << ok.err;
-  write_file(scratch.path("missing.toml"), "[[rule]]\nname = \"gone\"\ntarget = { cgroup = \"" + group.path() +
-                                               "-missing\" }\nwhen = \"memory full 10%/1s\"\naction = \"log\"\n");
+  write_file(scratch.path("missing.toml"),
+             "[[rule]]\nname = \"gone\"\ntarget = { cgroup = \"" + group.path() +
+                 "-missing\" }\nwhen = \"memory full 10%/1s\"\naction = \"log\"\n");
   CommandResult missing = run_pressure({"daemon", "--check", "--config", scratch.path("missing.toml")});
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
-  EXPECT_NE(missing.err.find("rule 'gone' (" + scratch.path("missing.toml") + ":1)"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("rule 'gone' (" + scratch.path("missing.toml") + ":1)"), std::string::npos)
+      << missing.err;
 }
 
 }  // namespace

@@ -94,86 +94,178 @@ struct Bad {
 };
 
 TEST(DaemonConfig, EveryBadFileNamesItsLineAndKey) {
-  const std::string rule = "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory full 10%/1s\"\n";
+  const std::string rule =
+      "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory full 10%/1s\"\n";
   const Bad cases[] = {
       {"[[rule]\nname = 1\n", "bad.toml:1: not valid TOML"},
       {"", "bad.toml:1: no [[rule]] in the file"},
       {"[other]\nx = 1\n", "bad.toml:1: unknown section 'other'"},
-      {"[daemon]\nlog_format = \"xml\"\n[[rule]]\n", "bad.toml:2: [daemon]: key 'log_format': 'xml' is not text or json"},
-      {"[daemon]\nlisten = 1\n", "bad.toml:2: [daemon]: unknown key 'listen'"},
+      {"[daemon]\nlog_format = \"xml\"\n[[rule]]\n",
+       "bad.toml:2: [daemon]: key 'log_format': 'xml' is not text or json"},
+      {"[daemon]\nlisten = \"nowhere:port\"\n", "bad.toml:2: [daemon]: key 'listen': "},
+      {"[daemon]\nmetrics_cgroups = [\"../x\"]\n", "bad.toml:2: [daemon]: key 'metrics_cgroups': "},
+      {"[daemon]\nidle_poll = \"1ms\"\n",
+       "bad.toml:2: [daemon]: key 'idle_poll' must be between 10ms and 10s"},
+      {"[daemon]\nlistening = 1\n", "bad.toml:2: [daemon]: unknown key 'listening'"},
       {"rule = 3\n", "bad.toml:1: 'rule' must be an array of tables"},
       {"[[rule]]\ntarget = \"system\"\n", "bad.toml:1: rule 1: key 'name' is missing"},
       {"[[rule]]\nname = \"\"\n", "bad.toml:2: rule 1: key 'name' is empty"},
       {"[[rule]]\nname = \"r\"\nwhne = \"x\"\n", "bad.toml:3: rule 1: unknown key 'whne'"},
       {"[[rule]]\nname = \"r\"\naction = \"log\"\n", "bad.toml:1: rule 'r': key 'target' is missing"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"batch\"\n", "bad.toml:3: rule 'r': key 'target': a string target must be \"system\""},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"../etc\" }\naction = \"log\"\n", "bad.toml:3: rule 'r': key 'target.cgroup'"},
-      {"[[rule]]\nname = \"r\"\ntarget = { path = \"a\" }\n", "bad.toml:3: rule 'r': target: unknown key 'path'"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"batch\"\n",
+       "bad.toml:3: rule 'r': key 'target': a string target must be \"system\""},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"../etc\" }\naction = \"log\"\n",
+       "bad.toml:3: rule 'r': key 'target.cgroup'"},
+      {"[[rule]]\nname = \"r\"\ntarget = { path = \"a\" }\n",
+       "bad.toml:3: rule 'r': target: unknown key 'path'"},
       {"[[rule]]\nname = \"r\"\ntarget = \"system\"\n", "bad.toml:1: rule 'r': key 'action' is missing"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"reboot\"\n", "bad.toml:4: rule 'r': key 'action': 'reboot' is not one of"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\n", "bad.toml:1: rule 'r': key 'when' is missing"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"memory full 10%/20s\"\n", "bad.toml:5: rule 'r': key 'when': trigger spec"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = [\"memory full avg10 > x\"]\n", "bad.toml:5: rule 'r': key 'when': condition"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = [\"memory full 1s/2s\", \"cpu some avg10>1\"]\n", "bad.toml:5: rule 'r': key 'when': a trigger spec"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nfor = \"5\"\n", "bad.toml:6: rule 'r': key 'for': '5' needs a unit"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\ncooldown = 15\n", "bad.toml:6: rule 'r': key 'cooldown' must be a string"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\ninterval = \"1ms\"\n", "bad.toml:6: rule 'r': key 'interval' must be at least 10ms"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nrepeat = \"yes\"\n", "bad.toml:6: rule 'r': key 'repeat' must be true or false"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nvictim = { among = \"children\" }\n", "bad.toml:6: rule 'r': key 'victim' is only for kill and signal"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nprefer = [\"a\"]\n", "bad.toml:6: rule 'r': key 'prefer' is only for kill and signal"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\ngrace = \"1s\"\n", "bad.toml:6: rule 'r': key 'grace' is only for kill"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nsignal = \"USR1\"\n", "bad.toml:6: rule 'r': key 'signal' is only for action = \"signal\""},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\ncommand = [\"x\"]\n", "bad.toml:6: rule 'r': key 'command' is only for action = \"exec\""},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nmemory_high = \"1G\"\n", "bad.toml:6: rule 'r': key 'memory_high' is only for action = \"memory-high\""},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nnotify = { file = \"x\" }\n", "bad.toml:6: rule 'r': key 'notify' is only for action = \"notify\""},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"kill\"\nwhen = \"cpu some avg10>1\"\nvictim = { among = \"everyone\" }\n", "bad.toml:6: rule 'r': key 'victim.among': 'everyone' is not children, processes or self"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"kill\"\nwhen = \"cpu some avg10>1\"\nvictim = { by = \"age\" }\n", "bad.toml:6: rule 'r': key 'victim.by': 'age' is not memory, growth or pressure"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"kill\"\nwhen = \"cpu some avg10>1\"\nvictim = { among = \"processes\", by = \"pressure\" }\n", "bad.toml:6: rule 'r': key 'victim.by': processes have no pressure"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"kill\"\nwhen = \"cpu some avg10>1\"\nvictim = \"largest\"\n", "bad.toml:6: rule 'r': key 'victim' must be a table"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"signal\"\nwhen = \"cpu some avg10>1\"\n", "bad.toml:1: rule 'r': action 'signal' needs signal"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"signal\"\nwhen = \"cpu some avg10>1\"\nsignal = \"SIGFOO\"\n", "bad.toml:6: rule 'r': key 'signal': 'SIGFOO' is not a signal"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"exec\"\nwhen = \"cpu some avg10>1\"\n", "bad.toml:1: rule 'r': action 'exec' needs command"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"exec\"\nwhen = \"cpu some avg10>1\"\ncommand = \"rm -rf /\"\n", "bad.toml:6: rule 'r': key 'command' must be a list"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"exec\"\nwhen = \"cpu some avg10>1\"\ncommand = []\n", "bad.toml:6: rule 'r': key 'command' names no program"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"exec\"\nwhen = \"cpu some avg10>1\"\ncommand = [\"x\"]\ntimeout = \"0s\"\n", "bad.toml:7: rule 'r': key 'timeout' must be positive"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"notify\"\nwhen = \"cpu some avg10>1\"\n", "bad.toml:1: rule 'r': action 'notify' needs notify"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"notify\"\nwhen = \"cpu some avg10>1\"\nnotify = { socket = \"a\", file = \"b\" }\n", "bad.toml:6: rule 'r': key 'notify' needs exactly one of socket or file"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nwhen = \"cpu some avg10>1\"\n", "bad.toml:1: rule 'r': action 'memory-high' needs memory_high"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nwhen = \"cpu some avg10>1\"\nmemory_high = \"lots\"\n", "bad.toml:6: rule 'r': key 'memory_high': 'lots' is not a size"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { target = \"1%\" }\n", "bad.toml:5: rule 'r': key 'memory_high' as a table needs steer = true"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { steer = true, min = \"2G\", max = \"1G\" }\n", "bad.toml:5: rule 'r': key 'memory_high': max is below min"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { steer = true, target = \"200%\" }\n", "bad.toml:5: rule 'r': key 'memory_high.target': '200%' is not a percentage"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { steer = true }\nwhen = \"cpu some avg10>1\"\n", "bad.toml:6: rule 'r': key 'when' does not go with memory_high = { steer = true }"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"log\"\nwhen = \"cpu some 10%/1s\"\nrepeat = false\n", "bad.toml:6: rule 'r': key 'repeat' is only for conditions"},
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"log\"\nwhen = \"cpu some 10%/1s\"\ninterval = \"1s\"\n", "bad.toml:6: rule 'r': key 'interval' is only for conditions"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"reboot\"\n",
+       "bad.toml:4: rule 'r': key 'action': 'reboot' is not one of"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\n",
+       "bad.toml:1: rule 'r': key 'when' is missing"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"memory full 10%/20s\"\n",
+       "bad.toml:5: rule 'r': key 'when': trigger spec"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = [\"memory full avg10 > x\"]\n",
+       "bad.toml:5: rule 'r': key 'when': condition"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = [\"memory full 1s/2s\", \"cpu "
+       "some avg10>1\"]\n",
+       "bad.toml:5: rule 'r': key 'when': a trigger spec"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nfor = "
+       "\"5\"\n",
+       "bad.toml:6: rule 'r': key 'for': '5' needs a unit"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\ncooldown "
+       "= 15\n",
+       "bad.toml:6: rule 'r': key 'cooldown' must be a string"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\ninterval "
+       "= \"1ms\"\n",
+       "bad.toml:6: rule 'r': key 'interval' must be at least 10ms"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nrepeat = "
+       "\"yes\"\n",
+       "bad.toml:6: rule 'r': key 'repeat' must be true or false"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nvictim = "
+       "{ among = \"children\" }\n",
+       "bad.toml:6: rule 'r': key 'victim' is only for kill and signal"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nprefer = "
+       "[\"a\"]\n",
+       "bad.toml:6: rule 'r': key 'prefer' is only for kill and signal"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\ngrace = "
+       "\"1s\"\n",
+       "bad.toml:6: rule 'r': key 'grace' is only for kill"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nsignal = "
+       "\"USR1\"\n",
+       "bad.toml:6: rule 'r': key 'signal' is only for action = \"signal\""},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\ncommand "
+       "= [\"x\"]\n",
+       "bad.toml:6: rule 'r': key 'command' is only for action = \"exec\""},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some "
+       "avg10>1\"\nmemory_high = \"1G\"\n",
+       "bad.toml:6: rule 'r': key 'memory_high' is only for action = \"memory-high\""},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\nnotify = "
+       "{ file = \"x\" }\n",
+       "bad.toml:6: rule 'r': key 'notify' is only for action = \"notify\""},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"kill\"\nwhen = \"cpu some "
+       "avg10>1\"\nvictim = { among = \"everyone\" }\n",
+       "bad.toml:6: rule 'r': key 'victim.among': 'everyone' is not children, processes or self"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"kill\"\nwhen = \"cpu some "
+       "avg10>1\"\nvictim = { by = \"age\" }\n",
+       "bad.toml:6: rule 'r': key 'victim.by': 'age' is not memory, growth or pressure"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"kill\"\nwhen = \"cpu some "
+       "avg10>1\"\nvictim = { among = \"processes\", by = \"pressure\" }\n",
+       "bad.toml:6: rule 'r': key 'victim.by': processes have no pressure"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"kill\"\nwhen = \"cpu some "
+       "avg10>1\"\nvictim = \"largest\"\n",
+       "bad.toml:6: rule 'r': key 'victim' must be a table"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"signal\"\nwhen = \"cpu some "
+       "avg10>1\"\n",
+       "bad.toml:1: rule 'r': action 'signal' needs signal"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"signal\"\nwhen = \"cpu some "
+       "avg10>1\"\nsignal = \"SIGFOO\"\n",
+       "bad.toml:6: rule 'r': key 'signal': 'SIGFOO' is not a signal"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"exec\"\nwhen = \"cpu some "
+       "avg10>1\"\n",
+       "bad.toml:1: rule 'r': action 'exec' needs command"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"exec\"\nwhen = \"cpu some "
+       "avg10>1\"\ncommand = \"rm -rf /\"\n",
+       "bad.toml:6: rule 'r': key 'command' must be a list"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"exec\"\nwhen = \"cpu some "
+       "avg10>1\"\ncommand = []\n",
+       "bad.toml:6: rule 'r': key 'command' names no program"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"exec\"\nwhen = \"cpu some "
+       "avg10>1\"\ncommand = [\"x\"]\ntimeout = \"0s\"\n",
+       "bad.toml:7: rule 'r': key 'timeout' must be positive"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"notify\"\nwhen = \"cpu some "
+       "avg10>1\"\n",
+       "bad.toml:1: rule 'r': action 'notify' needs notify"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"notify\"\nwhen = \"cpu some "
+       "avg10>1\"\nnotify = { socket = \"a\", file = \"b\" }\n",
+       "bad.toml:6: rule 'r': key 'notify' needs exactly one of socket or file"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nwhen = \"cpu some "
+       "avg10>1\"\n",
+       "bad.toml:1: rule 'r': action 'memory-high' needs memory_high"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nwhen = \"cpu some "
+       "avg10>1\"\nmemory_high = \"lots\"\n",
+       "bad.toml:6: rule 'r': key 'memory_high': 'lots' is not a size"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { "
+       "target = \"1%\" }\n",
+       "bad.toml:5: rule 'r': key 'memory_high' as a table needs steer = true"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { steer "
+       "= true, min = \"2G\", max = \"1G\" }\n",
+       "bad.toml:5: rule 'r': key 'memory_high': max is below min"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { steer "
+       "= true, target = \"200%\" }\n",
+       "bad.toml:5: rule 'r': key 'memory_high.target': '200%' is not a percentage"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"memory-high\"\nmemory_high = { steer "
+       "= true }\nwhen = \"cpu some avg10>1\"\n",
+       "bad.toml:6: rule 'r': key 'when' does not go with memory_high = { steer = true }"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"log\"\nwhen = \"cpu some "
+       "10%/1s\"\nrepeat = false\n",
+       "bad.toml:6: rule 'r': key 'repeat' is only for conditions"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"log\"\nwhen = \"cpu some "
+       "10%/1s\"\ninterval = \"1s\"\n",
+       "bad.toml:6: rule 'r': key 'interval' is only for conditions"},
       // Safety: the root group needs an explicit opt-in; the scope bounds where rules act.
-      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"/\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\n", "bad.toml:3: rule 'r': the target is the root cgroup"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\nwhen = \"memory full 10%/1s\"\naction = \"signal\"\nsignal = \"TERM\"\n", "bad.toml:3: rule 'r': the target is the root cgroup"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"memory-high\"\nmemory_high = \"1G\"\nwhen = \"cpu some avg10>1\"\n", "bad.toml:3: rule 'r': the target is the root cgroup"},
-      {"[daemon]\nscope = [\"batch.slice\"]\n[[rule]]\nname = \"r\"\ntarget = { cgroup = \"user.slice/app\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\n", "bad.toml:3: rule 'r': target /user.slice/app is outside the daemon's scope (batch.slice)"},
-      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\n[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\n", "bad.toml:6: rule 'r': the name is already used"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"/\" }\nwhen = \"memory full 10%/1s\"\naction = "
+       "\"kill\"\n",
+       "bad.toml:3: rule 'r': the target is the root cgroup"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\nwhen = \"memory full 10%/1s\"\naction = "
+       "\"signal\"\nsignal = \"TERM\"\n",
+       "bad.toml:3: rule 'r': the target is the root cgroup"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"memory-high\"\nmemory_high = \"1G\"\nwhen = "
+       "\"cpu some avg10>1\"\n",
+       "bad.toml:3: rule 'r': the target is the root cgroup"},
+      {"[daemon]\nscope = [\"batch.slice\"]\n[[rule]]\nname = \"r\"\ntarget = { cgroup = \"user.slice/app\" "
+       "}\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\n",
+       "bad.toml:3: rule 'r': target /user.slice/app is outside the daemon's scope (batch.slice)"},
+      {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some "
+       "avg10>1\"\n[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some "
+       "avg10>1\"\n",
+       "bad.toml:6: rule 'r': the name is already used"},
   };
   (void)rule;
   for (const Bad& b : cases) {
     auto c = parse_config(b.text, "bad.toml");
     ASSERT_FALSE(c) << b.text;
-    EXPECT_EQ(c.error().message().rfind(b.says, 0), 0U) << "file:\n" << b.text << "\nsaid: " << c.error().message();
+    EXPECT_EQ(c.error().message().rfind(b.says, 0), 0U) << "file:\n"
+                                                        << b.text << "\nsaid: " << c.error().message();
   }
 }
 
 TEST(DaemonConfig, RootAndScopeAllowedWhenSaidSo) {
   auto root = parse_config(
-      "[[rule]]\nname = \"r\"\ntarget = \"system\"\nallow_root = true\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\n",
+      "[[rule]]\nname = \"r\"\ntarget = \"system\"\nallow_root = true\nwhen = \"memory full 10%/1s\"\naction "
+      "= \"kill\"\n",
       "ok.toml");
   ASSERT_TRUE(root) << root.error().message();
   EXPECT_TRUE(root->rules[0].allow_root);
   auto in_scope = parse_config(
-      "[daemon]\nscope = [\"batch.slice\"]\n[[rule]]\nname = \"r\"\ntarget = { cgroup = \"batch.slice/job-1\" }\n"
+      "[daemon]\nscope = [\"batch.slice\"]\n[[rule]]\nname = \"r\"\ntarget = { cgroup = "
+      "\"batch.slice/job-1\" }\n"
       "when = \"memory full 10%/1s\"\naction = \"kill\"\n",
       "ok.toml");
   EXPECT_TRUE(in_scope) << in_scope.error().message();
   auto log_anywhere = parse_config(
-      "[daemon]\nscope = [\"batch.slice\"]\n[[rule]]\nname = \"r\"\ntarget = \"system\"\nwhen = \"memory full 10%/1s\"\n"
+      "[daemon]\nscope = [\"batch.slice\"]\n[[rule]]\nname = \"r\"\ntarget = \"system\"\nwhen = \"memory "
+      "full 10%/1s\"\n"
       "action = \"log\"\n",
       "ok.toml");
   EXPECT_TRUE(log_anywhere) << "logging touches nothing, so it is not bounded by the scope";
@@ -198,7 +290,9 @@ TEST(DaemonCli, BadConfigExitsTwoNamingFileAndLine) {
   char tmpl[] = "/tmp/pressure-unit-config-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
-  test::write_file(dir + "/bad.toml", "[[rule]]\nname = \"r\"\ntarget = \"system\"\nwhen = \"cpu some avg10>1\"\naction = \"explode\"\n");
+  test::write_file(
+      dir + "/bad.toml",
+      "[[rule]]\nname = \"r\"\ntarget = \"system\"\nwhen = \"cpu some avg10>1\"\naction = \"explode\"\n");
   auto r = test::run_pressure({"daemon", "--check", "--config", dir + "/bad.toml"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(dir + "/bad.toml:5: rule 'r': key 'action': 'explode'"), std::string::npos) << r.err;
@@ -237,7 +331,8 @@ TEST(VictimChoice, EachCriterionPicksItsLeader) {
 }
 
 TEST(VictimChoice, PreferFirstAvoidLastProtectedNever) {
-  std::vector<Candidate> cs{group("/b/big.service", 300), group("/b/app.scope", 10), group("/b/mid.service", 100)};
+  std::vector<Candidate> cs{group("/b/big.service", 300), group("/b/app.scope", 10),
+                            group("/b/mid.service", 100)};
   Rule rule;
   rule.prefer = {"*.scope"};
   EXPECT_EQ(policy::choose_victim(cs, rule)->index, 1U);
@@ -315,31 +410,36 @@ TEST(DaemonChecks, MemorySwapUsageReclaimAndEnded) {
   EXPECT_TRUE(ended->holds(1.0));
   EXPECT_FALSE(ended->holds(0.0));
 
-  for (const char* bad : {"memory available", "memory available<lots", "memory available<101%", "swap free=3",
-                          "reclaim>5%", "reclaim>-1", "cpu most ended", "memory some ended avg10=x",
-                          "memory usage>1Q"}) {
+  for (const char* bad :
+       {"memory available", "memory available<lots", "memory available<101%", "swap free=3", "reclaim>5%",
+        "reclaim>-1", "cpu most ended", "memory some ended avg10=x", "memory usage>1Q"}) {
     auto r = policy::parse_check(bad);
     ASSERT_FALSE(r) << bad;
-    EXPECT_NE(r.error().message().find(std::string("'") + bad + "'"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find(std::string("'") + bad + "'"), std::string::npos)
+        << r.error().message();
   }
 }
 
 TEST(DaemonChecks, MixWithConditionsInARule) {
   auto c = daemon::parse_config(
-      "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = [\"memory some avg10>5\", \"memory available<5%\", "
+      "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = [\"memory some avg10>5\", \"memory "
+      "available<5%\", "
       "\"reclaim>0\"]\naction = \"log\"\n",
       "x.toml");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->rules[0].conditions.size(), 1U);
   EXPECT_EQ(c->rules[0].checks.size(), 2U);
   auto alone = daemon::parse_config(
-      "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"reclaim>100/s\"\naction = \"log\"\n", "x.toml");
+      "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"reclaim>100/s\"\naction = \"log\"\n",
+      "x.toml");
   ASSERT_TRUE(alone) << alone.error().message();
   EXPECT_FALSE(alone->rules[0].spec) << "a rate is not a trigger spec";
   auto bad = daemon::parse_config(
-      "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"log\"\nwhen = [\"swap free<ten\"]\n", "x.toml");
+      "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"log\"\nwhen = [\"swap free<ten\"]\n",
+      "x.toml");
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message().rfind("x.toml:5: rule 'r': key 'when': 'swap free<ten'", 0), 0U) << bad.error().message();
+  EXPECT_EQ(bad.error().message().rfind("x.toml:5: rule 'r': key 'when': 'swap free<ten'", 0), 0U)
+      << bad.error().message();
 }
 
 }  // namespace
