@@ -47,7 +47,10 @@ struct Owned {
 
 void own_pid(pid_t pid) {
   for (int i = 0; i < g_owned.npids; ++i)
-    if (g_owned.pids[i] == 0) { g_owned.pids[i] = pid; return; }
+    if (g_owned.pids[i] == 0) {
+      g_owned.pids[i] = pid;
+      return;
+    }
   if (g_owned.npids < 16) g_owned.pids[g_owned.npids++] = pid;
 }
 void disown_pid(pid_t pid) {
@@ -99,7 +102,8 @@ std::string read_text(const std::string& path) {
 void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 // A program in the background, output to `log`; optionally joined to cgroups first.
-pid_t start(const std::vector<std::string>& argv, const std::string& log, const std::vector<std::string>& procs = {}) {
+pid_t start(const std::vector<std::string>& argv, const std::string& log,
+            const std::vector<std::string>& procs = {}) {
   std::vector<const char*> args;
   for (const auto& a : argv) args.push_back(a.c_str());
   args.push_back(nullptr);
@@ -111,7 +115,10 @@ pid_t start(const std::vector<std::string>& argv, const std::string& log, const 
     for (const auto& p : procs)
       if (!write_text(p, "0")) ::_exit(126);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) { ::dup2(fd, 1); ::dup2(fd, 2); }
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
     ::execv(args[0], const_cast<char* const*>(args.data()));
     ::_exit(127);
   }
@@ -122,7 +129,10 @@ pid_t start(const std::vector<std::string>& argv, const std::string& log, const 
 void stop(pid_t pid) {
   ::kill(pid, SIGTERM);
   for (int i = 0; i < 100; ++i) {
-    if (::waitpid(pid, nullptr, WNOHANG) == pid) { disown_pid(pid); return; }
+    if (::waitpid(pid, nullptr, WNOHANG) == pid) {
+      disown_pid(pid);
+      return;
+    }
     std::this_thread::sleep_for(20ms);
   }
   kill_and_reap(pid);
@@ -135,7 +145,10 @@ std::optional<std::uint64_t> full_total(const std::string& group) {
   return p->full->total_us;
 }
 
-struct Cpu { double seconds = 0; long rss_kib = 0, hwm_kib = 0; };
+struct Cpu {
+  double seconds = 0;
+  long rss_kib = 0, hwm_kib = 0;
+};
 // CPU time in ns from /proc/PID/schedstat (exact, unlike the 10 ms ticks of /proc/PID/stat).
 Cpu usage(pid_t pid) {
   Cpu c;
@@ -167,7 +180,8 @@ std::string our_config(const std::vector<std::string>& groups) {
   std::string toml;
   for (std::size_t i = 0; i < groups.size(); ++i)
     toml += "[[rule]]\nname = \"thrash " + std::to_string(i) + "\"\ntarget = { cgroup = \"" + groups[i] +
-            "\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\nvictim = { among = \"children\", by = \"pressure\" }\n"
+            "\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\nvictim = { among = \"children\", by = "
+            "\"pressure\" }\n"
             "cooldown = \"15s\"\n\n";
   return toml;
 }
@@ -178,9 +192,11 @@ std::string oomd_config(const std::vector<std::string>& groups) {
     std::string g = groups[i].substr(1);
     json += std::string(i ? "," : "") + "{\"name\": \"thrash " + std::to_string(i) +
             "\", \"detectors\": [[\"memory full above 10 for 1s\", {\"name\": \"pressure_above\", \"args\": "
-            "{\"cgroup\": \"" + g + "\", \"resource\": \"memory\", \"threshold\": \"10\", \"duration\": \"1\"}}]], "
-            "\"actions\": [{\"name\": \"kill_by_pressure\", \"args\": {\"cgroup\": \"" + g +
-            "/*\", \"resource\": \"memory\", \"post_action_delay\": \"15\"}}]}";
+            "{\"cgroup\": \"" +
+            g +
+            "\", \"resource\": \"memory\", \"threshold\": \"10\", \"duration\": \"1\"}}]], "
+            "\"actions\": [{\"name\": \"kill_by_pressure\", \"args\": {\"cgroup\": \"" +
+            g + "/*\", \"resource\": \"memory\", \"post_action_delay\": \"15\"}}]}";
   }
   return json + "]}";
 }
@@ -189,12 +205,14 @@ pid_t start_peer(const Setup& s, bool oomd, const std::vector<std::string>& grou
   if (oomd) {
     write_file(s.work + "/oomd.json", oomd_config(groups));
     ::mkdir((s.work + "/oomd-run").c_str(), 0700);
-    return start({"/usr/bin/oomd", "--config", s.work + "/oomd.json", "--interval", "1", "--cgroup-fs", s.mount,
-                  "--runtime-dir", s.work + "/oomd-run", "--kmsg-override", s.work + "/oomd-kmsg.log"},
-                 s.work + "/oomd-" + tag + ".log");
+    return start(
+        {"/usr/bin/oomd", "--config", s.work + "/oomd.json", "--interval", "1", "--cgroup-fs", s.mount,
+         "--runtime-dir", s.work + "/oomd-run", "--kmsg-override", s.work + "/oomd-kmsg.log"},
+        s.work + "/oomd-" + tag + ".log");
   }
   write_file(s.work + "/daemon.toml", our_config(groups));
-  return start({s.pressure, "daemon", "--config", s.work + "/daemon.toml"}, s.work + "/pressure-" + tag + ".log");
+  return start({s.pressure, "daemon", "--config", s.work + "/daemon.toml"},
+               s.work + "/pressure-" + tag + ".log");
 }
 
 Trial run_trial(const Setup& s, bool oomd, int n) {
@@ -242,7 +260,10 @@ Trial run_trial(const Setup& s, bool oomd, int n) {
   }
   auto end = Clock::now();
   if (auto total = full_total(group)) last_total = std::max(last_total, *total);
-  if (!t.killed) { kill_and_reap(victim); disown_pid(victim); }
+  if (!t.killed) {
+    kill_and_reap(victim);
+    disown_pid(victim);
+  }
   t.first_stall_to_death_s = std::chrono::duration<double>(end - first_stall.value_or(started)).count();
   t.stall_s = static_cast<double>(last_total - base_total) / 1e6;
   stop(peer);
@@ -260,7 +281,9 @@ Trial run_trial(const Setup& s, bool oomd, int n) {
 int main(int argc, char** argv) {
   bench::warn_about_build("daemon_bench");
   if (argc < 3) {
-    std::fprintf(stderr, "usage: daemon_bench PRESSURE THRASH [--trials N] [--idle-seconds S] [--timeout S] [--no-oomd]\n");
+    std::fprintf(
+        stderr,
+        "usage: daemon_bench PRESSURE THRASH [--trials N] [--idle-seconds S] [--timeout S] [--no-oomd]\n");
     return 2;
   }
   Setup s;
@@ -270,15 +293,25 @@ int main(int argc, char** argv) {
   bool with_oomd = ::access("/usr/bin/oomd", X_OK) == 0;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--trials" && i + 1 < argc) trials = std::atoi(argv[++i]);
-    else if (a == "--idle-seconds" && i + 1 < argc) idle = std::atoi(argv[++i]);
-    else if (a == "--timeout" && i + 1 < argc) s.timeout_s = std::atoi(argv[++i]);
-    else if (a == "--no-oomd") with_oomd = false;
-    else { std::fprintf(stderr, "daemon_bench: unknown argument '%s'\n", a.c_str()); return 2; }
+    if (a == "--trials" && i + 1 < argc)
+      trials = std::atoi(argv[++i]);
+    else if (a == "--idle-seconds" && i + 1 < argc)
+      idle = std::atoi(argv[++i]);
+    else if (a == "--timeout" && i + 1 < argc)
+      s.timeout_s = std::atoi(argv[++i]);
+    else if (a == "--no-oomd")
+      with_oomd = false;
+    else {
+      std::fprintf(stderr, "daemon_bench: unknown argument '%s'\n", a.c_str());
+      return 2;
+    }
   }
   if (!with_oomd) std::fprintf(stderr, "daemon_bench: oomd not found (apt-get install oomd); ours alone\n");
   auto root = pressure::cgroup2_root();
-  if (!root) { std::fprintf(stderr, "daemon_bench: %s\n", root.error().message().c_str()); return 1; }
+  if (!root) {
+    std::fprintf(stderr, "daemon_bench: %s\n", root.error().message().c_str());
+    return 1;
+  }
   s.mount = *root;
   s.hybrid = ::access((s.mount + "/cgroup.controllers").c_str(), R_OK) == 0 &&
              read_text(s.mount + "/cgroup.controllers").find("memory") == std::string::npos;
@@ -289,12 +322,15 @@ int main(int argc, char** argv) {
   if (::mkdtemp(work) == nullptr) return 1;
   s.work = work;
   if (::mkdir((s.mount + s.base).c_str(), 0755) != 0) {
-    std::fprintf(stderr, "daemon_bench: cannot create %s%s: %s\n", s.mount.c_str(), s.base.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "daemon_bench: cannot create %s%s: %s\n", s.mount.c_str(), s.base.c_str(),
+                 std::strerror(errno));
     return 1;
   }
   own_dir(s.mount + s.base);
 
-  std::printf("reaction: thrashing in a 64 MiB group (40 MiB anon + 40 MiB file), rule 'memory full >= 10%% over 1 s, kill'\n");
+  std::printf(
+      "reaction: thrashing in a 64 MiB group (40 MiB anon + 40 MiB file), rule 'memory full >= 10%% over 1 "
+      "s, kill'\n");
   std::printf("  oomd: pressure_above threshold 10 duration 1 + kill_by_pressure, --interval 1\n");
   std::vector<double> ours_time, ours_stall, oomd_time, oomd_stall;
   int ours_missed = 0, oomd_missed = 0, n = 0;
@@ -303,23 +339,29 @@ int main(int argc, char** argv) {
       if (oomd && !with_oomd) continue;
       Trial t = run_trial(s, oomd, n++);
       std::printf("  trial %d %-8s %s first stall -> death %6.2f s, stall suffered %6.2f s\n", i + 1,
-                  oomd ? "oomd" : "pressure", t.killed ? "killed:" : "MISSED:", t.first_stall_to_death_s, t.stall_s);
+                  oomd ? "oomd" : "pressure", t.killed ? "killed:" : "MISSED:", t.first_stall_to_death_s,
+                  t.stall_s);
       std::fflush(stdout);
       auto& time = oomd ? oomd_time : ours_time;
       auto& stall = oomd ? oomd_stall : ours_stall;
-      if (t.killed) { time.push_back(t.first_stall_to_death_s); stall.push_back(t.stall_s); }
-      else (oomd ? oomd_missed : ours_missed)++;
+      if (t.killed) {
+        time.push_back(t.first_stall_to_death_s);
+        stall.push_back(t.stall_s);
+      } else
+        (oomd ? oomd_missed : ours_missed)++;
     }
   }
-  std::printf("pressure: median first stall -> death %.2f s, stall %.2f s (%zu killed, %d missed within %d s)\n",
-              bench::median(ours_time), bench::median(ours_stall), ours_time.size(), ours_missed, s.timeout_s);
+  std::printf(
+      "pressure: median first stall -> death %.2f s, stall %.2f s (%zu killed, %d missed within %d s)\n",
+      bench::median(ours_time), bench::median(ours_stall), ours_time.size(), ours_missed, s.timeout_s);
   if (with_oomd) {
-    std::printf("oomd:     median first stall -> death %.2f s, stall %.2f s (%zu killed, %d missed within %d s)\n",
-                bench::median(oomd_time), bench::median(oomd_stall), oomd_time.size(), oomd_missed, s.timeout_s);
+    std::printf(
+        "oomd:     median first stall -> death %.2f s, stall %.2f s (%zu killed, %d missed within %d s)\n",
+        bench::median(oomd_time), bench::median(oomd_stall), oomd_time.size(), oomd_missed, s.timeout_s);
     if (!ours_time.empty() && !oomd_time.empty()) {
       double ratio = bench::median(oomd_time) / bench::median(ours_time);
-      std::printf("ratio: oomd / pressure reaction time = %.1fx (target: at least 4x and under 1.5 s: %s)\n", ratio,
-                  ratio >= 4.0 && bench::median(ours_time) < 1.5 ? "met" : "NOT met");
+      std::printf("ratio: oomd / pressure reaction time = %.1fx (target: at least 4x and under 1.5 s: %s)\n",
+                  ratio, ratio >= 4.0 && bench::median(ours_time) < 1.5 ? "met" : "NOT met");
     }
   }
 
@@ -337,12 +379,13 @@ int main(int argc, char** argv) {
     Cpu ours0 = usage(ours), theirs0 = with_oomd ? usage(theirs) : Cpu{};
     std::this_thread::sleep_for(std::chrono::seconds(idle));
     Cpu ours1 = usage(ours), theirs1 = with_oomd ? usage(theirs) : Cpu{};
-    std::printf("idle, 5 rules, %d s: pressure CPU %.4f s (%.4f%% of a core), RSS %ld KiB (peak %ld KiB)\n", idle,
-                ours1.seconds - ours0.seconds, (ours1.seconds - ours0.seconds) * 100.0 / idle, ours1.rss_kib, ours1.hwm_kib);
+    std::printf("idle, 5 rules, %d s: pressure CPU %.4f s (%.4f%% of a core), RSS %ld KiB (peak %ld KiB)\n",
+                idle, ours1.seconds - ours0.seconds, (ours1.seconds - ours0.seconds) * 100.0 / idle,
+                ours1.rss_kib, ours1.hwm_kib);
     if (with_oomd)
-      std::printf("idle, 5 rules, %d s: oomd     CPU %.4f s (%.4f%% of a core), RSS %ld KiB (peak %ld KiB)\n", idle,
-                  theirs1.seconds - theirs0.seconds, (theirs1.seconds - theirs0.seconds) * 100.0 / idle, theirs1.rss_kib,
-                  theirs1.hwm_kib);
+      std::printf("idle, 5 rules, %d s: oomd     CPU %.4f s (%.4f%% of a core), RSS %ld KiB (peak %ld KiB)\n",
+                  idle, theirs1.seconds - theirs0.seconds, (theirs1.seconds - theirs0.seconds) * 100.0 / idle,
+                  theirs1.rss_kib, theirs1.hwm_kib);
     double ours_cpu = ours1.seconds - ours0.seconds, theirs_cpu = theirs1.seconds - theirs0.seconds;
     std::printf("idle target: RSS under 8 MiB%s: %s\n", with_oomd ? " and CPU no more than oomd's" : "",
                 ours1.rss_kib < 8 * 1024 && (!with_oomd || ours_cpu <= theirs_cpu) ? "met" : "NOT met");

@@ -11,7 +11,8 @@ namespace pressure::cli {
 
 CLI::App* add_admit(CLI::App& app, AdmitOptions& options) {
   CLI::App* admit = app.add_subcommand(
-      "admit", "answer 'may I start more work here?': exit 0 when every CONDITION holds, 1 when one does not");
+      "admit",
+      "answer 'may I start more work here?': exit 0 when every CONDITION holds, 1 when one does not");
   options.target.add_to(*admit);
   admit
       ->add_option("condition", options.conditions,
@@ -38,7 +39,8 @@ int run_admit(const GlobalOptions& global, const AdmitOptions& options) {
     for (std::size_t i = 0; i < conditions.size(); ++i) {
       double v = a->measured[i];
       // Keyed by the whole condition: two conditions on one subject stay apart.
-      measured[options.conditions[i]] = std::isnan(v) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v);
+      measured[options.conditions[i]] =
+          std::isnan(v) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v);
     }
     j["measured"] = measured;
     fmt::print("{}\n", j.dump());

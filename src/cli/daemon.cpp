@@ -10,7 +10,8 @@ namespace pressure::cli {
 
 CLI::App* add_daemon(CLI::App& app, DaemonOptions& options) {
   CLI::App* daemon = app.add_subcommand(
-      "daemon", "run the rules of a TOML file: kill, signal, exec, memory-high, notify or log under pressure");
+      "daemon",
+      "run the rules of a TOML file: kill, signal, exec, memory-high, notify or log under pressure");
   daemon->add_option("--config", options.config, "the rules (TOML); see packaging/daemon.toml")
       ->option_text("FILE")
       ->required();

@@ -69,7 +69,8 @@ bool Condition::holds(double value) const {
 }
 
 std::string Condition::subject() const {
-  std::string s = std::string(pressure::to_string(resource)) + " " + std::string(pressure::to_string(line)) + " ";
+  std::string s =
+      std::string(pressure::to_string(resource)) + " " + std::string(pressure::to_string(line)) + " ";
   switch (metric) {
     case Metric::avg10: return s + "avg10";
     case Metric::avg60: return s + "avg60";

@@ -15,8 +15,8 @@ namespace pressure::daemon {
 struct Options {
   std::string config_path;
   bool dry_run = false;
-  bool check = false;                    // validate (parse and arm), then exit
-  std::optional<LogFormat> log_format;   // overrides the file's
+  bool check = false;                   // validate (parse and arm), then exit
+  std::optional<LogFormat> log_format;  // overrides the file's
   ReaderOptions reader;
 };
 
@@ -27,6 +27,5 @@ int run(const Options& options);
 // One decision as a log line: "<4>pressure: rule ..." (with the journal's priority prefix) or
 // a JSON object.
 std::string format_decision(const policy::Decision& d, LogFormat format);
-
 
 }  // namespace pressure::daemon

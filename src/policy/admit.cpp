@@ -8,7 +8,8 @@
 
 namespace pressure {
 
-Result<Admission> admit(const Target& target, const std::vector<Condition>& conditions, const ReaderOptions& options) {
+Result<Admission> admit(const Target& target, const std::vector<Condition>& conditions,
+                        const ReaderOptions& options) {
   if (conditions.empty()) return fail(Errc::invalid_argument, "admit needs at least one condition");
   Reader reader(target, options);
   std::chrono::microseconds longest{0};
@@ -32,8 +33,8 @@ Result<Admission> admit(const Target& target, const std::vector<Condition>& cond
     if (!p) return tl::unexpected(p.error());
     const std::optional<Stall>& stall = (*p)[c.line];
     if (!stall)
-      return fail(Errc::unavailable, "the kernel prints no '" + std::string(to_string(c.line)) + "' line for " +
-                                         std::string(to_string(c.resource)) + " here");
+      return fail(Errc::unavailable, "the kernel prints no '" + std::string(to_string(c.line)) +
+                                         "' line for " + std::string(to_string(c.resource)) + " here");
     double value = 0;
     if (auto avg = c.average(*stall)) {
       value = avg->value();
@@ -41,8 +42,9 @@ Result<Admission> admit(const Target& target, const std::vector<Condition>& cond
       const Result<Pressure>& p0 = (*before)[c.resource];
       // The share over the sampled span: the longest window (shorter windows see the same
       // stretch, which is the best estimate two samples give).
-      value = p0 && (*p0)[c.line] ? stall_share(*(*p0)[c.line], *stall, after.monotonic - before->monotonic) * 100.0
-                                  : std::nan("");
+      value = p0 && (*p0)[c.line]
+                  ? stall_share(*(*p0)[c.line], *stall, after.monotonic - before->monotonic) * 100.0
+                  : std::nan("");
     }
     a.measured.push_back(value);
     char buf[128];

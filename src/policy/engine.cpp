@@ -57,8 +57,9 @@ std::string json_string(std::string_view s) {
 // True if `path` is `ancestor` or below it ("/a/b" under "/a"; everything under "/").
 bool within(const std::string& path, const std::string& ancestor) {
   if (ancestor == "/") return true;
-  return path == ancestor || (path.size() > ancestor.size() && path.compare(0, ancestor.size(), ancestor) == 0 &&
-                              path[ancestor.size()] == '/');
+  return path == ancestor ||
+         (path.size() > ancestor.size() && path.compare(0, ancestor.size(), ancestor) == 0 &&
+          path[ancestor.size()] == '/');
 }
 
 std::string join(const std::string& parent, const std::string& child) {
@@ -75,7 +76,8 @@ class RealActuator final : public Actuator {
   struct Running;
 
  public:
-  RealActuator(Monitor& monitor, std::string proc_root) : m_monitor(monitor), m_proc_root(std::move(proc_root)) {}
+  RealActuator(Monitor& monitor, std::string proc_root)
+      : m_monitor(monitor), m_proc_root(std::move(proc_root)) {}
 
   // The pidfd is opened first and the process's cgroup read after it, so the signal goes to the
   // process that was checked, even if the pid was reused in between.
@@ -87,8 +89,8 @@ class RealActuator final : public Actuator {
     Result<std::string> where = sys::process_cgroup(pid, m_proc_root);
     if (!where) return tl::unexpected(where.error());
     if (!within(*where, within_cgroup))
-      return fail(Errc::invalid_argument, "refusing to signal pid " + std::to_string(pid) + ": it is in " + *where +
-                                              ", outside " + within_cgroup);
+      return fail(Errc::invalid_argument, "refusing to signal pid " + std::to_string(pid) + ": it is in " +
+                                              *where + ", outside " + within_cgroup);
     return h;
   }
 
@@ -106,7 +108,8 @@ class RealActuator final : public Actuator {
     std::vector<sys::ProcessHandle> handles;
     for (sys::Pid pid : *pids) {
       if (pid <= 1 || pid == sys::self_pid())
-        return fail(Errc::invalid_argument, "refusing to kill " + cgroup + ": it holds pid " + std::to_string(pid));
+        return fail(Errc::invalid_argument,
+                    "refusing to kill " + cgroup + ": it holds pid " + std::to_string(pid));
       if (auto h = hold(pid, cgroup)) handles.push_back(std::move(*h));
     }
     Result<void> killed = sys::cgroup_kill(dir);
@@ -139,8 +142,9 @@ class RealActuator final : public Actuator {
     return sys::write_control(path, value);
   }
 
-  Result<void> exec(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
-                    microseconds timeout, std::function<void(int, bool)> done) override {
+  Result<void> exec(const std::vector<std::string>& argv,
+                    const std::vector<std::pair<std::string, std::string>>& env, microseconds timeout,
+                    std::function<void(int, bool)> done) override {
     Result<sys::Child> child = sys::spawn(argv, env);
     if (!child) return tl::unexpected(child.error());
     auto running = std::make_shared<Running>();
@@ -228,7 +232,7 @@ struct RuleState {
   std::optional<core::StallWindow> window;
   std::vector<core::StallWindow> condition_windows;
   std::vector<std::optional<std::pair<std::uint64_t, Clock::time_point>>> reclaim_seen;  // per check
-  std::vector<std::optional<PressureEnded>> ended;                                        // per check
+  std::vector<std::optional<PressureEnded>> ended;                                       // per check
   std::optional<Clock::time_point> held_since;
   Clock::time_point quiet_until{};
   bool acted_in_streak = false;
@@ -263,8 +267,8 @@ struct Engine::Impl {
   // Reports and counts without the engine: for what finishes after a reload (a pending kill,
   // an exec that ends later).
   std::function<void(Decision, std::string_view)> detached_reporter() const {
-    return [report = options.report, dry_run = options.dry_run, counters = counters](Decision d,
-                                                                                      std::string_view action) {
+    return [report = options.report, dry_run = options.dry_run, counters = counters](
+               Decision d, std::string_view action) {
       d.time = std::chrono::system_clock::now();
       d.dry_run = dry_run;
       counters->add(d.rule, action, d.result);
@@ -296,7 +300,8 @@ struct Engine::Impl {
 
   Result<void> arm(RuleState& s) {
     const Rule& rule = s.rule;
-    if (auto it = carryover->quiet_until.find(rule.name); it != carryover->quiet_until.end()) s.quiet_until = it->second;
+    if (auto it = carryover->quiet_until.find(rule.name); it != carryover->quiet_until.end())
+      s.quiet_until = it->second;
     Target target = rule.system ? Target::system() : Target::cgroup(rule.cgroup);
     s.reader.emplace(target, options.reader);
     if (!rule.system) {
@@ -314,10 +319,12 @@ struct Engine::Impl {
                            TriggerOptions{TriggerMode::polling, WindowPolicy::round_up, options.idle_poll});
       if (!info) return tl::unexpected(info.error());
       s.watch = info->id;
-      std::string how = info->mode == TriggerMode::kernel
-                            ? "kernel trigger '" + info->spec.to_string() + "'"
-                            : "polling total every " + std::to_string(duration_cast<milliseconds>(info->spec.window).count() / 10) +
-                                  "ms (every " + std::to_string(options.idle_poll.count()) + "ms while it does not move)";
+      std::string how =
+          info->mode == TriggerMode::kernel
+              ? "kernel trigger '" + info->spec.to_string() + "'"
+              : "polling total every " +
+                    std::to_string(duration_cast<milliseconds>(info->spec.window).count() / 10) +
+                    "ms (every " + std::to_string(options.idle_poll.count()) + "ms while it does not move)";
       Decision d = decision(s, Decision::Severity::info, "armed",
                             "watching '" + rule.spec->to_string() + "' by " + how +
                                 (info->notice.empty() ? "" : "; " + info->notice));
@@ -331,15 +338,16 @@ struct Engine::Impl {
         if (!first) return tl::unexpected(first.error());
         if (c.what == Check::What::usage && c.percent &&
             !sys::cgroup_memory_limit(cgroup_root, rule.system ? "/" : rule.cgroup, options.reader.proc_root))
-          return fail(Errc::invalid_argument, "'" + c.text + "': " + rule.where() +
-                                                  " has no memory limit to take a percentage of; give bytes (e.g. memory usage>2G)");
+          return fail(Errc::invalid_argument,
+                      "'" + c.text + "': " + rule.where() +
+                          " has no memory limit to take a percentage of; give bytes (e.g. memory usage>2G)");
       }
       for (const Condition& c : rule.conditions) {
         Result<Pressure> p = s.reader->read(c.resource);
         if (!p) return tl::unexpected(p.error());
         if (!(*p)[c.line])
-          return fail(Errc::unavailable, "the kernel prints no '" + std::string(to_string(c.line)) + "' line for " +
-                                             std::string(to_string(c.resource)));
+          return fail(Errc::unavailable, "the kernel prints no '" + std::string(to_string(c.line)) +
+                                             "' line for " + std::string(to_string(c.resource)));
         s.condition_windows.emplace_back(c.metric == Condition::Metric::window ? c.window : microseconds{1});
       }
       RuleState* state = &s;
@@ -356,20 +364,24 @@ struct Engine::Impl {
       bool v1 = false;
       std::string file = memory_limit_file(s, v1);
       if (v1 && !rule.memory_high.hard_limit)
-        return fail(Errc::invalid_argument,
-                    rule.where() + " has no memory.high (the memory controller is on cgroup v1 here): steering " + file +
-                        " would move a hard limit, where probing too low OOM-kills instead of slowing down; add "
-                        "hard_limit = true to memory_high if you mean it");
+        return fail(
+            Errc::invalid_argument,
+            rule.where() + " has no memory.high (the memory controller is on cgroup v1 here): steering " +
+                file +
+                " would move a hard limit, where probing too low OOM-kills instead of slowing down; add "
+                "hard_limit = true to memory_high if you mean it");
       RuleState* state = &s;
       Result<TimerId> t = monitor.add_timer(rule.memory_high.interval, [this, state] { steer(*state); });
       if (!t) return tl::unexpected(t.error());
       s.look_timer = *t;
-      report(decision(s, Decision::Severity::info, "armed",
-                      "steering memory.high to hold memory some at " + percent(rule.memory_high.target_share)));
+      report(
+          decision(s, Decision::Severity::info, "armed",
+                   "steering memory.high to hold memory some at " + percent(rule.memory_high.target_share)));
     } else if (rule.acts_on_processes() &&
                (rule.victim.by == Victim::By::growth || rule.victim.by == Victim::By::pressure)) {
       RuleState* state = &s;
-      Result<TimerId> t = monitor.add_timer(std::chrono::seconds(5), [this, state] { (void)candidates(*state); });
+      Result<TimerId> t =
+          monitor.add_timer(std::chrono::seconds(5), [this, state] { (void)candidates(*state); });
       if (!t) return tl::unexpected(t.error());
       s.look_timer = *t;
       (void)candidates(s);
@@ -391,8 +403,9 @@ struct Engine::Impl {
   void on_event(RuleState& s, const Event& e) {
     if (e.kind != Event::Kind::pressure) {
       s.watch.reset();  // the Monitor dropped it
-      Decision d = decision(s, Decision::Severity::error, "disarmed",
-                            "the target can no longer be watched: " + (e.error ? e.error->message() : std::string("gone")));
+      Decision d = decision(
+          s, Decision::Severity::error, "disarmed",
+          "the target can no longer be watched: " + (e.error ? e.error->message() : std::string("gone")));
       d.result = "failed";
       report(d);
       return;
@@ -403,14 +416,15 @@ struct Engine::Impl {
     const TriggerSpec& spec = *s.rule.spec;
     s.held_since = now;
     s.acted_in_streak = false;
-    std::string measured = spec.to_string() + ": " + percent(e.share) + " stalled over the last " +
-                           seconds(e.observed_span);
+    std::string measured =
+        spec.to_string() + ": " + percent(e.share) + " stalled over the last " + seconds(e.observed_span);
     if (s.rule.hold.count() == 0) {
       act(s, e.share, measured);
       return;
     }
     s.window.emplace(spec.window);
-    if (auto p = s.reader->read(spec.resource); p && (*p)[spec.line]) s.window->add(now, (*p)[spec.line]->total_us);
+    if (auto p = s.reader->read(spec.resource); p && (*p)[spec.line])
+      s.window->add(now, (*p)[spec.line]->total_us);
     RuleState* state = &s;
     auto period = std::max<microseconds>(microseconds{50'000}, spec.window / 10);
     Result<TimerId> t = monitor.add_timer(period, [this, state] { on_hot_tick(*state); });
@@ -466,7 +480,8 @@ struct Engine::Impl {
         Result<HostMemory> m = host_memory(options.reader);
         if (!m) return tl::unexpected(m.error());
         if (!c.percent) return static_cast<double>(m->available);
-        return m->total == 0 ? std::nan("") : 100.0 * static_cast<double>(m->available) / static_cast<double>(m->total);
+        return m->total == 0 ? std::nan("")
+                             : 100.0 * static_cast<double>(m->available) / static_cast<double>(m->total);
       }
       case Check::What::swap_free: {
         Result<sys::Swap> swap = sys::swap_memory(proc);
@@ -480,7 +495,8 @@ struct Engine::Impl {
         if (!m) return tl::unexpected(m.error());
         if (!c.percent) return static_cast<double>(m->bytes);
         auto limit = sys::cgroup_memory_limit(cgroup_root, target, proc);
-        return !limit || *limit == 0 ? std::nan("") : 100.0 * static_cast<double>(m->bytes) / static_cast<double>(*limit);
+        return !limit || *limit == 0 ? std::nan("")
+                                     : 100.0 * static_cast<double>(m->bytes) / static_cast<double>(*limit);
       }
       case Check::What::reclaim: {
         Result<std::uint64_t> pages = sys::pages_scanned(cgroup_root, target, proc);
@@ -545,14 +561,16 @@ struct Engine::Impl {
       Result<double> value = measure(s, c, i);
       if (!value && value.error().message() != s.last_error) {  // once per distinct error
         s.last_error = value.error().message();
-        Decision d = decision(s, Decision::Severity::error, "check", "cannot measure '" + c.text + "': " + s.last_error);
+        Decision d = decision(s, Decision::Severity::error, "check",
+                              "cannot measure '" + c.text + "': " + s.last_error);
         d.result = "failed";
         report(d);
       }
       double v = value ? *value : std::nan("");
       char buf[160];
       if (c.what == Check::What::ended)
-        std::snprintf(buf, sizeof buf, "%s%s: %s", measured.empty() ? "" : ", ", c.text.c_str(), v > 0 ? "yes" : "not yet");
+        std::snprintf(buf, sizeof buf, "%s%s: %s", measured.empty() ? "" : ", ", c.text.c_str(),
+                      v > 0 ? "yes" : "not yet");
       else if (c.what == Check::What::reclaim || c.percent)
         std::snprintf(buf, sizeof buf, "%s%s=%.2f%s", measured.empty() ? "" : ", ",
                       c.text.substr(0, c.text.find_first_of("<>")).c_str(), v, c.percent ? "%" : " pages/s");
@@ -566,10 +584,11 @@ struct Engine::Impl {
       if (s.held_since && !s.acted_in_streak && s.rule.hold.count() > 0) {
         nanoseconds held = now - *s.held_since;
         report(decision(s, Decision::Severity::info, "released",
-                        held < s.rule.hold ? measured + ": the conditions held " + seconds(held) + ", less than " +
-                                                 seconds(s.rule.hold) + ": no action"
-                                           : measured + ": the conditions held " + seconds(held) +
-                                                 ", all within the cooldown of an earlier action: no action"));
+                        held < s.rule.hold
+                            ? measured + ": the conditions held " + seconds(held) + ", less than " +
+                                  seconds(s.rule.hold) + ": no action"
+                            : measured + ": the conditions held " + seconds(held) +
+                                  ", all within the cooldown of an earlier action: no action"));
       }
       s.held_since.reset();
       s.acted_in_streak = false;
@@ -641,7 +660,8 @@ struct Engine::Impl {
             bool keep_baseline = false;
             if (auto it = s.seen.find(key); it != s.seen.end()) {
               double dt = std::chrono::duration<double>(now - it->second.t).count();
-              if (dt > 0) c.growth = (static_cast<double>(c.memory) - static_cast<double>(it->second.memory)) / dt;
+              if (dt > 0)
+                c.growth = (static_cast<double>(c.memory) - static_cast<double>(it->second.memory)) / dt;
               keep_baseline = dt < 1.0;
             }
             if (!keep_baseline) s.seen[key] = Seen{c.memory, 0, now};
@@ -717,8 +737,10 @@ struct Engine::Impl {
     const Candidate& victim = list[choice->index];
     d.victim = describe(victim);
     std::string verb = rule.action == ActionKind::kill ? "kill" : "signal " + std::to_string(rule.signal);
-    if (rule.action == ActionKind::kill && rule.grace.count() > 0) verb += " (SIGTERM, SIGKILL after " + seconds(rule.grace) + ")";
-    d.detail = measured_prefix(d) + (options.dry_run ? "would " : "") + verb + " " + d.victim + ": " + choice->reason;
+    if (rule.action == ActionKind::kill && rule.grace.count() > 0)
+      verb += " (SIGTERM, SIGKILL after " + seconds(rule.grace) + ")";
+    d.detail = measured_prefix(d) + (options.dry_run ? "would " : "") + verb + " " + d.victim + ": " +
+               choice->reason;
     if (options.dry_run) {
       count(rule, d.result);
       report(d);
@@ -728,7 +750,9 @@ struct Engine::Impl {
     Result<void> outcome;
     std::string dir = victim.pid == 0 ? sys::cgroup_directory(cgroup_root, victim.path) : std::string{};
     std::string scope = victim.pid == 0 ? victim.path : target;
-    int first_signal = rule.action == ActionKind::signal ? rule.signal : rule.grace.count() > 0 ? SIGTERM : SIGKILL;
+    int first_signal = rule.action == ActionKind::signal ? rule.signal
+                       : rule.grace.count() > 0          ? SIGTERM
+                                                         : SIGKILL;
     if (victim.pid != 0) {
       outcome = actuator.signal_process(victim.pid, first_signal, scope);
     } else if (first_signal == SIGKILL) {
@@ -743,8 +767,10 @@ struct Engine::Impl {
         std::optional<Error> first_error;
         for (sys::Pid pid : *pids) {
           Result<void> one = actuator.signal_process(pid, first_signal, scope);
-          if (one) ++sent;
-          else if (!first_error && one.error().code() != Errc::gone) first_error = one.error();
+          if (one)
+            ++sent;
+          else if (!first_error && one.error().code() != Errc::gone)
+            first_error = one.error();
         }
         d.detail += "; signal " + std::to_string(first_signal) + " sent to " + std::to_string(sent) + " of " +
                     std::to_string(pids->size()) + " processes";
@@ -758,14 +784,18 @@ struct Engine::Impl {
     }
     count(rule, d.result);
     report(d);
-    if (outcome && rule.action == ActionKind::kill && first_signal != SIGKILL) schedule_sigkill(s, victim, dir, scope);
+    if (outcome && rule.action == ActionKind::kill && first_signal != SIGKILL)
+      schedule_sigkill(s, victim, dir, scope);
   }
 
-  static std::string measured_prefix(const Decision& d) { return d.measured.empty() ? "" : d.measured + "; "; }
+  static std::string measured_prefix(const Decision& d) {
+    return d.measured.empty() ? "" : d.measured + "; ";
+  }
 
   // SIGKILL for a victim that had SIGTERM, when the grace period is over. The pending kill
   // carries everything it needs, so it survives a reload of the rules.
-  void schedule_sigkill(RuleState& s, const Candidate& victim, const std::string& dir, const std::string& scope) {
+  void schedule_sigkill(RuleState& s, const Candidate& victim, const std::string& dir,
+                        const std::string& scope) {
     auto pending = std::make_shared<Carryover::PendingKill>();
     pending->monitor = &monitor;
     Decision base = decision(s, Decision::Severity::warning, "kill", "");
@@ -794,7 +824,8 @@ struct Engine::Impl {
       } else {
         Result<std::size_t> n = act->kill_cgroup(dir, scope);
         outcome = n ? Result<void>{} : tl::unexpected(n.error());
-        d.detail = "grace period over: " + d.victim + (n ? ": " + std::to_string(*n) + " processes left, killed" : "");
+        d.detail = "grace period over: " + d.victim +
+                   (n ? ": " + std::to_string(*n) + " processes left, killed" : "");
         if (!n && n.error().code() == Errc::not_found) {
           d.detail = d.victim + " is gone: everything exited within the grace period";
           outcome = {};
@@ -820,12 +851,11 @@ struct Engine::Impl {
   }
 
   std::vector<std::pair<std::string, std::string>> event_env(const RuleState& s, const Decision& d) {
-    std::vector<std::pair<std::string, std::string>> env{
-        {"PRESSURE_RULE", s.rule.name},
-        {"PRESSURE_TARGET", s.rule.where()},
-        {"PRESSURE_SHARE", std::to_string(d.share * 100.0)},
-        {"PRESSURE_MEASURED", d.measured},
-        {"PRESSURE_DRY_RUN", options.dry_run ? "1" : "0"}};
+    std::vector<std::pair<std::string, std::string>> env{{"PRESSURE_RULE", s.rule.name},
+                                                         {"PRESSURE_TARGET", s.rule.where()},
+                                                         {"PRESSURE_SHARE", std::to_string(d.share * 100.0)},
+                                                         {"PRESSURE_MEASURED", d.measured},
+                                                         {"PRESSURE_DRY_RUN", options.dry_run ? "1" : "0"}};
     if (s.rule.spec) {
       env.emplace_back("PRESSURE_RESOURCE", std::string(to_string(s.rule.spec->resource)));
       env.emplace_back("PRESSURE_LINE", std::string(to_string(s.rule.spec->line)));
@@ -849,16 +879,17 @@ struct Engine::Impl {
     }
     Decision base = decision(s, Decision::Severity::notice, "exec", "");
     std::string timeout = seconds(rule.timeout);
-    Result<void> started = actuator.exec(rule.command, event_env(s, d), rule.timeout,
-                                         [base, cmd, timeout, report = detached_reporter()](int status, bool timed_out) {
-                                           Decision done = base;
-                                           done.result = status == 0 && !timed_out ? "exited-ok" : "exited-failed";
-                                           done.detail = "'" + cmd + "' " +
-                                                         (timed_out ? "timed out after " + timeout + " and was killed"
-                                                                    : "exited with status " + std::to_string(status));
-                                           if (done.result != "exited-ok") done.severity = Decision::Severity::warning;
-                                           report(done, "exec");
-                                         });
+    Result<void> started =
+        actuator.exec(rule.command, event_env(s, d), rule.timeout,
+                      [base, cmd, timeout, report = detached_reporter()](int status, bool timed_out) {
+                        Decision done = base;
+                        done.result = status == 0 && !timed_out ? "exited-ok" : "exited-failed";
+                        done.detail = "'" + cmd + "' " +
+                                      (timed_out ? "timed out after " + timeout + " and was killed"
+                                                 : "exited with status " + std::to_string(status));
+                        if (done.result != "exited-ok") done.severity = Decision::Severity::warning;
+                        report(done, "exec");
+                      });
     if (!started) {
       d.severity = Decision::Severity::error;
       d.result = "failed";
@@ -941,8 +972,8 @@ struct Engine::Impl {
     Decision d = decision(s, Decision::Severity::info, "memory-high", "");
     d.share = stalled / dt_us;
     d.measured = "memory some " + percent(d.share) + " over " +
-                 seconds(duration_cast<nanoseconds>(std::chrono::duration<double, std::micro>(dt_us))) + " (target " +
-                 percent(mh.target_share) + ")";
+                 seconds(duration_cast<nanoseconds>(std::chrono::duration<double, std::micro>(dt_us))) +
+                 " (target " + percent(mh.target_share) + ")";
     d.result = options.dry_run ? "dry-run" : "ok";
     if (next == limit && !unlimited) return;
     if (!options.dry_run) {
@@ -958,7 +989,8 @@ struct Engine::Impl {
     count(s.rule, d.result);
     if (direction != s.steer_direction || d.result != "ok") {
       d.detail = d.measured + "; " + (direction > 0 ? "backing off: " : "probing: ") + file + " " +
-                 std::to_string(limit) + " -> " + std::to_string(next) + (options.dry_run ? " (dry run)" : "");
+                 std::to_string(limit) + " -> " + std::to_string(next) +
+                 (options.dry_run ? " (dry run)" : "");
       report(d);
     }
     s.steer_direction = direction;
@@ -966,10 +998,15 @@ struct Engine::Impl {
 
   void act_notify(RuleState& s, Decision& d) {
     const Rule& rule = s.rule;
-    std::string line = "{\"time\":" + std::to_string(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) +
-                       ",\"rule\":" + json_string(rule.name) + ",\"target\":" + json_string(rule.where()) +
-                       ",\"share\":" + std::to_string(d.share) + ",\"measured\":" + json_string(d.measured);
-    if (rule.spec) line += ",\"resource\":" + json_string(to_string(rule.spec->resource)) + ",\"line\":" + json_string(to_string(rule.spec->line));
+    std::string line =
+        "{\"time\":" +
+        std::to_string(
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) +
+        ",\"rule\":" + json_string(rule.name) + ",\"target\":" + json_string(rule.where()) +
+        ",\"share\":" + std::to_string(d.share) + ",\"measured\":" + json_string(d.measured);
+    if (rule.spec)
+      line += ",\"resource\":" + json_string(to_string(rule.spec->resource)) +
+              ",\"line\":" + json_string(to_string(rule.spec->line));
     line += ",\"dry_run\":" + std::string(options.dry_run ? "true" : "false") + "}";
     std::string where = rule.notify_socket.empty() ? rule.notify_file : rule.notify_socket;
     d.detail = measured_prefix(d) + (options.dry_run ? "would notify " : "notified ") + where;
@@ -1001,8 +1038,9 @@ Result<void> Engine::start(std::vector<Rule> rules) {
     if (Result<void> armed = impl.arm(*impl.rules.back()); !armed) {
       std::string name = impl.rules.back()->rule.name, source = impl.rules.back()->rule.source;
       stop();
-      return fail(armed.error().code(), "rule '" + name + "'" + (source.empty() ? "" : " (" + source + ")") +
-                                            ": " + armed.error().message(),
+      return fail(armed.error().code(),
+                  "rule '" + name + "'" + (source.empty() ? "" : " (" + source + ")") + ": " +
+                      armed.error().message(),
                   armed.error().path(), armed.error().sys_errno());
     }
   }

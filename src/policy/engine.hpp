@@ -36,7 +36,8 @@ class Actuator {
   // Starts a command; `done(status)` is called on the loop when it ends or is killed.
   virtual Result<void> exec(const std::vector<std::string>& argv,
                             const std::vector<std::pair<std::string, std::string>>& env,
-                            std::chrono::microseconds timeout, std::function<void(int status, bool timed_out)> done) = 0;
+                            std::chrono::microseconds timeout,
+                            std::function<void(int status, bool timed_out)> done) = 0;
   virtual Result<void> send_datagram(const std::string& socket, const std::string& payload) = 0;
   virtual Result<void> append_line(const std::string& path, const std::string& line) = 0;
 };
@@ -49,14 +50,14 @@ struct Decision {
   Severity severity = Severity::notice;
   std::chrono::system_clock::time_point time;
   std::string rule;
-  std::string where;       // the target
-  std::string what;        // "kill", "signal", "exec", "armed", "held", "skipped", ...
-  std::string detail;      // the sentence a person reads
-  std::string victim;      // group path or "pid 1234 (name)"
-  double share = 0;        // the stall share that caused it, 0..1
-  std::string measured;    // "memory full 31.2% over 1s"
+  std::string where;     // the target
+  std::string what;      // "kill", "signal", "exec", "armed", "held", "skipped", ...
+  std::string detail;    // the sentence a person reads
+  std::string victim;    // group path or "pid 1234 (name)"
+  double share = 0;      // the stall share that caused it, 0..1
+  std::string measured;  // "memory full 31.2% over 1s"
   bool dry_run = false;
-  std::string result;      // "ok", "failed", "dry-run", "skipped"
+  std::string result;  // "ok", "failed", "dry-run", "skipped"
 };
 
 // Counts by (rule, action, result), for metrics: shared by the engines of successive reloads so

@@ -52,8 +52,8 @@ bool parse_amount(std::string_view v, double& out, bool& percent, bool allow_rat
     percent = true;
     v.remove_suffix(1);
   } else if (!allow_rate && !v.empty()) {
-    static constexpr std::pair<char, double> k_units[] = {{'K', 1024.0}, {'M', 1048576.0}, {'G', 1073741824.0},
-                                                          {'T', 1099511627776.0}};
+    static constexpr std::pair<char, double> k_units[] = {
+        {'K', 1024.0}, {'M', 1048576.0}, {'G', 1073741824.0}, {'T', 1099511627776.0}};
     for (auto [c, m] : k_units) {
       if (v.back() == c) {
         mult = m;
@@ -74,8 +74,9 @@ bool parse_amount(std::string_view v, double& out, bool& percent, bool allow_rat
 
 bool looks_like_check(std::string_view text) {
   text = trimmed(text);
-  return text.starts_with("memory available") || text.starts_with("swap free") || text.starts_with("memory usage") ||
-         text.starts_with("reclaim") || text.find(" ended") != std::string_view::npos;
+  return text.starts_with("memory available") || text.starts_with("swap free") ||
+         text.starts_with("memory usage") || text.starts_with("reclaim") ||
+         text.find(" ended") != std::string_view::npos;
 }
 
 Result<Check> parse_check(std::string_view text) {
@@ -89,8 +90,10 @@ Result<Check> parse_check(std::string_view text) {
     std::string_view head = t.substr(0, at);
     std::size_t space = head.find(' ');
     auto resource = resource_from_string(head.substr(0, space));
-    auto line = space == std::string_view::npos ? std::nullopt : line_from_string(trimmed(head.substr(space + 1)));
-    if (!resource || !line) return bad_check(text, "write '<resource> <some|full> ended [avg10=..,avg60=..]'");
+    auto line =
+        space == std::string_view::npos ? std::nullopt : line_from_string(trimmed(head.substr(space + 1)));
+    if (!resource || !line)
+      return bad_check(text, "write '<resource> <some|full> ended [avg10=..,avg60=..]'");
     c.resource = *resource;
     c.line = *line;
     std::string_view rest = trimmed(t.substr(at + 6));
@@ -126,8 +129,9 @@ Result<Check> parse_check(std::string_view text) {
       return bad_check(text, "no comparison (<, <=, > or >=) after '" + std::string(f.name) + "'");
     }
     if (!parse_amount(rest, c.value, c.percent, f.rate))
-      return bad_check(text, f.rate ? "'" + std::string(trimmed(rest)) + "' is not a rate of pages (e.g. 0, 1000/s)"
-                                    : "'" + std::string(trimmed(rest)) + "' is not a percentage or a size (e.g. 10%, 2G)");
+      return bad_check(
+          text, f.rate ? "'" + std::string(trimmed(rest)) + "' is not a rate of pages (e.g. 0, 1000/s)"
+                       : "'" + std::string(trimmed(rest)) + "' is not a percentage or a size (e.g. 10%, 2G)");
     if (f.rate && c.percent) return bad_check(text, "reclaim is counted in pages per second, not percent");
     return c;
   }

@@ -53,8 +53,8 @@ struct Check {
   enum class What { available, swap_free, usage, reclaim, ended };
   What what = What::available;
   Condition::Op op = Condition::Op::less;
-  double value = 0;      // percent, bytes, or pages per second
-  bool percent = false;  // value is a percentage
+  double value = 0;                      // percent, bytes, or pages per second
+  bool percent = false;                  // value is a percentage
   Resource resource = Resource::memory;  // ended
   Line line = Line::some;                // ended
   EndCriteria criteria;                  // ended
@@ -68,27 +68,27 @@ bool looks_like_check(std::string_view text);
 
 struct Rule {
   std::string name;
-  std::string source;    // "file:line" where the rule starts, for messages
-  std::string cgroup;    // the target, relative to the cgroup2 mount; "/" is the root
-  bool system = false;   // measure /proc/pressure (the whole machine; acts on the root group)
+  std::string source;   // "file:line" where the rule starts, for messages
+  std::string cgroup;   // the target, relative to the cgroup2 mount; "/" is the root
+  bool system = false;  // measure /proc/pressure (the whole machine; acts on the root group)
   bool allow_root = false;
 
   // When: a spec (a kernel trigger, sampled from `total` while it holds) or conditions (all).
   std::optional<TriggerSpec> spec;
   std::vector<Condition> conditions;
-  std::vector<Check> checks;         // all must hold too
-  microseconds hold{0};              // "for": must hold this long
-  microseconds interval{500'000};    // how often conditions are sampled
+  std::vector<Check> checks;       // all must hold too
+  microseconds hold{0};            // "for": must hold this long
+  microseconds interval{500'000};  // how often conditions are sampled
   microseconds cooldown{15'000'000};
-  bool repeat = true;                // act again after the cooldown while it still holds
+  bool repeat = true;  // act again after the cooldown while it still holds
 
   ActionKind action = ActionKind::log;
   Victim victim;
   std::vector<std::string> prefer, avoid;  // globs on the victim's name (group name or comm)
   microseconds grace{0};                   // SIGTERM first, SIGKILL after this
   int signal = 15;
-  std::vector<std::string> command;        // exec
-  microseconds timeout{10'000'000};        // exec
+  std::vector<std::string> command;  // exec
+  microseconds timeout{10'000'000};  // exec
   MemoryHigh memory_high;
   std::string notify_socket, notify_file;  // notify
 

@@ -206,7 +206,8 @@ std::optional<std::uint64_t> field(std::string_view text, std::string_view key) 
     if (!line.starts_with(key)) continue;
     line.remove_prefix(key.size());
     if (!line.empty() && line.front() != ' ' && line.front() != ':' && line.front() != '\t') continue;
-    while (!line.empty() && (line.front() == ' ' || line.front() == ':' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == ':' || line.front() == '\t'))
+      line.remove_prefix(1);
     std::size_t end = line.find(' ');
     bool kb = end != std::string_view::npos && line.substr(end + 1).starts_with("kB");
     auto v = parse_u64(line.substr(0, end));
@@ -246,8 +247,9 @@ Result<std::uint64_t> pages_scanned(const std::string& cgroup2_root, const std::
   if (!text) {
     if (text.error().code() == Errc::not_found)
       return fail(Errc::unavailable,
-                  "cgroup " + relative + " has no memory.stat in cgroup2: reclaim needs the memory controller on cgroup2 "
-                  "(the v1 controller keeps no pgscan count)",
+                  "cgroup " + relative +
+                      " has no memory.stat in cgroup2: reclaim needs the memory controller on cgroup2 "
+                      "(the v1 controller keeps no pgscan count)",
                   path);
     return tl::unexpected(text.error());
   }
@@ -274,7 +276,8 @@ Result<void> ProcessHandle::signal(int sig) const {
   if (::syscall(SYS_pidfd_send_signal, m_fd.get(), sig, nullptr, 0) == 0) return {};
   int err = errno;
   if (err == ESRCH) return fail(Errc::gone, "process " + std::to_string(m_pid) + " has exited", {}, err);
-  if (err == EPERM) return fail(Errc::permission, "not allowed to signal process " + std::to_string(m_pid), {}, err);
+  if (err == EPERM)
+    return fail(Errc::permission, "not allowed to signal process " + std::to_string(m_pid), {}, err);
   return fail(Errc::system, "signal to process " + std::to_string(m_pid) + ": " + errno_text(err), {}, err);
 }
 
@@ -290,7 +293,8 @@ Result<void> cgroup_kill(const std::string& dir) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    if (err == ENOENT) return fail(Errc::unsupported, path + " does not exist (needs Linux 5.14+)", path, err);
+    if (err == ENOENT)
+      return fail(Errc::unsupported, path + " does not exist (needs Linux 5.14+)", path, err);
     return tl::unexpected(open_error(err, path, "it"));
   }
   ssize_t n = ::write(fd, "1", 1);
@@ -329,16 +333,19 @@ Result<void> send_datagram(const std::string& socket_path, const std::string& pa
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.empty() || socket_path.size() >= sizeof addr.sun_path)
-    return fail(Errc::invalid_argument, "unix socket path '" + socket_path + "' is empty or too long", socket_path);
+    return fail(Errc::invalid_argument, "unix socket path '" + socket_path + "' is empty or too long",
+                socket_path);
   std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
   if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
   socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_path.size());
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return fail(Errc::system, "socket: " + errno_text(errno), socket_path, errno);
-  ssize_t n = ::sendto(fd, payload.data(), payload.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), len);
+  ssize_t n =
+      ::sendto(fd, payload.data(), payload.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), len);
   int err = errno;
   ::close(fd);
-  if (n < 0) return fail(Errc::system, "cannot send to " + socket_path + ": " + errno_text(err), socket_path, err);
+  if (n < 0)
+    return fail(Errc::system, "cannot send to " + socket_path + ": " + errno_text(err), socket_path, err);
   return {};
 }
 
@@ -363,7 +370,8 @@ Result<Child> spawn(const std::vector<std::string>& argv,
     bool replaced = false;
     for (const auto& [name, value] : extra) replaced = replaced || entry.rfind(name + "=", 0) == 0;
     // The service manager's sockets and watchdog are the daemon's, not its commands'.
-    for (const char* own : {"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID="}) replaced = replaced || entry.rfind(own, 0) == 0;
+    for (const char* own : {"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID="})
+      replaced = replaced || entry.rfind(own, 0) == 0;
     if (!replaced) env_storage.push_back(std::move(entry));
   }
   for (const auto& [name, value] : extra) env_storage.push_back(name + "=" + value);
@@ -382,12 +390,13 @@ Result<Child> spawn(const std::vector<std::string>& argv,
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);  // the daemon blocks signals for its signalfd
+  posix_spawnattr_setsigmask(&attr, &none);    // the daemon blocks signals for its signalfd
   posix_spawnattr_setsigdefault(&attr, &all);  // and may have inherited ignored ones (SIGPIPE)
   pid_t pid = 0;
   int err = ::posix_spawnp(&pid, args[0], nullptr, &attr, args.data(), env.data());
   posix_spawnattr_destroy(&attr);
-  if (err != 0) return fail(Errc::system, "cannot run '" + argv[0] + "': " + std::strerror(err), argv[0], err);
+  if (err != 0)
+    return fail(Errc::system, "cannot run '" + argv[0] + "': " + std::strerror(err), argv[0], err);
   Result<ProcessHandle> handle = ProcessHandle::open(pid);
   if (!handle) {
     ::kill(-pid, SIGKILL);

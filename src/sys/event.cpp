@@ -117,7 +117,8 @@ Result<void> Timer::set_period(std::chrono::nanoseconds period) {
   itimerspec spec{};
   spec.it_interval = to_timespec(period);
   spec.it_value = next_multiple(period);
-  if (::timerfd_settime(m_fd.get(), TFD_TIMER_ABSTIME, &spec, nullptr) != 0) return os_error("timerfd_settime", errno);
+  if (::timerfd_settime(m_fd.get(), TFD_TIMER_ABSTIME, &spec, nullptr) != 0)
+    return os_error("timerfd_settime", errno);
   return {};
 }
 

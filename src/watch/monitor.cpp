@@ -48,10 +48,10 @@ struct Watch {
   Line line;
   Callback callback;
   Reader reader;
-  sys::Fd trigger;             // kernel mode
-  std::optional<Sample> last;  // kernel mode: at arming, then at each event
-  sys::Timer sampler;          // polling mode
-  core::StallWindow window;    // polling mode
+  sys::Fd trigger;                          // kernel mode
+  std::optional<Sample> last;               // kernel mode: at arming, then at each event
+  sys::Timer sampler;                       // polling mode
+  core::StallWindow window;                 // polling mode
   std::chrono::nanoseconds idle_period{0};  // polling mode: the slow period while total is flat
   std::uint64_t last_total = 0;
   int flat_samples = 0;

@@ -65,7 +65,8 @@ std::optional<int> Background::wait(std::chrono::milliseconds timeout) {
 
 std::string Background::log() const { return read_file(m_log); }
 
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout, std::chrono::milliseconds step) {
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds step) {
   auto end = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (done()) return true;

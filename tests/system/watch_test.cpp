@@ -92,7 +92,8 @@ TEST(LiveWatchIdle, PollingSlowsDownWhenIdleAndStillFires) {
   auto event = watcher.wait_for(Event::Kind::pressure, 10s);
   ASSERT_TRUE(event) << "no event after the quiet spell";
   EXPECT_GE(event->share, 0.10);
-  std::cout << "first event " << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+  std::cout << "first event "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
             << " s after the load started\n";
 }
 

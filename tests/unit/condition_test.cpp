@@ -76,7 +76,8 @@ TEST(Condition, RefusesWhatItCannotMeanAndSaysWhy) {
     ASSERT_FALSE(r) << c.text;
     EXPECT_EQ(r.error().code(), Errc::invalid_argument) << c.text;
     EXPECT_NE(r.error().message().find(c.says), std::string::npos) << c.text << " -> " << r.error().message();
-    EXPECT_NE(r.error().message().find(std::string("'") + c.text + "'"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find(std::string("'") + c.text + "'"), std::string::npos)
+        << r.error().message();
   }
 }
 
@@ -87,8 +88,8 @@ TEST(Admit, AveragesFromTheFilesDecide) {
   ASSERT_TRUE(yes) << yes.error().message();
   EXPECT_TRUE(yes->admitted);
   EXPECT_EQ(yes->reason, "admitted: cpu some avg10=0.22%");
-  auto no = admit(Target::system(), {*parse_condition("cpu some avg10<1"), *parse_condition("cpu some avg60<0.5")},
-                  options);
+  auto no = admit(Target::system(),
+                  {*parse_condition("cpu some avg10<1"), *parse_condition("cpu some avg60<0.5")}, options);
   ASSERT_TRUE(no);
   EXPECT_FALSE(no->admitted);
   EXPECT_EQ(no->reason, "refused: cpu some avg60=0.77% is not <0.5%");
@@ -109,7 +110,8 @@ TEST(CliAdmit, ExitCodesAndTheReasonLine) {
   auto no = test::run_pressure({"--proc-root", test::fixture("kernel-5.13"), "admit", "cpu some avg10<0.1"});
   EXPECT_EQ(no.exit_code, 1);
   EXPECT_EQ(no.out, "refused: cpu some avg10=0.22% is not <0.1%\n");
-  auto json = test::run_pressure({"--proc-root", test::fixture("kernel-5.13"), "admit", "--json", "cpu some avg10<1"});
+  auto json = test::run_pressure(
+      {"--proc-root", test::fixture("kernel-5.13"), "admit", "--json", "cpu some avg10<1"});
   ASSERT_EQ(json.exit_code, 0);
   auto j = nlohmann::json::parse(json.out);
   EXPECT_EQ(j["admitted"], true);
@@ -119,7 +121,8 @@ TEST(CliAdmit, ExitCodesAndTheReasonLine) {
   EXPECT_NE(bad.err.find("condition 'cpu some avg10 is low'"), std::string::npos) << bad.err;
   auto none = test::run_pressure({"admit"});
   EXPECT_EQ(none.exit_code, 2);
-  auto unsupported = test::run_pressure({"--proc-root", test::fixture("psi-disabled"), "admit", "cpu some avg10<1"});
+  auto unsupported =
+      test::run_pressure({"--proc-root", test::fixture("psi-disabled"), "admit", "cpu some avg10<1"});
   EXPECT_EQ(unsupported.exit_code, 3) << unsupported.err;
 }
 
