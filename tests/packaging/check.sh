@@ -14,6 +14,9 @@ for g in "" batch.slice user.slice; do
   mkdir -p "$work/cgroup/$g"
   cp "$src"/tests/fixtures/cgroup-tree/system.slice/*.pressure "$work/cgroup/$g/"
 done
+# A cgroup2 memory controller there, as on a pure cgroup2 system (the example steers memory.high).
+echo max > "$work/cgroup/batch.slice/memory.high"
+echo 0 > "$work/cgroup/batch.slice/memory.current"
 if out=$("$pressure" --cgroup-root "$work/cgroup" daemon --check --config "$src/packaging/daemon.toml" 2>&1); then
   echo "daemon.toml: $out"
 else
