@@ -65,7 +65,8 @@ run_ctest "tests" build
 
 echo "== build (unsupported platform): the portable code compiles and says no"
 scripts/build.sh build-other -DPRESSURE_PLATFORM=unsupported -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
-for args in "show" "watch cpu\ some\ 1s/2s" "top --count 1" "record --count 1 --db /nonexistent/h.db"; do
+for args in "show" "watch cpu\ some\ 1s/2s" "top --count 1" "record --count 1 --db /nonexistent/h.db" \
+            "admit 'cpu some avg10<1'" "daemon --config /nonexistent.toml"; do
   code=0; eval build-other/src/cli/pressure "$args" 2>/dev/null || code=$?
   if [ "$code" = 3 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "unsupported: 'pressure $args' exited $code, not 3"; fi
 done

@@ -35,6 +35,7 @@ Result<std::vector<ReadyEvent>> Epoll::wait(int, int) { return no_events(); }
 
 Result<Timer> Timer::create(std::chrono::nanoseconds, std::chrono::nanoseconds) { return no_events(); }
 std::uint64_t Timer::consume() { return 0; }
+Result<void> Timer::set_period(std::chrono::nanoseconds) { return no_events(); }
 
 Result<Wakeup> Wakeup::create() { return no_events(); }
 void Wakeup::notify() {}
