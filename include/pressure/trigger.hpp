@@ -41,6 +41,9 @@ inline constexpr std::chrono::microseconds k_unprivileged_window_step{2'000'000}
 // takes only "full".
 Result<TriggerSpec> parse_trigger_spec(std::string_view text);
 
+// The shortest exact text of a duration in the units parse_duration reads: "2s", "150ms", "500us".
+std::string format_duration(std::chrono::microseconds duration);
+
 // A duration with a unit: "150ms", "2s", "1.5s", "500us". Bare numbers are refused.
 Result<std::chrono::microseconds> parse_duration(std::string_view text);
 

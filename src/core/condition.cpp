@@ -38,13 +38,6 @@ std::string format_percent(double p) {
   return std::string(buf, ec == std::errc{} ? ptr : buf);
 }
 
-std::string format_window(microseconds d) {
-  auto us = d.count();
-  if (us % 1'000'000 == 0) return std::to_string(us / 1'000'000) + "s";
-  if (us % 1'000 == 0) return std::to_string(us / 1'000) + "ms";
-  return std::to_string(us) + "us";
-}
-
 }  // namespace
 
 std::string_view to_string(Condition::Op op) noexcept {
@@ -75,7 +68,7 @@ std::string Condition::subject() const {
     case Metric::avg10: return s + "avg10";
     case Metric::avg60: return s + "avg60";
     case Metric::avg300: return s + "avg300";
-    case Metric::window: return s + format_window(window);
+    case Metric::window: return s + format_duration(window);
   }
   return s;
 }

@@ -30,14 +30,14 @@ bool parse_number(std::string_view s, double& out) {
   return ec == std::errc{} && ptr == s.data() + s.size();
 }
 
+}  // namespace
+
 std::string format_duration(microseconds d) {
   auto us = d.count();
   if (us % 1'000'000 == 0) return std::to_string(us / 1'000'000) + "s";
   if (us % 1'000 == 0) return std::to_string(us / 1'000) + "ms";
   return std::to_string(us) + "us";
 }
-
-}  // namespace
 
 Result<microseconds> parse_duration(std::string_view text) {
   struct Unit {

@@ -21,26 +21,6 @@ constexpr int k_exit_config = 2;
 constexpr int k_exit_unsupported = 3;
 constexpr int k_exit_runtime = 4;
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 int exit_code_for(const Error& e) {
   switch (e.code()) {
     case Errc::unsupported: return k_exit_unsupported;
@@ -61,8 +41,8 @@ void log_text(int priority, const std::string& message, LogFormat format) {
     double t = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.3f", t);
-    log_line("{\"priority\":" + std::to_string(priority) + ",\"time\":" + buf + ",\"message\":\"" +
-             json_escape(message) + "\"}");
+    log_line("{\"priority\":" + std::to_string(priority) + ",\"time\":" + buf +
+             ",\"message\":" + policy::json_string(message) + "}");
   } else {
     log_line("<" + std::to_string(priority) + ">pressure: " + message);
   }
@@ -81,15 +61,16 @@ std::string format_decision(const policy::Decision& d, LogFormat format) {
     char time_buf[64], share_buf[32];
     std::snprintf(time_buf, sizeof time_buf, "%.3f", t);
     std::snprintf(share_buf, sizeof share_buf, "%.4f", d.share);
-    std::string out = "{\"priority\":" + std::to_string(priority) + ",\"time\":" + time_buf + ",\"rule\":\"" +
-                      json_escape(d.rule) + "\",\"target\":\"" + json_escape(d.where) + "\",\"what\":\"" +
-                      json_escape(d.what) + "\"";
-    if (!d.victim.empty()) out += ",\"victim\":\"" + json_escape(d.victim) + "\"";
+    std::string out = "{\"priority\":" + std::to_string(priority) + ",\"time\":" + time_buf +
+                      ",\"rule\":" + policy::json_string(d.rule) +
+                      ",\"target\":" + policy::json_string(d.where) +
+                      ",\"what\":" + policy::json_string(d.what);
+    if (!d.victim.empty()) out += ",\"victim\":" + policy::json_string(d.victim);
     if (!d.measured.empty())
-      out += ",\"measured\":\"" + json_escape(d.measured) + "\",\"share\":" + share_buf;
-    if (!d.result.empty()) out += ",\"result\":\"" + json_escape(d.result) + "\"";
-    out += ",\"dry_run\":" + std::string(d.dry_run ? "true" : "false") + ",\"message\":\"" +
-           json_escape(d.detail) + "\"}";
+      out += ",\"measured\":" + policy::json_string(d.measured) + ",\"share\":" + share_buf;
+    if (!d.result.empty()) out += ",\"result\":" + policy::json_string(d.result);
+    out += ",\"dry_run\":" + std::string(d.dry_run ? "true" : "false") +
+           ",\"message\":" + policy::json_string(d.detail) + "}";
     return out;
   }
   std::string out =

@@ -33,27 +33,6 @@ std::string seconds(nanoseconds d) {
   return buf;
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 // True if `path` is `ancestor` or below it ("/a/b" under "/a"; everything under "/").
 bool within(const std::string& path, const std::string& ancestor) {
   if (ancestor == "/") return true;
@@ -208,6 +187,27 @@ class RealActuator final : public Actuator {
 };
 
 }  // namespace
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
 
 std::unique_ptr<Actuator> real_actuator(Monitor& monitor, const std::string& proc_root) {
   return std::make_unique<RealActuator>(monitor, proc_root);

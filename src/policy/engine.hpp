@@ -41,6 +41,9 @@ class Actuator {
   virtual Result<void> send_datagram(const std::string& socket, const std::string& payload) = 0;
   virtual Result<void> append_line(const std::string& path, const std::string& line) = 0;
 };
+// `s` as a JSON string, quotes included (for notify lines and JSON logs).
+std::string json_string(std::string_view s);
+
 // The real one; exec needs the Monitor to wait for children.
 std::unique_ptr<Actuator> real_actuator(Monitor& monitor, const std::string& proc_root = "/proc");
 

@@ -22,8 +22,7 @@
 
 #include "core/cgroup_path.hpp"
 #include "sys/files.hpp"
-
-extern char** environ;
+#include "sys/process.hpp"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -364,17 +363,9 @@ Result<void> append_line(const std::string& path, const std::string& line) {
 Result<Child> spawn(const std::vector<std::string>& argv,
                     const std::vector<std::pair<std::string, std::string>>& extra) {
   if (argv.empty() || argv.front().empty()) return fail(Errc::invalid_argument, "no command to run");
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry(*e);
-    bool replaced = false;
-    for (const auto& [name, value] : extra) replaced = replaced || entry.rfind(name + "=", 0) == 0;
-    // The service manager's sockets and watchdog are the daemon's, not its commands'.
-    for (const char* own : {"NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID="})
-      replaced = replaced || entry.rfind(own, 0) == 0;
-    if (!replaced) env_storage.push_back(std::move(entry));
-  }
-  for (const auto& [name, value] : extra) env_storage.push_back(name + "=" + value);
+  // The service manager's socket and watchdog are the daemon's, not its commands'.
+  std::vector<std::string> env_storage =
+      child_environment(extra, {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"});
   std::vector<char*> env;
   for (std::string& e : env_storage) env.push_back(e.data());
   env.push_back(nullptr);

@@ -11,17 +11,24 @@ extern char** environ;
 
 namespace pressure::sys {
 
+std::vector<std::string> child_environment(const std::vector<std::pair<std::string, std::string>>& extra,
+                                           const std::vector<std::string>& drop) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    bool skip = false;
+    for (const auto& [name, value] : extra) skip = skip || entry.rfind(name + "=", 0) == 0;
+    for (const std::string& name : drop) skip = skip || entry.rfind(name + "=", 0) == 0;
+    if (!skip) out.push_back(std::move(entry));
+  }
+  for (const auto& [name, value] : extra) out.push_back(name + "=" + value);
+  return out;
+}
+
 Result<int> run_command(const std::vector<std::string>& argv,
                         const std::vector<std::pair<std::string, std::string>>& extra) {
   if (argv.empty()) return fail(Errc::invalid_argument, "no command to run");
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry(*e);
-    bool replaced = false;
-    for (const auto& [name, value] : extra) replaced = replaced || entry.rfind(name + "=", 0) == 0;
-    if (!replaced) env_storage.push_back(std::move(entry));
-  }
-  for (const auto& [name, value] : extra) env_storage.push_back(name + "=" + value);
+  std::vector<std::string> env_storage = child_environment(extra);
   std::vector<char*> env;
   for (std::string& e : env_storage) env.push_back(e.data());
   env.push_back(nullptr);

@@ -61,6 +61,21 @@ class Daemon {
   std::unique_ptr<Background> m_process;
 };
 
+// A unix datagram socket bound at `path`, receiving with a 10 s timeout; -1 on failure.
+int bind_datagram(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
 bool alive(pid_t pid) { return !child_exited(pid) && ::kill(pid, 0) == 0; }
 
 // A process holding `mib` MiB of written memory in `group`.
@@ -354,13 +369,8 @@ TEST(LiveDaemon, NotifySendsAJsonLineToASocketAndAFile) {
   ASSERT_TRUE(group.ok());
   Scratch scratch;
   std::string socket_path = scratch.path("notify.sock");
-  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int fd = bind_datagram(socket_path);
+  ASSERT_GE(fd, 0);
   std::string file = scratch.path("events.jsonl");
   Daemon daemon(scratch, "[[rule]]\nname = \"tell the app\"\ntarget = { cgroup = \"" + group.path() +
                              "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
@@ -459,13 +469,8 @@ TEST(LiveDaemon, SpeaksTheServiceManagerNotifyProtocol) {
   ASSERT_TRUE(group.ok());
   Scratch scratch;
   std::string socket_path = scratch.path("notify");
-  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int fd = bind_datagram(socket_path);
+  ASSERT_GE(fd, 0);
   auto next = [&] {
     char buf[512];
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
