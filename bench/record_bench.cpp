@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup_tree.hpp"
 #include "common.hpp"
 #include "recorder/recorder.hpp"
 #include "recorder/store.hpp"
@@ -39,28 +40,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace pressure;
 
-char g_parent[4096];
-volatile std::sig_atomic_t g_parent_made = 0;
-volatile std::sig_atomic_t g_children = 0;
+using bench::child_path;
+using bench::g_children;
+using bench::g_parent;
+using bench::g_parent_made;
+using bench::remove_tree;
 char g_tmp[4096];
-
-void child_path(long i, char* out) { std::snprintf(out, 4200, "%s/g%03ld", g_parent, i); }
-
-int remove_tree() {
-  if (!g_parent_made) return 0;
-  int failures = 0;
-  char path[4200];
-  for (long i = g_children - 1; i >= 0; --i) {
-    child_path(i, path);
-    if (::rmdir(path) != 0 && errno != ENOENT) ++failures;
-  }
-  g_children = 0;
-  if (::rmdir(g_parent) != 0 && errno != ENOENT)
-    ++failures;
-  else
-    g_parent_made = 0;
-  return failures;
-}
 
 void cleanup_at_exit() {
   if (int failures = remove_tree(); failures > 0)

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup_tree.hpp"
 #include "common.hpp"
 
 namespace {
@@ -39,43 +40,12 @@ constexpr std::size_t k_buffer = 1024;  // what the library reads a pressure fil
 
 // ---- The cgroups we own, and their removal (async-signal-safe: only rmdir and static data).
 
-char g_parent[4096];  // absolute path of our parent cgroup
-volatile std::sig_atomic_t g_parent_made = 0;
-volatile std::sig_atomic_t g_children = 0;  // g0000.. up to this index may exist (we made them)
-int g_name_width = 4;
-
-// "g" and `index` in at least g_name_width digits, into out; returns the length.
-std::size_t child_name(long index, char* out) {
-  char digits[24];
-  int n = 0;
-  for (long v = index; v > 0 || n < g_name_width; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
-  std::size_t len = 0;
-  out[len++] = 'g';
-  while (n > 0) out[len++] = digits[--n];
-  out[len] = '\0';
-  return len;
-}
-
-// Removes our children then our parent. Safe to call more than once and from a signal handler.
-// Returns how many directories could not be removed.
-int remove_tree() {
-  if (!g_parent_made) return 0;
-  int failures = 0;
-  char path[sizeof g_parent + 32];
-  std::size_t base = std::strlen(g_parent);
-  std::memcpy(path, g_parent, base);
-  path[base] = '/';
-  for (long i = g_children - 1; i >= 0; --i) {
-    child_name(i, path + base + 1);
-    if (::rmdir(path) != 0 && errno != ENOENT) ++failures;
-  }
-  g_children = 0;
-  if (::rmdir(g_parent) != 0 && errno != ENOENT)
-    ++failures;
-  else
-    g_parent_made = 0;
-  return failures;
-}
+using bench::child_name;
+using bench::g_children;
+using bench::g_name_width;
+using bench::g_parent;
+using bench::g_parent_made;
+using bench::remove_tree;
 
 void remove_tree_at_exit() {
   int saved = errno;

@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup_tree.hpp"
 #include "common.hpp"
 
 namespace {
@@ -45,21 +46,12 @@ constexpr long k_max_cgroups = 100000;
 
 // ---- What we own: the cgroups and the servers. Removal is async-signal-safe.
 
-char g_parent[4096];
-volatile std::sig_atomic_t g_parent_made = 0;
-volatile std::sig_atomic_t g_children = 0;
+using bench::child_name;
+using bench::g_children;
+using bench::g_parent;
+using bench::g_parent_made;
+using bench::remove_tree;
 std::array<volatile pid_t, 3> g_servers{0, 0, 0};
-
-std::size_t child_name(long index, char* out) {
-  char digits[24];
-  int n = 0;
-  for (long v = index; v > 0 || n < 4; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
-  std::size_t len = 0;
-  out[len++] = 'g';
-  while (n > 0) out[len++] = digits[--n];
-  out[len] = '\0';
-  return len;
-}
 
 void kill_servers() {
   for (auto& pid : g_servers) {
@@ -70,25 +62,6 @@ void kill_servers() {
       pid = 0;
     }
   }
-}
-
-int remove_tree() {
-  if (!g_parent_made) return 0;
-  int failures = 0;
-  char path[sizeof g_parent + 32];
-  std::size_t base = std::strlen(g_parent);
-  std::memcpy(path, g_parent, base);
-  path[base] = '/';
-  for (long i = g_children - 1; i >= 0; --i) {
-    child_name(i, path + base + 1);
-    if (::rmdir(path) != 0 && errno != ENOENT) ++failures;
-  }
-  g_children = 0;
-  if (::rmdir(g_parent) != 0 && errno != ENOENT)
-    ++failures;
-  else
-    g_parent_made = 0;
-  return failures;
 }
 
 void clean_up_at_exit() {
