@@ -24,27 +24,12 @@ namespace {
 using pressure::Errc;
 using pressure::Error;
 
-// The code names of pressure._errors (a switch, so a new Errc is a compiler warning here).
-const char* code_name(Errc code) {
-  switch (code) {
-    case Errc::unsupported: return "unsupported";
-    case Errc::unavailable: return "unavailable";
-    case Errc::not_found: return "not_found";
-    case Errc::gone: return "gone";
-    case Errc::permission: return "permission";
-    case Errc::malformed: return "malformed";
-    case Errc::invalid_argument: return "invalid_argument";
-    case Errc::system: return "system";
-  }
-  return "system";
-}
-
 // Sets the Python exception for `error` (built by pressure._errors.from_native) and unwinds
 // to pybind11, which returns it to Python.
 [[noreturn]] void raise_error(const Error& error) {
-  py::object exc =
-      py::module_::import("pressure._errors")
-          .attr("from_native")(code_name(error.code()), error.sys_errno(), error.message(), error.path());
+  py::object exc = py::module_::import("pressure._errors")
+                       .attr("from_native")(std::string(pressure::code_name(error.code())), error.sys_errno(),
+                                            error.message(), error.path());
   PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
   throw py::error_already_set();
 }

@@ -28,6 +28,8 @@ enum class Errc {
 };
 
 std::string_view to_string(Errc code) noexcept;
+// The code as an identifier ("not_found", "invalid_argument"), for labels and bindings.
+std::string_view code_name(Errc code) noexcept;
 
 // Immutable and cheap to copy (one shared allocation), so a snapshot can carry the same
 // "not provided" error every time without allocating.

@@ -3,6 +3,20 @@
 
 namespace pressure {
 
+std::string_view code_name(Errc code) noexcept {
+  switch (code) {
+    case Errc::unsupported: return "unsupported";
+    case Errc::unavailable: return "unavailable";
+    case Errc::not_found: return "not_found";
+    case Errc::gone: return "gone";
+    case Errc::permission: return "permission";
+    case Errc::malformed: return "malformed";
+    case Errc::invalid_argument: return "invalid_argument";
+    case Errc::system: return "system";
+  }
+  return "system";
+}
+
 std::string_view to_string(Errc code) noexcept {
   switch (code) {
     case Errc::unsupported: return "unsupported";

@@ -10,29 +10,10 @@ std::vector<CgroupGlob> ExporterOptions::default_cgroups() {
   return {*parse_cgroup_glob(k_default_cgroup_glob)};
 }
 
-namespace {
-
-// The `reason` label: the Errc's own name, snake_case.
-std::string_view reason(Errc code) {
-  switch (code) {
-    case Errc::unsupported: return "unsupported";
-    case Errc::unavailable: return "unavailable";
-    case Errc::not_found: return "not_found";
-    case Errc::gone: return "gone";
-    case Errc::permission: return "permission";
-    case Errc::malformed: return "malformed";
-    case Errc::invalid_argument: return "invalid_argument";
-    case Errc::system: return "system";
-  }
-  return "error";
-}
-
-}  // namespace
-
 struct Exporter::Impl {
   explicit Impl(ExporterOptions o) : options(std::move(o)), system(Target::system(), options.reader) {}
 
-  void count(const char* scope, Errc code) { ++errors[{scope, std::string(reason(code))}]; }
+  void count(const char* scope, Errc code) { ++errors[{scope, std::string(code_name(code))}]; }
 
   // Resources that failed for a reason other than "this kernel does not provide it".
   void count_resources(const char* scope, const Snapshot& snapshot) {
