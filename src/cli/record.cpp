@@ -136,6 +136,43 @@ Result<std::vector<std::string>> chosen_targets(Store& store, const std::optiona
   return std::vector<std::string>{*wanted};
 }
 
+// What `history` and `plot` look at: the history file, the target asked for (or none), the
+// targets chosen and the ticks within the period.
+struct Recorded {
+  std::string path;
+  std::optional<std::string> wanted;
+  std::optional<Store> store;
+  std::vector<std::string> targets;
+  std::vector<std::int64_t> ticks;
+};
+
+// Fills `out`, or says why there is nothing to look at and returns the exit code.
+std::optional<int> open_recorded(const GlobalOptions& global, const std::string& db,
+                                 const TargetOptions& target, const Period& when, Recorded& out) {
+  Result<std::optional<std::string>> wanted = wanted_target(global, target);
+  if (!wanted) return report(wanted.error());
+  Result<std::string> path = db_path(db, false);
+  if (!path) return report(path.error());
+  Result<Store> store = Store::open(*path, Store::Mode::read);
+  if (!store) return report(store.error());
+  Result<std::vector<std::string>> targets = chosen_targets(*store, *wanted);
+  if (!targets) return report(targets.error());
+  Result<std::vector<std::int64_t>> ticks = store->ticks(when.since_us, when.until_us);
+  if (!ticks) return report(ticks.error());
+  if (ticks->size() < 2) {
+    fmt::print(stderr, "pressure: {} has {} between {} and {}\n", *path,
+               ticks->empty() ? "no samples" : "only one sample", local_time(when.since_us),
+               local_time(when.until_us));
+    return k_exit_negative;
+  }
+  out.path = *path;
+  out.wanted = *wanted;
+  out.store.emplace(std::move(*store));
+  out.targets = std::move(*targets);
+  out.ticks = std::move(*ticks);
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string default_history_path() {
@@ -242,27 +279,13 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
   if (!window) return report(window.error());
   Result<std::chrono::microseconds> min_for = recorder::parse_duration_arg(options.min_for, "--for");
   if (!min_for) return report(min_for.error());
-  Result<std::optional<std::string>> wanted = wanted_target(global, options.target);
-  if (!wanted) return report(wanted.error());
-  Result<std::string> path = db_path(options.db, false);
-  if (!path) return report(path.error());
-  Result<Store> store = Store::open(*path, Store::Mode::read);
-  if (!store) return report(store.error());
-  Result<std::vector<std::string>> targets = chosen_targets(*store, *wanted);
-  if (!targets) return report(targets.error());
-  Result<std::vector<std::int64_t>> ticks = store->ticks(when->since_us, when->until_us);
-  if (!ticks) return report(ticks.error());
-  if (ticks->size() < 2) {
-    fmt::print(stderr, "pressure: {} has {} between {} and {}\n", *path,
-               ticks->empty() ? "no samples" : "only one sample", local_time(when->since_us),
-               local_time(when->until_us));
-    return k_exit_negative;
-  }
+  Recorded rec;
+  if (std::optional<int> code = open_recorded(global, options.db, options.target, *when, rec)) return *code;
 
   std::vector<recorder::Summary> summaries;
   std::vector<std::vector<recorder::Episode>> stretches;  // per summary, before sorting
-  for (const std::string& target : *targets) {            // one target at a time: memory stays small
-    Result<std::vector<recorder::Series>> series = store->series(target, when->since_us, when->until_us);
+  for (const std::string& target : rec.targets) {         // one target at a time: memory stays small
+    Result<std::vector<recorder::Series>> series = rec.store->series(target, when->since_us, when->until_us);
     if (!series) return report(series.error());
     for (const recorder::Series& s : *series) {
       summaries.push_back(recorder::summarize(s, *window));
@@ -297,8 +320,8 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
                         {"end", epoch_seconds(e.end_us)},
                         {"share", percent4(e.share())}});
       j["episodes"] = list;
-      j["since"] = epoch_seconds(ticks->front());
-      j["until"] = epoch_seconds(ticks->back());
+      j["since"] = epoch_seconds(rec.ticks.front());
+      j["until"] = epoch_seconds(rec.ticks.back());
       std::cout << j.dump() << '\n';
     }
     return k_exit_ok;
@@ -307,8 +330,8 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
   std::size_t width = 6;
   for (const recorder::Summary& s : summaries) width = std::max(width, s.target.size());
   std::string w = human_duration(window->count());
-  fmt::print("{}  {} to {}  {} samples\n", *path, local_time(ticks->front()), local_time(ticks->back()),
-             ticks->size());
+  fmt::print("{}  {} to {}  {} samples\n", rec.path, local_time(rec.ticks.front()),
+             local_time(rec.ticks.back()), rec.ticks.size());
   fmt::print("{:<{}} {:<8} {:<4} {:>7} {:>9}  {:>7} {:<19}  {:>7} {:<19} {:>9}\n", "TARGET", width,
              "RESOURCE", "LINE", "SHARE", "STALLED", "WORST", w + " FROM", "PEAK", "AT", "MAX AVG10");
   long hidden = 0;
@@ -373,25 +396,11 @@ CLI::App* add_plot(CLI::App& app, PlotOptions& options) {
 int run_plot(const GlobalOptions& global, const PlotOptions& options) {
   Result<Period> when = period(options.since, options.until);
   if (!when) return report(when.error());
-  Result<std::optional<std::string>> wanted = wanted_target(global, options.target);
-  if (!wanted) return report(wanted.error());
-  Result<std::string> path = db_path(options.db, false);
-  if (!path) return report(path.error());
-  Result<Store> store = Store::open(*path, Store::Mode::read);
-  if (!store) return report(store.error());
-  Result<std::vector<std::string>> targets = chosen_targets(*store, *wanted);
-  if (!targets) return report(targets.error());
+  Recorded rec;
+  if (std::optional<int> code = open_recorded(global, options.db, options.target, *when, rec)) return *code;
   // The chart spans what was recorded within the period, not empty space around it.
-  Result<std::vector<std::int64_t>> ticks = store->ticks(when->since_us, when->until_us);
-  if (!ticks) return report(ticks.error());
-  if (ticks->size() < 2) {
-    fmt::print(stderr, "pressure: {} has {} between {} and {}\n", *path,
-               ticks->empty() ? "no samples" : "only one sample", local_time(when->since_us),
-               local_time(when->until_us));
-    return k_exit_negative;
-  }
-  when->since_us = ticks->front();
-  when->until_us = ticks->back();
+  when->since_us = rec.ticks.front();
+  when->until_us = rec.ticks.back();
 
   // Each target's lines resampled; ranked by the worst bucket of any line.
   struct Ranked {
@@ -399,8 +408,8 @@ int run_plot(const GlobalOptions& global, const PlotOptions& options) {
     std::vector<recorder::PlotSeries> series;
   };
   std::vector<std::pair<std::string, Ranked>> ranked;
-  for (const std::string& target : *targets) {
-    Result<std::vector<recorder::Series>> series = store->series(target, when->since_us, when->until_us);
+  for (const std::string& target : rec.targets) {
+    Result<std::vector<recorder::Series>> series = rec.store->series(target, when->since_us, when->until_us);
     if (!series) return report(series.error());
     Ranked r;
     for (const recorder::Series& s : *series) {
@@ -413,8 +422,8 @@ int run_plot(const GlobalOptions& global, const PlotOptions& options) {
     if (!r.series.empty()) ranked.emplace_back(target, std::move(r));
   }
   if (ranked.empty()) {
-    fmt::print(stderr, "pressure: {} has no samples between {} and {}\n", *path, local_time(when->since_us),
-               local_time(when->until_us));
+    fmt::print(stderr, "pressure: {} has no samples between {} and {}\n", rec.path,
+               local_time(when->since_us), local_time(when->until_us));
     return k_exit_negative;
   }
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
@@ -427,8 +436,8 @@ int run_plot(const GlobalOptions& global, const PlotOptions& options) {
   data.since_us = when->since_us;
   data.until_us = when->until_us;
   std::size_t shown = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(options.top));
-  data.title = wanted->has_value() ? fmt::format("Pressure stall of {} on {}", **wanted, host)
-                                   : fmt::format("Pressure stall on {}", host);
+  data.title = rec.wanted.has_value() ? fmt::format("Pressure stall of {} on {}", *rec.wanted, host)
+                                      : fmt::format("Pressure stall on {}", host);
   if (ranked.size() > shown)
     data.note = fmt::format("{} more targets with less stall not shown (--top N, or name one with --cgroup)",
                             ranked.size() - shown);
