@@ -86,6 +86,13 @@ pid_t spawn_holder(TestCgroup& group, int mib) {
       "/dev/null");
 }
 
+// A rule on `cgroup` whose condition always holds, checked every 100 ms, acting at most once
+// a minute; the caller appends its action.
+std::string every_tick_rule(const std::string& name, const std::string& cgroup) {
+  return "[[rule]]\nname = \"" + name + "\"\ntarget = { cgroup = \"" + cgroup +
+         "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n";
+}
+
 std::string kill_rule(const std::string& target, const std::string& extra = {}) {
   return "[[rule]]\nname = \"stop thrashing\"\ntarget = { cgroup = \"" + target +
          "\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\nvictim = { among = \"children\", by = "
@@ -280,9 +287,8 @@ TEST(LiveDaemon, KillWithGraceSendsTermThenKillsWhatIsLeft) {
   ASSERT_GT(holdout, 0);
   std::this_thread::sleep_for(300ms);
   Scratch scratch;
-  Daemon daemon(scratch, "[[rule]]\nname = \"gently\"\ntarget = { cgroup = \"" + parent.path() +
-                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
-                             "action = \"kill\"\ngrace = \"1500ms\"\n");
+  Daemon daemon(scratch,
+                every_tick_rule("gently", parent.path()) + "action = \"kill\"\ngrace = \"1500ms\"\n");
   ASSERT_TRUE(daemon.log_has("(SIGTERM, SIGKILL after 1.50s) " + stubborn.path(), 10s)) << daemon.log();
   auto sent = std::chrono::steady_clock::now();
   daemon.process().signal(SIGHUP);  // a reload neither cuts the grace period short nor resets the cooldown
@@ -329,14 +335,9 @@ TEST(LiveDaemon, ExecRunsTheCommandWithTheEventAndKillsItOnTimeout) {
   ASSERT_TRUE(group.ok());
   Scratch scratch;
   std::string out = scratch.path("env.txt");
-  Daemon daemon(scratch, "[[rule]]\nname = \"run it\"\ntarget = { cgroup = \"" + group.path() +
-                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
-                             "action = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", \"env > " +
-                             out +
-                             "\"]\n\n"
-                             "[[rule]]\nname = \"too slow\"\ntarget = { cgroup = \"" +
-                             group.path() +
-                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
+  Daemon daemon(scratch, every_tick_rule("run it", group.path()) +
+                             "action = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", \"env > " + out + "\"]\n\n" +
+                             every_tick_rule("too slow", group.path()) +
                              "action = \"exec\"\ncommand = [\"/bin/sleep\", \"30\"]\ntimeout = \"500ms\"\n");
   ASSERT_TRUE(daemon.log_has("exited with status 0", 10s)) << daemon.log();
   std::string env = read_file(out);
@@ -356,9 +357,8 @@ TEST(LiveDaemon, SignalReachesTheProcessesOfTheTarget) {
       {"/bin/sh", "-c", "trap 'echo usr1 > " + got + "' USR1\nwhile :; do sleep 0.1; done"}, "/dev/null");
   ASSERT_GT(listener, 0);
   std::this_thread::sleep_for(300ms);
-  Daemon daemon(scratch, "[[rule]]\nname = \"shed\"\ntarget = { cgroup = \"" + group.path() +
-                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
-                             "action = \"signal\"\nsignal = \"SIGUSR1\"\n");
+  Daemon daemon(scratch,
+                every_tick_rule("shed", group.path()) + "action = \"signal\"\nsignal = \"SIGUSR1\"\n");
   EXPECT_TRUE(wait_until([&] { return read_file(got) == "usr1\n"; }, 10s)) << daemon.log();
   EXPECT_TRUE(alive(listener));
 }
@@ -372,16 +372,10 @@ TEST(LiveDaemon, NotifySendsAJsonLineToASocketAndAFile) {
   int fd = bind_datagram(socket_path);
   ASSERT_GE(fd, 0);
   std::string file = scratch.path("events.jsonl");
-  Daemon daemon(scratch, "[[rule]]\nname = \"tell the app\"\ntarget = { cgroup = \"" + group.path() +
-                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
-                             "action = \"notify\"\nnotify = { socket = \"" +
-                             socket_path +
-                             "\" }\n\n"
-                             "[[rule]]\nname = \"to a file\"\ntarget = { cgroup = \"" +
-                             group.path() +
-                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
-                             "action = \"notify\"\nnotify = { file = \"" +
-                             file + "\" }\n");
+  Daemon daemon(scratch, every_tick_rule("tell the app", group.path()) +
+                             "action = \"notify\"\nnotify = { socket = \"" + socket_path + "\" }\n\n" +
+                             every_tick_rule("to a file", group.path()) +
+                             "action = \"notify\"\nnotify = { file = \"" + file + "\" }\n");
   char buf[4096];
   ssize_t n = ::recv(fd, buf, sizeof buf, 0);
   ::close(fd);
@@ -406,10 +400,8 @@ TEST(LiveDaemon, MemoryHighSetsTheLimitAndSteeringProbesDown) {
                          : "/sys/fs/cgroup/memory" + group.path() + "/memory.limit_in_bytes";
   Scratch scratch;
   {
-    Daemon daemon(scratch,
-                  "[[rule]]\nname = \"cap\"\ntarget = { cgroup = \"" + group.path() +
-                      "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = \"60s\"\n"
-                      "action = \"memory-high\"\nmemory_high = \"200M\"\n");
+    Daemon daemon(
+        scratch, every_tick_rule("cap", group.path()) + "action = \"memory-high\"\nmemory_high = \"200M\"\n");
     EXPECT_TRUE(wait_until([&] { return read_file(file) == std::to_string(200ULL << 20) + "\n"; }, 10s))
         << read_file(file) << daemon.log();
   }
