@@ -38,6 +38,10 @@ struct Condition {
 };
 
 std::string_view to_string(Condition::Op op) noexcept;
+// `value op limit`; false when value is NaN (unknown never satisfies a condition).
+bool compare(double value, Condition::Op op, double limit) noexcept;
+// Takes a leading "<=", ">=", "<" or ">" off `text`; nothing if it starts with none of them.
+std::optional<Condition::Op> take_op(std::string_view& text) noexcept;
 
 // "<resource> <some|full> <avg10|avg60|avg300|DURATION><op><percent>[%]", op one of < <= > >=,
 // spaces around the operator allowed. A window (DURATION, e.g. "2s", "500ms") is at least

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <utility>
 
 #include <pressure/trigger.hpp>
 
@@ -50,16 +51,32 @@ std::string_view to_string(Condition::Op op) noexcept {
   return "?";
 }
 
-bool Condition::holds(double value) const {
+bool compare(double value, Condition::Op op, double limit) noexcept {
   if (std::isnan(value)) return false;
   switch (op) {
-    case Op::less: return value < percent;
-    case Op::less_equal: return value <= percent;
-    case Op::greater: return value > percent;
-    case Op::greater_equal: return value >= percent;
+    case Condition::Op::less: return value < limit;
+    case Condition::Op::less_equal: return value <= limit;
+    case Condition::Op::greater: return value > limit;
+    case Condition::Op::greater_equal: return value >= limit;
   }
   return false;
 }
+
+std::optional<Condition::Op> take_op(std::string_view& text) noexcept {
+  static constexpr std::pair<std::string_view, Condition::Op> k_ops[] = {{"<=", Condition::Op::less_equal},
+                                                                         {">=", Condition::Op::greater_equal},
+                                                                         {"<", Condition::Op::less},
+                                                                         {">", Condition::Op::greater}};
+  for (auto [sign, op] : k_ops) {
+    if (text.starts_with(sign)) {
+      text.remove_prefix(sign.size());
+      return op;
+    }
+  }
+  return std::nullopt;
+}
+
+bool Condition::holds(double value) const { return compare(value, op, percent); }
 
 std::string Condition::subject() const {
   std::string s =
@@ -105,15 +122,7 @@ Result<Condition> parse_condition(std::string_view text) {
   if (op_at == std::string_view::npos) return bad(text, "no comparison (<, <=, > or >=)");
   std::string_view metric = trim(rest.substr(0, op_at));
   std::string_view after = rest.substr(op_at);
-  if (after.starts_with("<=")) {
-    c.op = Condition::Op::less_equal, after.remove_prefix(2);
-  } else if (after.starts_with(">=")) {
-    c.op = Condition::Op::greater_equal, after.remove_prefix(2);
-  } else if (after.starts_with("<")) {
-    c.op = Condition::Op::less, after.remove_prefix(1);
-  } else {
-    c.op = Condition::Op::greater, after.remove_prefix(1);
-  }
+  c.op = *take_op(after);  // find_first_of("<>") found one
 
   if (metric == "avg10") {
     c.metric = Condition::Metric::avg10;

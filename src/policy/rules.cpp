@@ -19,16 +19,7 @@ std::string_view to_string(ActionKind kind) noexcept {
   return "?";
 }
 
-bool Check::holds(double measured) const {
-  if (std::isnan(measured)) return false;
-  switch (op) {
-    case Condition::Op::less: return measured < value;
-    case Condition::Op::less_equal: return measured <= value;
-    case Condition::Op::greater: return measured > value;
-    case Condition::Op::greater_equal: return measured >= value;
-  }
-  return false;
-}
+bool Check::holds(double measured) const { return compare(measured, op, value); }
 
 namespace {
 
@@ -117,17 +108,9 @@ Result<Check> parse_check(std::string_view text) {
     if (!t.starts_with(f.name)) continue;
     c.what = f.what;
     std::string_view rest = trimmed(t.substr(f.name.size()));
-    if (rest.starts_with("<=")) {
-      c.op = Condition::Op::less_equal, rest.remove_prefix(2);
-    } else if (rest.starts_with(">=")) {
-      c.op = Condition::Op::greater_equal, rest.remove_prefix(2);
-    } else if (rest.starts_with("<")) {
-      c.op = Condition::Op::less, rest.remove_prefix(1);
-    } else if (rest.starts_with(">")) {
-      c.op = Condition::Op::greater, rest.remove_prefix(1);
-    } else {
-      return bad_check(text, "no comparison (<, <=, > or >=) after '" + std::string(f.name) + "'");
-    }
+    std::optional<Condition::Op> op = take_op(rest);
+    if (!op) return bad_check(text, "no comparison (<, <=, > or >=) after '" + std::string(f.name) + "'");
+    c.op = *op;
     if (!parse_amount(rest, c.value, c.percent, f.rate))
       return bad_check(
           text, f.rate ? "'" + std::string(trimmed(rest)) + "' is not a rate of pages (e.g. 0, 1000/s)"
