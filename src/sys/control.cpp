@@ -364,15 +364,8 @@ Result<Child> spawn(const std::vector<std::string>& argv,
                     const std::vector<std::pair<std::string, std::string>>& extra) {
   if (argv.empty() || argv.front().empty()) return fail(Errc::invalid_argument, "no command to run");
   // The service manager's socket and watchdog are the daemon's, not its commands'.
-  std::vector<std::string> env_storage =
-      child_environment(extra, {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"});
-  std::vector<char*> env;
-  for (std::string& e : env_storage) env.push_back(e.data());
-  env.push_back(nullptr);
-  std::vector<std::string> args_storage = argv;
-  std::vector<char*> args;
-  for (std::string& a : args_storage) args.push_back(a.data());
-  args.push_back(nullptr);
+  CStrings env(child_environment(extra, {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"}));
+  CStrings args(argv);
 
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -384,7 +377,7 @@ Result<Child> spawn(const std::vector<std::string>& argv,
   posix_spawnattr_setsigmask(&attr, &none);    // the daemon blocks signals for its signalfd
   posix_spawnattr_setsigdefault(&attr, &all);  // and may have inherited ignored ones (SIGPIPE)
   pid_t pid = 0;
-  int err = ::posix_spawnp(&pid, args[0], nullptr, &attr, args.data(), env.data());
+  int err = ::posix_spawnp(&pid, args.data()[0], nullptr, &attr, args.data(), env.data());
   posix_spawnattr_destroy(&attr);
   if (err != 0)
     return fail(Errc::system, "cannot run '" + argv[0] + "': " + std::strerror(err), argv[0], err);

@@ -28,17 +28,11 @@ std::vector<std::string> child_environment(const std::vector<std::pair<std::stri
 Result<int> run_command(const std::vector<std::string>& argv,
                         const std::vector<std::pair<std::string, std::string>>& extra) {
   if (argv.empty()) return fail(Errc::invalid_argument, "no command to run");
-  std::vector<std::string> env_storage = child_environment(extra);
-  std::vector<char*> env;
-  for (std::string& e : env_storage) env.push_back(e.data());
-  env.push_back(nullptr);
-  std::vector<std::string> args_storage = argv;
-  std::vector<char*> args;
-  for (std::string& a : args_storage) args.push_back(a.data());
-  args.push_back(nullptr);
+  CStrings env(child_environment(extra));
+  CStrings args(argv);
 
   pid_t pid = 0;
-  int err = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), env.data());
+  int err = ::posix_spawnp(&pid, args.data()[0], nullptr, nullptr, args.data(), env.data());
   if (err != 0)
     return fail(Errc::system, "cannot run '" + argv[0] + "': " + std::strerror(err), argv[0], err);
   int status = 0;
