@@ -6,6 +6,8 @@ install(TARGETS pressure_lib EXPORT pressure-targets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS pressure_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The HTTP module `serve` and the daemon's `listen` load (src/exporter/CMakeLists.txt).
+install(TARGETS pressure_http LIBRARY DESTINATION ${PRESSURE_HTTP_MODULE_DIR})
 install(DIRECTORY include/pressure DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 set(PRESSURE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/pressure)

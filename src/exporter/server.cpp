@@ -1,19 +1,22 @@
 #include "exporter/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <optional>
 #include <thread>
+#include <vector>
 
-#include <httplib.h>
+#include <dlfcn.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
+
+#include "exporter/http_module.hpp"
+#include "exporter/metrics.hpp"
 
 namespace pressure::exporter {
 
@@ -24,15 +27,6 @@ constexpr std::string_view k_index =
     "<h1>pressure exporter</h1>\n<p>Linux pressure stall information (PSI) of the system and its "
     "cgroups.</p>\n"
     "<p><a href=\"/metrics\">Metrics</a></p>\n</body></html>\n";
-
-// Only SO_REUSEADDR: httplib's default SO_REUSEPORT would let a second server bind the same
-// port and silently share its scrapes. V6ONLY off so "[::]" also takes IPv4.
-void socket_options(int sock) {
-  int yes = 1;
-  int no = 0;
-  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  ::setsockopt(sock, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof no);  // fails harmlessly on IPv4
-}
 
 // httplib says only "false" when binding fails; bind a socket of our own the same way to learn why.
 Error bind_error(const ListenAddress& address, const std::string& host) {
@@ -53,7 +47,7 @@ Error bind_error(const ListenAddress& address, const std::string& host) {
       err = errno;
       continue;
     }
-    socket_options(sock);
+    http::socket_options(sock);
     bool bound = ::bind(sock, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(sock, 1) == 0;
     err = bound ? 0 : errno;
     ::close(sock);
@@ -80,90 +74,75 @@ Error bind_error(const ListenAddress& address, const std::string& host) {
   }
 }
 
-constexpr const char* k_wants_gzip = "X-Pressure-Gzip";
+// The module's file name and where it is looked for, from the build (src/exporter/CMakeLists.txt).
+constexpr const char* k_module_name = PRESSURE_HTTP_MODULE_NAME;
+constexpr const char* k_module_from_bindir = PRESSURE_HTTP_MODULE_FROM_BINDIR;  // installed, relative
+constexpr const char* k_module_built = PRESSURE_HTTP_MODULE_BUILT;              // this build tree
+constexpr const char* k_module_installed = PRESSURE_HTTP_MODULE_INSTALLED;      // installed, absolute
 
-// gzip at level 1 (fast; metrics text compresses well at any level). Nothing if zlib fails.
-std::optional<std::string> gzip(const std::string& text) {
-  z_stream stream{};
-  if (::deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return std::nullopt;
-  std::string out(::deflateBound(&stream, static_cast<uLong>(text.size())), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  stream.avail_in = static_cast<uInt>(text.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  int rc = ::deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  ::deflateEnd(&stream);
-  if (rc != Z_STREAM_END) return std::nullopt;
-  return out;
+// Where the HTTP module may be: $PRESSURE_HTTP_MODULE alone when set; else the install
+// layout relative to this program (so an installed tree can move), this build tree, and the
+// configured install prefix.
+std::vector<std::string> module_candidates() {
+  if (const char* chosen = std::getenv("PRESSURE_HTTP_MODULE"); chosen != nullptr && *chosen != '\0')
+    return {chosen};
+  std::vector<std::string> paths;
+  std::array<char, 4096> exe{};
+  ssize_t n = ::readlink("/proc/self/exe", exe.data(), exe.size() - 1);
+  if (n > 0) {
+    std::string dir(exe.data(), static_cast<std::size_t>(n));
+    dir.erase(dir.rfind('/') + 1);
+    paths.push_back(dir + k_module_from_bindir + "/" + k_module_name);
+  }
+  paths.emplace_back(k_module_built);
+  paths.emplace_back(k_module_installed);
+  return paths;
+}
+
+Result<http::Create> load_module() {
+  std::vector<std::string> paths = module_candidates();
+  for (const std::string& path : paths) {
+    if (::access(path.c_str(), F_OK) != 0) continue;
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = ::dlerror();
+      return fail(Errc::system, "cannot load the HTTP module " + path + ": " + (why ? why : "dlopen failed"),
+                  path);
+    }
+    void* entry = ::dlsym(handle, http::k_entry_point);
+    if (entry == nullptr) {
+      ::dlclose(handle);
+      return fail(Errc::system,
+                  "cannot load the HTTP module " + path + ": it has no " + http::k_entry_point +
+                      " (a module of another pressure version?)",
+                  path);
+    }
+    return reinterpret_cast<http::Create>(entry);  // stays loaded for the life of the process
+  }
+  std::string looked;
+  for (const std::string& path : paths) looked += (looked.empty() ? "" : ", ") + path;
+  return fail(Errc::system,
+              std::string("cannot serve: the HTTP module ") + k_module_name +
+                  " is not installed (looked for " + looked + "; PRESSURE_HTTP_MODULE names it elsewhere)",
+              paths.front());
+}
+
+// Loaded once, on the first listen(); a program that never serves never maps httplib.
+const Result<http::Create>& http_module() {
+  static const Result<http::Create> loaded = load_module();
+  return loaded;
 }
 
 }  // namespace
 
 struct MetricsServer::Impl {
-  Impl(Exporter& e, ServerOptions o) : exporter(e), options(o) {
-    std::size_t threads = options.threads == 0 ? 1 : options.threads;
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    server.set_socket_options(socket_options);
-    server.set_tcp_nodelay(true);  // headers and body go out in separate writes: no 40 ms Nagle wait
-    server.set_read_timeout(options.timeout_seconds, 0);
-    server.set_write_timeout(options.timeout_seconds, 0);
-    server.set_keep_alive_timeout(options.timeout_seconds);
-    server.set_keep_alive_max_count(100);
-    // Compression is ours: httplib would answer "br" with brotli at quality 11 (over 4 s for the
-    // exposition of 1000 cgroups) and gzip at level 6; gzip at level 1 costs a few ms and still
-    // shrinks the text about 30 times. So httplib never sees Accept-Encoding (the request object
-    // is httplib's own and not const, so editing it is defined).
-    server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-      auto& headers = const_cast<httplib::Request&>(req).headers;
-      auto accept = headers.find("Accept-Encoding");
-      if (accept != headers.end()) {
-        bool gzip = accept->second.find("gzip") != std::string::npos;
-        headers.erase("Accept-Encoding");
-        if (gzip) headers.emplace(k_wants_gzip, "1");
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    server.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-      std::string text = exporter.render();
-      if (req.has_header(k_wants_gzip)) {
-        if (std::optional<std::string> packed = gzip(text)) {
-          res.set_header("Content-Encoding", "gzip");
-          text = std::move(*packed);
-        }
-      }
-      res.set_header("Vary", "Accept-Encoding");
-      res.set_content(std::move(text), std::string(k_content_type));
-    });
-    server.Get("/", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(std::string(k_index), "text/html; charset=utf-8");
-    });
-    server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-      if (res.body.empty())
-        res.set_content(res.status == 404 ? "404 page not found: the metrics are at /metrics\n"
-                                          : std::to_string(res.status) + "\n",
-                        "text/plain; charset=utf-8");
-    });
-    server.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-          res.status = 500;
-          std::string what = "internal error";
-          try {
-            if (error) std::rethrow_exception(error);
-          } catch (const std::exception& thrown) {
-            what += std::string(": ") + thrown.what();
-          } catch (...) {
-          }
-          res.set_content(what + "\n", "text/plain; charset=utf-8");
-        });
-  }
+  explicit Impl(std::unique_ptr<http::Server> s) : server(std::move(s)) {}
 
   // Serves until stop(). `serving` and `stopping` are set before being read on either side, so
-  // stop() either sees this serving (and stops httplib until it returns) or this sees stopping.
+  // stop() either sees this serving (and stops the server until it returns) or this sees stopping.
   bool serve() {
     serving = true;
-    bool ok = stopping || server.listen_after_bind() || stopping;
+    bool ok = stopping || server->serve() || stopping;
     serving = false;
     return ok;
   }
@@ -172,16 +151,14 @@ struct MetricsServer::Impl {
     stopping = true;
     // httplib's stop() does nothing until its loop has started, so repeat it until serve() is out.
     while (serving) {
-      server.stop();
+      server->stop();
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     std::lock_guard lock(thread_mutex);
     if (thread.joinable()) thread.join();
   }
 
-  Exporter& exporter;
-  ServerOptions options;
-  httplib::Server server;
+  std::unique_ptr<http::Server> server;
   ListenAddress bound;
   std::atomic<bool> stopping{false};
   std::atomic<bool> serving{false};
@@ -202,15 +179,20 @@ MetricsServer::~MetricsServer() { stop(); }
 
 Result<MetricsServer> MetricsServer::listen(const ListenAddress& address, Exporter& exporter,
                                             ServerOptions options) {
-  auto impl = std::make_unique<Impl>(exporter, options);
+  const Result<http::Create>& create = http_module();
+  if (!create) return tl::unexpected(create.error());
+  http::Settings settings{[&exporter] { return exporter.render(); }, k_content_type, k_index, options.threads,
+                          options.timeout_seconds};
+  std::unique_ptr<http::Server> server((*create)(settings));
+  if (!server)
+    return fail(Errc::system,
+                "cannot listen on " + address.to_string() + ": the HTTP server failed to start");
+  auto impl = std::make_unique<Impl>(std::move(server));
   // Every interface: "::" (IPv6 with IPv4 mapped), or "0.0.0.0" where the host has no IPv6.
   std::vector<std::string> hosts = address.all_interfaces() ? std::vector<std::string>{"::", "0.0.0.0"}
                                                             : std::vector<std::string>{address.host};
   for (const std::string& host : hosts) {
-    int port = address.port;
-    bool ok =
-        port == 0 ? (port = impl->server.bind_to_any_port(host)) > 0 : impl->server.bind_to_port(host, port);
-    if (ok) {
+    if (int port = impl->server->bind(host, address.port); port > 0) {
       impl->bound = ListenAddress{address.host, port};
       return MetricsServer(std::move(impl));
     }

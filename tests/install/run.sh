@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the build into a temporary prefix and builds a tiny consumer against it twice:
-# with find_package(pressure) and with pkg-config.
+# with find_package(pressure) and with pkg-config; then the installed `pressure serve` serves
+# with the HTTP module installed beside it (found relative to the program, not in the build).
 set -euo pipefail
 build=$1
 cxx=${2:-c++}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/pressure-install-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+serve_pid=
+trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 
@@ -20,4 +22,22 @@ echo "== pkg-config pressure"
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig:$work/prefix/lib/$(gcc -print-multiarch 2>/dev/null)/pkgconfig"
 "$cxx" -std=c++20 "$here/consumer/consumer.cpp" -o "$work/pc-consumer" $(pkg-config --cflags --libs pressure)
 "$work/pc-consumer" "$here/../fixtures/kernel-5.13"
-echo "install_consumer: both ways built and ran"
+echo "== installed pressure serve"
+module=$(find "$work/prefix" -name pressure-http.so)
+[ -n "$module" ] || { echo "pressure-http.so is not installed" >&2; exit 1; }
+# Moved after installing: the program finds its module relative to itself.
+mv "$work/prefix" "$work/moved"
+module=${module/#$work\/prefix/$work/moved}
+"$work/moved/bin/pressure" serve --no-cgroups --listen 127.0.0.1:0 2>"$work/serve.log" &
+serve_pid=$!
+for _ in $(seq 100); do
+  url=$(sed -nE 's|.*serving (http://[^ ]+/metrics).*|\1|p' "$work/serve.log")
+  [ -n "$url" ] && break
+  sleep 0.05
+done
+[ -n "$url" ] || { cat "$work/serve.log" >&2; echo "the installed pressure serve did not start" >&2; exit 1; }
+curl -sf --max-time 10 "$url" | grep -q '^# TYPE ' || { echo "no metrics from $url" >&2; exit 1; }
+mapped=$(awk '/pressure-http\.so$/ { print $6; exit }' "/proc/$serve_pid/maps")
+[ "$mapped" = "$module" ] || { echo "serving mapped '$mapped', not the installed $module" >&2; exit 1; }
+echo "installed pressure serve answered from $module"
+echo "install_consumer: both ways built and ran, and the installed program serves"

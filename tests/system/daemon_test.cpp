@@ -490,6 +490,27 @@ TEST(LiveDaemon, SpeaksTheServiceManagerNotifyProtocol) {
   ::close(fd);
 }
 
+// Whether process `pid` has a file mapped whose path contains `name`.
+bool maps_library(pid_t pid, const std::string& name) {
+  return read_file("/proc/" + std::to_string(pid) + "/maps").find(name) != std::string::npos;
+}
+
+// A daemon that does not serve never loads the HTTP module, so it carries neither httplib nor
+// the OpenSSL and brotli libraries that come with it (3.8 MiB of its resident memory).
+TEST(LiveDaemon, LoadsTheHttpServerOnlyToServe) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("daemon-lean");
+  ASSERT_TRUE(group.ok());
+  Scratch scratch;
+  Daemon daemon(scratch, kill_rule(group.path()));
+  ASSERT_TRUE(daemon.log_has("started", 10s)) << daemon.log();
+  pid_t pid = daemon.process().pid();
+  ASSERT_TRUE(maps_library(pid, "/libstdc++"));  // the maps are readable and list libraries
+  for (const char* library :
+       {"/pressure-http.so", "/libcpp-httplib.so", "/libcrypto.so", "/libssl.so", "/libbrotlienc.so"})
+    EXPECT_FALSE(maps_library(pid, library)) << library << " is mapped by a daemon that does not serve";
+}
+
 TEST(LiveDaemon, ServesMetricsWithItsActionCounters) {
   PRESSURE_REQUIRE_LIVE();
   TestCgroup group("daemon-metrics");
@@ -501,6 +522,7 @@ TEST(LiveDaemon, ServesMetricsWithItsActionCounters) {
                              "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = "
                              "\"200ms\"\naction = \"log\"\n");
   ASSERT_TRUE(daemon.log_has("serving metrics at http://", 10s)) << daemon.log();
+  EXPECT_TRUE(maps_library(daemon.process().pid(), "/pressure-http.so"));  // loaded to serve
   ASSERT_TRUE(daemon.log_has("rule 'count me' on " + group.path() + ": log", 10s)) << daemon.log();
   std::string log = daemon.log();
   std::size_t at = log.find("serving metrics at ") + 19;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `pressure serve` against real programs: Prometheus's promtool and server, curl, a load
 # generator, real cgroups. Usage: serve.sh CASE PRESSURE_BINARY STORM_BINARY SOURCE_DIR
-#   cli          bad --listen / --cgroup, a port in use, SIGTERM and SIGINT (no root needed)
+#   cli          bad --listen / --cgroup, a port in use, SIGTERM and SIGINT, the HTTP module
+#                loaded to serve and a missing or foreign one refused (no root needed)
 #   rules        promtool check rules + promtool test rules on packaging/prometheus
 #   promtool     promtool check metrics on the real output, with a cgroup this test creates
 #   prometheus   a real Prometheus server scrapes pressure serve every 1 s and answers PromQL
@@ -120,6 +121,21 @@ case_cli() {
     if (exec 3<>"/dev/tcp/127.0.0.1/$serve_port") 2>/dev/null; then fail "port $serve_port still open after SIG$signal"; fi
     echo "ok: SIG$signal -> exit 0, port closed"
   done
+  # The HTTP server is a module loaded to serve: it is mapped once serving, and a missing or
+  # foreign module is a runtime error (exit 4) that names the file.
+  start_serve --no-cgroups
+  grep -q '/pressure-http\.so$' "/proc/$serve_pid/maps" || fail "pressure serve did not map pressure-http.so"
+  echo "ok: serving maps $(awk '/pressure-http\.so$/ { print $6; exit }' "/proc/$serve_pid/maps")"
+  PRESSURE_HTTP_MODULE="$work/none/pressure-http.so" \
+    expect_exit 4 "the HTTP module pressure-http.so is not installed (looked for $work/none/pressure-http.so" \
+    serve --no-cgroups --listen 127.0.0.1:0
+  echo "not a module" >"$work/junk.so"
+  PRESSURE_HTTP_MODULE="$work/junk.so" expect_exit 4 "cannot load the HTTP module $work/junk.so: " \
+    serve --no-cgroups --listen 127.0.0.1:0
+  local libc
+  libc=$(awk '/\/libc\.so/ { print $6; exit }' "/proc/$serve_pid/maps")
+  PRESSURE_HTTP_MODULE="$libc" expect_exit 4 "it has no pressure_http_server_v1" \
+    serve --no-cgroups --listen 127.0.0.1:0
   # Defaults: loopback only.
   "$pressure" serve --help | grep -q "127.0.0.1:9101" || fail "--help does not give the default address"
 }

@@ -1,0 +1,57 @@
+// The interface between MetricsServer and the HTTP module (pressure-http.so), which holds
+// cpp-httplib. The module is loaded with dlopen only when something serves (`pressure serve`,
+// the daemon's `listen`), so a program that never serves never maps httplib, OpenSSL and brotli
+// (about 3.8 MiB of resident memory the daemon would otherwise carry).
+//
+// The module and the program come from the same build (one compiler, one libstdc++), so C++
+// types cross the boundary; the entry point is extern "C" and its name carries a version that
+// changes with any change to this file, so a module from another version is refused by name.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+namespace pressure::exporter::http {
+
+inline constexpr const char* k_entry_point = "pressure_http_server_v1";
+
+struct Settings {
+  std::function<std::string()> render;  // the body of GET /metrics, called on a server thread
+  std::string_view content_type;        // of /metrics
+  std::string_view index;               // the HTML of GET /
+  std::size_t threads = 8;              // connections served at once
+  int timeout_seconds = 5;              // read/write timeout and keep-alive idle time
+};
+
+// One HTTP server: GET /metrics (gzip at level 1 when asked, never brotli), GET /, HEAD for
+// both, 404 for anything else. SO_REUSEADDR only (no SO_REUSEPORT), IPv6 sockets take IPv4 too.
+class Server {
+ public:
+  virtual ~Server() = default;
+  // Binds host:port; port 0 takes any free port. Returns the port bound, or 0 when binding
+  // failed (the caller learns why by binding a socket of its own).
+  virtual int bind(const std::string& host, int port) = 0;
+  // Serves until stop(); false when the server could not serve.
+  virtual bool serve() = 0;
+  // Ends a serve() in progress (does nothing before serve() has started its loop).
+  virtual void stop() = 0;
+};
+
+// Only SO_REUSEADDR: httplib's default SO_REUSEPORT would let a second server bind the same
+// port and silently share its scrapes. V6ONLY off so "[::]" also takes IPv4. Both the module's
+// sockets and the probe MetricsServer binds to learn why binding failed take these.
+inline void socket_options(int sock) {
+  int yes = 1;
+  int no = 0;
+  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  ::setsockopt(sock, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof no);  // fails harmlessly on IPv4
+}
+
+using Create = Server* (*)(const Settings& settings);
+
+}  // namespace pressure::exporter::http
