@@ -227,8 +227,9 @@ struct RuleState {
   std::optional<Reader> reader;  // the target's pressure files
   std::string dir;               // the target's cgroup directory
   std::optional<WatchId> watch;
-  std::optional<TimerId> timer;       // hot sampling, condition ticks, or steering
-  std::optional<TimerId> look_timer;  // refreshes `seen` for growth/pressure victims
+  std::optional<TimerId> timer;        // hot sampling, condition ticks, or steering
+  std::optional<TimerId> look_timer;   // refreshes `seen` for growth/pressure victims
+  std::optional<TimerId> rearm_timer;  // looks for a removed target to come back
   std::optional<core::StallWindow> window;
   std::vector<core::StallWindow> condition_windows;
   std::vector<std::optional<std::pair<std::uint64_t, Clock::time_point>>> reclaim_seen;  // per check
@@ -393,9 +394,67 @@ struct Engine::Impl {
     if (s.watch) monitor.remove(*s.watch);
     if (s.timer) monitor.cancel_timer(*s.timer);
     if (s.look_timer) monitor.cancel_timer(*s.look_timer);
+    if (s.rearm_timer) monitor.cancel_timer(*s.rearm_timer);
     s.watch.reset();
     s.timer.reset();
     s.look_timer.reset();
+    s.rearm_timer.reset();
+  }
+
+  // The target's cgroup was removed (its service stopped, its job ended): the rule disarms and
+  // looks every `rearm_period` for the group to come back (a restarted service gets a new
+  // group at the same path), then arms again from scratch. A rule on the system never gets here.
+  void await_target(RuleState& s, const std::string& why) {
+    disarm(s);
+    Decision d = decision(s, Decision::Severity::error, "disarmed",
+                          why + "; armed again when " + s.rule.cgroup + " is back");
+    d.result = "failed";
+    report(d);
+    RuleState* state = &s;
+    if (Result<TimerId> t = monitor.add_timer(options.rearm_period, [this, state] { rearm(*state); }))
+      s.rearm_timer = *t;
+  }
+
+  void rearm(RuleState& s) {
+    if (!sys::cgroup_exists(s.dir)) return;
+    monitor.cancel_timer(*s.rearm_timer);
+    s.rearm_timer.reset();
+    // Everything measured belongs to the old group.
+    s.reader.reset();
+    s.window.reset();
+    s.condition_windows.clear();
+    s.reclaim_seen.clear();
+    s.ended.clear();
+    s.held_since.reset();
+    s.acted_in_streak = false;
+    s.seen.clear();
+    s.steer_total.reset();
+    s.steer_direction = 0;
+    s.last_error.clear();
+    if (Result<void> armed = arm(s); !armed) {
+      // Back but not usable (e.g. removed again at once): keep looking.
+      disarm(s);
+      RuleState* state = &s;
+      if (Result<TimerId> t = monitor.add_timer(options.rearm_period, [this, state] { rearm(*state); }))
+        s.rearm_timer = *t;
+      if (armed.error().message() != s.last_error) {
+        s.last_error = armed.error().message();
+        Decision d = decision(s, Decision::Severity::error, "disarmed",
+                              s.rule.cgroup + " is back but cannot be watched: " + s.last_error);
+        d.result = "failed";
+        report(d);
+      }
+      return;
+    }
+    report(decision(s, Decision::Severity::notice, "re-armed", s.rule.cgroup + " is back"));
+  }
+
+  // After a read of the target failed: true (and the rule awaits its target) if the target's
+  // cgroup no longer exists.
+  bool target_removed(RuleState& s, const Error& error) {
+    if (s.rule.system || sys::cgroup_exists(s.dir)) return false;
+    await_target(s, "the target can no longer be watched: " + error.message());
+    return true;
   }
 
   // ---- detection --------------------------------------------------------------------------
@@ -403,9 +462,10 @@ struct Engine::Impl {
   void on_event(RuleState& s, const Event& e) {
     if (e.kind != Event::Kind::pressure) {
       s.watch.reset();  // the Monitor dropped it
-      Decision d = decision(
-          s, Decision::Severity::error, "disarmed",
-          "the target can no longer be watched: " + (e.error ? e.error->message() : std::string("gone")));
+      Error error = e.error ? *e.error : Error(Errc::gone, s.rule.where() + " is gone");
+      if (target_removed(s, error)) return;
+      Decision d = decision(s, Decision::Severity::error, "disarmed",
+                            "the target can no longer be watched: " + error.message());
       d.result = "failed";
       report(d);
       return;
@@ -531,6 +591,7 @@ struct Engine::Impl {
       Result<Pressure> p = s.reader->read(c.resource);
       if (!p || !(*p)[c.line]) {
         if (p && !(*p)[c.line]) all = false;
+        if (!p && target_removed(s, p.error())) return;
         if (!p && p.error().code() == Errc::gone) {
           Decision d = decision(s, Decision::Severity::error, "disarmed", p.error().message());
           d.result = "failed";
@@ -559,6 +620,7 @@ struct Engine::Impl {
     for (std::size_t i = 0; i < s.rule.checks.size(); ++i) {
       const Check& c = s.rule.checks[i];
       Result<double> value = measure(s, c, i);
+      if (!value && target_removed(s, value.error())) return;
       if (!value && value.error().message() != s.last_error) {  // once per distinct error
         s.last_error = value.error().message();
         Decision d = decision(s, Decision::Severity::error, "check",
@@ -930,6 +992,7 @@ struct Engine::Impl {
     const MemoryHigh& mh = s.rule.memory_high;
     Clock::time_point now = Clock::now();
     Result<Pressure> p = s.reader->read(Resource::memory);
+    if (!p) (void)target_removed(s, p.error());
     if (!p || !p->some) return;
     std::uint64_t total = p->some->total_us;
     if (!s.steer_total || total < *s.steer_total) {

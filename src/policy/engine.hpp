@@ -101,6 +101,8 @@ struct EngineOptions {
   // Where the kernel takes no trigger and rules poll: how often to sample a target whose stall
   // has not moved for a whole window (see TriggerOptions::idle_period).
   std::chrono::milliseconds idle_poll{500};
+  // How often a rule whose target cgroup was removed looks for it to come back.
+  std::chrono::milliseconds rearm_period{1000};
   std::function<void(const Decision&)> report;  // called on the loop thread
   // Shared across reloads; empty: the engine keeps its own and finishes its kills when it stops.
   std::shared_ptr<Carryover> carryover;

@@ -15,6 +15,7 @@
 #include <spawn.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -99,6 +100,11 @@ Result<std::vector<Pid>> cgroup_processes(const std::string& dir, bool recursive
   collect_processes(dir, recursive, pids, status);
   if (!status && pids.empty()) return tl::unexpected(status.error());
   return pids;
+}
+
+bool cgroup_exists(const std::string& dir) {
+  struct stat st {};
+  return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 Result<std::vector<std::string>> child_cgroups(const std::string& dir) {

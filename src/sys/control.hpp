@@ -20,6 +20,8 @@ using Pid = int;
 // The pids in `dir`/cgroup.procs, and in every group below it when `recursive`.
 Result<std::vector<Pid>> cgroup_processes(const std::string& dir, bool recursive);
 // The names of the groups directly under `dir`.
+// Whether the cgroup directory `dir` exists (false also when it cannot be looked at).
+bool cgroup_exists(const std::string& dir);
 Result<std::vector<std::string>> child_cgroups(const std::string& dir);
 // The process's cgroup2 path ("/a/b") from /proc/PID/cgroup under `proc_root`.
 Result<std::string> process_cgroup(Pid pid, const std::string& proc_root = "/proc");

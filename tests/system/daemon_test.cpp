@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -488,6 +489,61 @@ TEST(LiveDaemon, SpeaksTheServiceManagerNotifyProtocol) {
   EXPECT_EQ(next_state(), "STOPPING=1");
   EXPECT_EQ(daemon.process().wait(10s), 0);
   ::close(fd);
+}
+
+// A rule whose target is removed (its service stopped) disarms, and arms again when a group
+// of the same path is back (the service restarted): for conditions, trigger specs and
+// steering alike.
+TEST(LiveDaemon, ARuleArmsAgainWhenItsRemovedTargetComesBack) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup parent("daemon-rearm");
+  ASSERT_TRUE(parent.ok());
+  const std::string path = parent.path() + "/service";
+  struct Directory {
+    std::string dir;
+    ~Directory() { ::rmdir(dir.c_str()); }
+  } service{parent.dir() + "/service"};
+  ASSERT_EQ(::mkdir(service.dir.c_str(), 0755), 0);
+  Scratch scratch;
+  Daemon daemon(scratch,
+                "[[rule]]\nname = \"ticks\"\ntarget = { cgroup = \"" + path +
+                    "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = "
+                    "\"200ms\"\naction = \"log\"\n\n"
+                    "[[rule]]\nname = \"trigger\"\ntarget = { cgroup = \"" +
+                    path +
+                    "\" }\nwhen = \"cpu some 10%/1s\"\naction = \"log\"\n\n"
+                    "[[rule]]\nname = \"steer\"\ntarget = { cgroup = \"" +
+                    path +
+                    "\" }\naction = \"memory-high\"\nmemory_high = { steer = true, target = "
+                    "\"0.1%\", hard_limit = true }\n",
+                {"--dry-run"});  // the steering rule writes no limit
+  const std::string ticks = "rule 'ticks' on " + path + ": ", trigger = "rule 'trigger' on " + path + ": ",
+                    steer = "rule 'steer' on " + path + ": ";
+  ASSERT_TRUE(daemon.log_has(ticks + "log", 10s)) << daemon.log();
+
+  ASSERT_EQ(::rmdir(service.dir.c_str()), 0);
+  ASSERT_TRUE(daemon.log_has(ticks + "disarmed", 10s)) << daemon.log();
+  ASSERT_TRUE(daemon.log_has(trigger + "disarmed", 10s)) << daemon.log();
+  ASSERT_TRUE(daemon.log_has(steer + "disarmed", 10s)) << daemon.log();
+  EXPECT_TRUE(daemon.log_has("armed again when " + path + " is back", 1s)) << daemon.log();
+  std::this_thread::sleep_for(1s);
+  std::string gone = daemon.log();
+  EXPECT_EQ(gone.find(ticks + "log", gone.find(ticks + "disarmed")), std::string::npos)
+      << "acted on a removed target:\n"
+      << gone;
+
+  ASSERT_EQ(::mkdir(service.dir.c_str(), 0755), 0);
+  ASSERT_TRUE(daemon.log_has(ticks + "re-armed: " + path + " is back", 10s)) << daemon.log();
+  ASSERT_TRUE(daemon.log_has(trigger + "re-armed", 10s)) << daemon.log();
+  ASSERT_TRUE(daemon.log_has(steer + "re-armed", 10s)) << daemon.log();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::string log = daemon.log();
+        return log.find(ticks + "log", log.find(ticks + "re-armed")) != std::string::npos;
+      },
+      10s))
+      << daemon.log();
+  EXPECT_TRUE(daemon.process().running());
 }
 
 // Whether process `pid` has a file mapped whose path contains `name`.
