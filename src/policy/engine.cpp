@@ -9,6 +9,7 @@
 #include <pressure/memory.hpp>
 
 #include "core/stall_window.hpp"
+#include "policy/control_writer.hpp"
 #include "sys/control.hpp"
 #include "sys/files.hpp"
 
@@ -117,8 +118,9 @@ class RealActuator final : public Actuator {
     return count;
   }
 
-  Result<void> write_control(const std::string& path, const std::string& value) override {
-    return sys::write_control(path, value);
+  Result<void> write_control(const std::string& path, const std::string& value,
+                             std::function<void(const Result<void>&)> done) override {
+    return m_writer.write(path, value, std::move(done));
   }
 
   Result<void> exec(const std::vector<std::string>& argv,
@@ -184,6 +186,7 @@ class RealActuator final : public Actuator {
   Monitor& m_monitor;
   std::string m_proc_root;
   std::vector<std::shared_ptr<Running>> m_running;
+  ControlWriter m_writer{m_monitor};
 };
 
 }  // namespace
@@ -242,7 +245,8 @@ struct RuleState {
   std::optional<std::uint64_t> steer_total;
   Clock::time_point steer_t{};
   int steer_direction = 0;
-  std::string last_error;  // reported once
+  std::shared_ptr<bool> steer_busy = std::make_shared<bool>(false);  // a write is in the kernel
+  std::string last_error;                                            // reported once
 };
 
 }  // namespace
@@ -430,6 +434,7 @@ struct Engine::Impl {
     s.seen.clear();
     s.steer_total.reset();
     s.steer_direction = 0;
+    s.steer_busy = std::make_shared<bool>(false);
     s.last_error.clear();
     if (Result<void> armed = arm(s); !armed) {
       // Back but not usable (e.g. removed again at once): keep looking.
@@ -762,7 +767,7 @@ struct Engine::Impl {
       case ActionKind::kill:
       case ActionKind::signal: act_on_victim(s, d); return;
       case ActionKind::exec: act_exec(s, d); return;
-      case ActionKind::memory_high: act_memory_high(s, d); break;
+      case ActionKind::memory_high: act_memory_high(s, d); return;
       case ActionKind::notify: act_notify(s, d); break;
     }
     count(rule, d.result);
@@ -979,16 +984,33 @@ struct Engine::Impl {
     const MemoryHigh& mh = s.rule.memory_high;
     std::string value = mh.bytes ? std::to_string(*mh.bytes) : (v1 ? "-1" : "max");
     d.detail = measured_prefix(d) + (options.dry_run ? "would write " : "wrote ") + value + " to " + file;
-    if (options.dry_run) return;
-    if (Result<void> w = actuator.write_control(file, value); !w) {
-      d.severity = Decision::Severity::error;
-      d.result = "failed";
-      d.detail = measured_prefix(d) + "cannot set the limit: " + w.error().message();
+    if (options.dry_run) {
+      count(s.rule, d.result);
+      report(d);
+      return;
+    }
+    // Reported once the write is over (it may reclaim for a while); the rule may be gone by then.
+    auto set_limit_failed = [](Decision& failed, const Error& error) {
+      failed.severity = Decision::Severity::error;
+      failed.result = "failed";
+      failed.detail = measured_prefix(failed) + "cannot set the limit: " + error.message();
+    };
+    Result<void> queued = actuator.write_control(
+        file, value,
+        [d, set_limit_failed, report = detached_reporter()](const Result<void>& written) mutable {
+          if (!written) set_limit_failed(d, written.error());
+          report(d, "memory-high");
+        });
+    if (!queued) {
+      set_limit_failed(d, queued.error());
+      count(s.rule, d.result);
+      report(d);
     }
   }
 
   // Senpai: hold a little memory pressure by moving the limit; back off fast, probe slowly.
   void steer(RuleState& s) {
+    if (*s.steer_busy) return;  // the last step is still being written: measure across both
     const MemoryHigh& mh = s.rule.memory_high;
     Clock::time_point now = Clock::now();
     Result<Pressure> p = s.reader->read(Resource::memory);
@@ -1039,24 +1061,39 @@ struct Engine::Impl {
                  " (target " + percent(mh.target_share) + ")";
     d.result = options.dry_run ? "dry-run" : "ok";
     if (next == limit && !unlimited) return;
-    if (!options.dry_run) {
-      if (Result<void> w = actuator.write_control(file, std::to_string(next)); !w) {
-        d.severity = Decision::Severity::error;
-        d.result = "failed";
-        d.detail = "cannot steer " + file + ": " + w.error().message();
-        count(s.rule, d.result);
-        report(d);
-        return;
-      }
+    // Every step is counted; a step is logged when the direction turns, or when it fails.
+    bool turned = direction != s.steer_direction;
+    s.steer_direction = direction;
+    d.detail = d.measured + "; " + (direction > 0 ? "backing off: " : "probing: ") + file + " " +
+               std::to_string(limit) + " -> " + std::to_string(next) + (options.dry_run ? " (dry run)" : "");
+    if (options.dry_run) {
+      count(s.rule, d.result);
+      if (turned) report(d);
+      return;
     }
-    count(s.rule, d.result);
-    if (direction != s.steer_direction || d.result != "ok") {
-      d.detail = d.measured + "; " + (direction > 0 ? "backing off: " : "probing: ") + file + " " +
-                 std::to_string(limit) + " -> " + std::to_string(next) +
-                 (options.dry_run ? " (dry run)" : "");
+    auto steer_failed = [file](Decision& failed, const Error& error) {
+      failed.severity = Decision::Severity::error;
+      failed.result = "failed";
+      failed.detail = "cannot steer " + file + ": " + error.message();
+    };
+    *s.steer_busy = true;
+    Result<void> queued =
+        actuator.write_control(file, std::to_string(next),
+                               [d, turned, steer_failed, busy = s.steer_busy, counters = counters,
+                                report = detached_reporter()](const Result<void>& written) mutable {
+                                 *busy = false;
+                                 if (!written) steer_failed(d, written.error());
+                                 if (written && !turned)
+                                   counters->add(d.rule, "memory-high", d.result);
+                                 else
+                                   report(d, "memory-high");
+                               });
+    if (!queued) {
+      *s.steer_busy = false;
+      steer_failed(d, queued.error());
+      count(s.rule, d.result);
       report(d);
     }
-    s.steer_direction = direction;
   }
 
   void act_notify(RuleState& s, Decision& d) {

@@ -31,8 +31,11 @@ class Actuator {
   // SIGKILL to everything in the group `cgroup` whose directory is `dir` (cgroup.kill, else each
   // process); how many processes were in it.
   virtual Result<std::size_t> kill_cgroup(const std::string& dir, const std::string& cgroup) = 0;
-  // Writes a control file (memory.high, memory.limit_in_bytes).
-  virtual Result<void> write_control(const std::string& path, const std::string& value) = 0;
+  // Writes a control file (memory.high, memory.limit_in_bytes) off the loop: the kernel may
+  // reclaim inside the write for seconds. `done` runs on the loop once it is over; an error
+  // means it was not started, and then `done` never runs.
+  virtual Result<void> write_control(const std::string& path, const std::string& value,
+                                     std::function<void(const Result<void>&)> done) = 0;
   // Starts a command; `done(status)` is called on the loop when it ends or is killed.
   virtual Result<void> exec(const std::vector<std::string>& argv,
                             const std::vector<std::pair<std::string, std::string>>& env,
