@@ -393,6 +393,10 @@ Result<Child> spawn(const std::vector<std::string>& argv,
     ::waitpid(pid, nullptr, 0);
     return tl::unexpected(handle.error());
   }
+  // The daemon runs shielded from the OOM killer (OOMScoreAdjust=-1000 in its unit); a command
+  // it runs is an ordinary process again. Raising the value needs no privilege.
+  if (Result<std::string> own = read_control("/proc/self/oom_score_adj"); own && own->starts_with("-"))
+    (void)write_control("/proc/" + std::to_string(pid) + "/oom_score_adj", "0");
   return Child{std::move(*handle)};
 }
 
