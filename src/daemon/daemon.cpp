@@ -165,6 +165,13 @@ int run(const Options& options) {
     log_text(6, "serving metrics at " + server->url(), format);
   }
 
+  if (options.check && !config->listen.empty()) {
+    // The port may be the running daemon's, so --check binds nothing; the module must load.
+    if (Result<void> loaded = exporter::MetricsServer::load(); !loaded) {
+      log_line("pressure daemon: " + config->path + ": [daemon] listen: " + loaded.error().message());
+      return k_exit_runtime;
+    }
+  }
   if (options.check) {
     log_line("pressure daemon: " + config->path + ": OK, " + std::to_string(config->rules.size()) + " rule" +
              (config->rules.size() == 1 ? "" : "s") + " parsed and armed");

@@ -207,6 +207,12 @@ Result<MetricsServer> MetricsServer::listen(std::string_view address, Exporter& 
   return listen(*parsed, exporter, options);
 }
 
+Result<void> MetricsServer::load() {
+  const Result<http::Create>& create = http_module();
+  if (!create) return tl::unexpected(create.error());
+  return {};
+}
+
 const ListenAddress& MetricsServer::address() const { return m_impl->bound; }
 
 std::string MetricsServer::url() const {

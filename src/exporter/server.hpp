@@ -39,6 +39,9 @@ class MetricsServer {
   // parse_listen_address (Errc::invalid_argument naming the value when it is malformed).
   static Result<MetricsServer> listen(std::string_view address, Exporter& exporter,
                                       ServerOptions options = {});
+  // Loads the HTTP module as listen() does first, without binding anything: for checks such as
+  // `pressure daemon --check`. Errc::system naming the module's file when it is missing or foreign.
+  static Result<void> load();
   MetricsServer(MetricsServer&&) noexcept;
   MetricsServer& operator=(MetricsServer&&) noexcept;
   ~MetricsServer();  // stop()

@@ -132,6 +132,13 @@ case_cli() {
   echo "not a module" >"$work/junk.so"
   PRESSURE_HTTP_MODULE="$work/junk.so" expect_exit 4 "cannot load the HTTP module $work/junk.so: " \
     serve --no-cgroups --listen 127.0.0.1:0
+  # `pressure daemon --check` with `listen` binds nothing but loads the module too.
+  printf '[daemon]\nlisten = "127.0.0.1:0"\n\n[[rule]]\nname = "r"\ntarget = "system"\nwhen = "cpu some avg10>=0"\naction = "log"\n' \
+    >"$work/daemon.toml"
+  expect_exit 0 "OK, 1 rule parsed and armed" daemon --check --config "$work/daemon.toml"
+  PRESSURE_HTTP_MODULE="$work/none/pressure-http.so" \
+    expect_exit 4 "[daemon] listen: cannot serve: the HTTP module pressure-http.so is not installed" \
+    daemon --check --config "$work/daemon.toml"
   local libc
   libc=$(awk '/\/libc\.so/ { print $6; exit }' "/proc/$serve_pid/maps")
   PRESSURE_HTTP_MODULE="$libc" expect_exit 4 "it has no pressure_http_server_v1" \
