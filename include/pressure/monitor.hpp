@@ -33,6 +33,7 @@ std::string_view to_string(TriggerMode mode) noexcept;
 enum class WindowPolicy {
   round_up,  // use the next allowed window, stall scaled to the same share, and say so
   refuse,    // fail with a message that says why
+  poll,      // keep the exact window: in automatic mode, poll where the kernel refuses it
 };
 
 struct TriggerOptions {

@@ -315,13 +315,11 @@ struct Engine::Impl {
     }
     s.dir = sys::cgroup_directory(cgroup_root, rule.system ? "/" : rule.cgroup);
     if (rule.spec) {
-      TriggerOptions strict{TriggerMode::automatic, WindowPolicy::refuse};
+      // The rule's own window: a kernel trigger where the kernel takes it, else polling.
       RuleState* state = &s;
-      auto callback = [this, state](const Event& e) { on_event(*state, e); };
-      Result<WatchInfo> info = monitor.add(target, *rule.spec, callback, strict);
-      if (!info && (info.error().code() == Errc::permission || info.error().code() == Errc::unsupported))
-        info = monitor.add(target, *rule.spec, callback,
-                           TriggerOptions{TriggerMode::polling, WindowPolicy::round_up, options.idle_poll});
+      Result<WatchInfo> info = monitor.add(
+          target, *rule.spec, [this, state](const Event& e) { on_event(*state, e); },
+          TriggerOptions{TriggerMode::automatic, WindowPolicy::poll, options.idle_poll});
       if (!info) return tl::unexpected(info.error());
       s.watch = info->id;
       std::string how =
@@ -330,9 +328,9 @@ struct Engine::Impl {
               : "polling total every " +
                     std::to_string(duration_cast<milliseconds>(info->spec.window).count() / 10) +
                     "ms (every " + std::to_string(options.idle_poll.count()) + "ms while it does not move)";
+      // (The Monitor's notice would repeat that it polls.)
       Decision d = decision(s, Decision::Severity::info, "armed",
-                            "watching '" + rule.spec->to_string() + "' by " + how +
-                                (info->notice.empty() ? "" : "; " + info->notice));
+                            "watching '" + rule.spec->to_string() + "' by " + how);
       report(d);
     } else if (!rule.conditions.empty() || !rule.checks.empty()) {
       for (const Check& c : rule.checks) {

@@ -252,7 +252,7 @@ struct Monitor::Impl {
         reader.target().kind() == Target::Kind::system ? sys::Scope::system : sys::Scope::cgroup;
     Result<sys::Fd> fd = sys::arm_trigger(io, *path, scope, spec);
     if (fd || fd.error().code() != Errc::permission || allowed_unprivileged(spec) ||
-        trigger_options.window_policy == WindowPolicy::refuse)
+        trigger_options.window_policy != WindowPolicy::round_up)
       return fd;
     TriggerSpec rounded = round_for_unprivileged(spec);
     Result<sys::Fd> again = sys::arm_trigger(io, *path, scope, rounded);

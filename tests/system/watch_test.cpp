@@ -201,7 +201,7 @@ TEST(LiveTriggers, IdleMonitorSleeps) {
   EXPECT_EQ(watcher.monitor.watch_count(), 10u);
 }
 
-TEST(LiveTriggers, OneSecondWindowIsRoundedOrRefusedUnprivileged) {
+TEST(LiveTriggers, OneSecondWindowIsRoundedRefusedOrPolledUnprivileged) {
   PRESSURE_REQUIRE_LIVE();
   Monitor monitor;
   auto spec = *parse_trigger_spec("memory some 100ms/1s");
@@ -211,6 +211,13 @@ TEST(LiveTriggers, OneSecondWindowIsRoundedOrRefusedUnprivileged) {
       Target::system(), spec, [](const Event&) {},
       TriggerOptions{TriggerMode::kernel, WindowPolicy::round_up});
   ASSERT_TRUE(rounded) << rounded.error().message();
+  // WindowPolicy::poll keeps the exact window: a kernel trigger where allowed, else polling.
+  auto exact = monitor.add(
+      Target::system(), spec, [](const Event&) {},
+      TriggerOptions{TriggerMode::automatic, WindowPolicy::poll});
+  ASSERT_TRUE(exact) << exact.error().message();
+  EXPECT_EQ(exact->spec, spec);
+  EXPECT_EQ(exact->mode, strict ? TriggerMode::kernel : TriggerMode::polling);
   if (strict) {
     // CAP_SYS_RESOURCE: the kernel takes 1 s windows as they are.
     EXPECT_EQ(rounded->spec, spec);
