@@ -149,6 +149,15 @@ int run(const Options& options) {
       out += "# HELP pressure_daemon_rules Rules the daemon runs.\n# TYPE pressure_daemon_rules gauge\n";
       out += "pressure_daemon_rules " + std::to_string(rules_armed.load()) + "\n";
       out +=
+          "# HELP pressure_daemon_rule_armed Whether the rule is armed (1) or disarmed, e.g. waiting for its "
+          "removed target cgroup to come back (0).\n"
+          "# TYPE pressure_daemon_rule_armed gauge\n";
+      for (const auto& [rule, armed] : counters->armed()) {
+        out += "pressure_daemon_rule_armed{rule=\"";
+        exporter::append_label_value(out, rule);
+        out += "\"} " + std::string(armed ? "1" : "0") + "\n";
+      }
+      out +=
           "# HELP pressure_daemon_reloads_total Reloads of the configuration (SIGHUP), by result.\n"
           "# TYPE pressure_daemon_reloads_total counter\n";
       out += "pressure_daemon_reloads_total{result=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";

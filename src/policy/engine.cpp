@@ -408,6 +408,7 @@ struct Engine::Impl {
   // group at the same path), then arms again from scratch. A rule on the system never gets here.
   void await_target(RuleState& s, const std::string& why) {
     disarm(s);
+    counters->set_armed(s.rule.name, false);
     Decision d = decision(s, Decision::Severity::error, "disarmed",
                           why + "; armed again when " + s.rule.cgroup + " is back");
     d.result = "failed";
@@ -449,6 +450,7 @@ struct Engine::Impl {
       }
       return;
     }
+    counters->set_armed(s.rule.name, true);
     report(decision(s, Decision::Severity::notice, "re-armed", s.rule.cgroup + " is back"));
   }
 
@@ -467,6 +469,7 @@ struct Engine::Impl {
       s.watch.reset();  // the Monitor dropped it
       Error error = e.error ? *e.error : Error(Errc::gone, s.rule.where() + " is gone");
       if (target_removed(s, error)) return;
+      counters->set_armed(s.rule.name, false);
       Decision d = decision(s, Decision::Severity::error, "disarmed",
                             "the target can no longer be watched: " + error.message());
       d.result = "failed";
@@ -596,6 +599,7 @@ struct Engine::Impl {
         if (p && !(*p)[c.line]) all = false;
         if (!p && target_removed(s, p.error())) return;
         if (!p && p.error().code() == Errc::gone) {
+          counters->set_armed(s.rule.name, false);
           Decision d = decision(s, Decision::Severity::error, "disarmed", p.error().message());
           d.result = "failed";
           report(d);
@@ -1142,6 +1146,9 @@ Result<void> Engine::start(std::vector<Rule> rules) {
                   armed.error().path(), armed.error().sys_errno());
     }
   }
+  std::map<std::string, bool> armed;
+  for (const auto& s : impl.rules) armed[s->rule.name] = true;
+  impl.counters->set_rules(std::move(armed));
   return {};
 }
 
@@ -1177,6 +1184,21 @@ void Counters::add(const std::string& rule, std::string_view action, std::string
 ActionCounts Counters::snapshot() const {
   std::lock_guard lock(m_mutex);
   return m_counts;
+}
+
+void Counters::set_rules(std::map<std::string, bool> armed) {
+  std::lock_guard lock(m_mutex);
+  m_armed = std::move(armed);
+}
+
+void Counters::set_armed(const std::string& rule, bool armed) {
+  std::lock_guard lock(m_mutex);
+  if (auto it = m_armed.find(rule); it != m_armed.end()) it->second = armed;
+}
+
+std::map<std::string, bool> Counters::armed() const {
+  std::lock_guard lock(m_mutex);
+  return m_armed;
 }
 
 }  // namespace pressure::policy

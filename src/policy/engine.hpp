@@ -73,10 +73,16 @@ class Counters {
  public:
   void add(const std::string& rule, std::string_view action, std::string_view result);
   ActionCounts snapshot() const;
+  // Which rules run and whether each is armed (false: disarmed, e.g. waiting for its removed
+  // target to come back). set_rules replaces the set once an engine has started.
+  void set_rules(std::map<std::string, bool> armed);
+  void set_armed(const std::string& rule, bool armed);
+  std::map<std::string, bool> armed() const;
 
  private:
   mutable std::mutex m_mutex;
   ActionCounts m_counts;
+  std::map<std::string, bool> m_armed;
 };
 
 // What outlives one Engine across reloads: the action counters, each rule's cooldown (by rule

@@ -491,6 +491,15 @@ TEST(LiveDaemon, SpeaksTheServiceManagerNotifyProtocol) {
   ::close(fd);
 }
 
+// Where a daemon with `listen` serves /metrics, from its log ("" before it says).
+std::string metrics_url(Daemon& daemon) {
+  std::string log = daemon.log();
+  std::size_t at = log.find("serving metrics at ");
+  if (at == std::string::npos) return "";
+  at += 19;
+  return log.substr(at, log.find('\n', at) - at);
+}
+
 // A rule whose target is removed (its service stopped) disarms, and arms again when a group
 // of the same path is back (the service restarted): for conditions, trigger specs and
 // steering alike.
@@ -506,7 +515,9 @@ TEST(LiveDaemon, ARuleArmsAgainWhenItsRemovedTargetComesBack) {
   ASSERT_EQ(::mkdir(service.dir.c_str(), 0755), 0);
   Scratch scratch;
   Daemon daemon(scratch,
-                "[[rule]]\nname = \"ticks\"\ntarget = { cgroup = \"" + path +
+                "[daemon]\nlisten = \"127.0.0.1:0\"\n\n"
+                "[[rule]]\nname = \"ticks\"\ntarget = { cgroup = \"" +
+                    path +
                     "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"100ms\"\ncooldown = "
                     "\"200ms\"\naction = \"log\"\n\n"
                     "[[rule]]\nname = \"trigger\"\ntarget = { cgroup = \"" +
@@ -520,6 +531,16 @@ TEST(LiveDaemon, ARuleArmsAgainWhenItsRemovedTargetComesBack) {
   const std::string ticks = "rule 'ticks' on " + path + ": ", trigger = "rule 'trigger' on " + path + ": ",
                     steer = "rule 'steer' on " + path + ": ";
   ASSERT_TRUE(daemon.log_has(ticks + "log", 10s)) << daemon.log();
+  ASSERT_TRUE(daemon.log_has("serving metrics at ", 10s)) << daemon.log();
+  const std::string url = metrics_url(daemon);
+  auto armed = [&](const std::string& rule) {  // the rule's pressure_daemon_rule_armed
+    std::string text = run_command({"/usr/bin/curl", "-sf", url}).out;
+    std::string sample = "pressure_daemon_rule_armed{rule=\"" + rule + "\"} ";
+    std::size_t at = text.find(sample);
+    return at == std::string::npos ? std::string("missing") : text.substr(at + sample.size(), 1);
+  };
+  EXPECT_EQ(armed("ticks"), "1");
+  EXPECT_EQ(armed("trigger"), "1");
 
   ASSERT_EQ(::rmdir(service.dir.c_str()), 0);
   ASSERT_TRUE(daemon.log_has(ticks + "disarmed", 10s)) << daemon.log();
@@ -531,6 +552,8 @@ TEST(LiveDaemon, ARuleArmsAgainWhenItsRemovedTargetComesBack) {
   EXPECT_EQ(gone.find(ticks + "log", gone.find(ticks + "disarmed")), std::string::npos)
       << "acted on a removed target:\n"
       << gone;
+  EXPECT_EQ(armed("ticks"), "0");
+  EXPECT_EQ(armed("steer"), "0");
 
   ASSERT_EQ(::mkdir(service.dir.c_str(), 0755), 0);
   ASSERT_TRUE(daemon.log_has(ticks + "re-armed: " + path + " is back", 10s)) << daemon.log();
@@ -543,6 +566,9 @@ TEST(LiveDaemon, ARuleArmsAgainWhenItsRemovedTargetComesBack) {
       },
       10s))
       << daemon.log();
+  EXPECT_EQ(armed("ticks"), "1");
+  EXPECT_EQ(armed("trigger"), "1");
+  EXPECT_EQ(armed("steer"), "1");
   EXPECT_TRUE(daemon.process().running());
 }
 
@@ -580,15 +606,15 @@ TEST(LiveDaemon, ServesMetricsWithItsActionCounters) {
   ASSERT_TRUE(daemon.log_has("serving metrics at http://", 10s)) << daemon.log();
   EXPECT_TRUE(maps_library(daemon.process().pid(), "/pressure-http.so"));  // loaded to serve
   ASSERT_TRUE(daemon.log_has("rule 'count me' on " + group.path() + ": log", 10s)) << daemon.log();
-  std::string log = daemon.log();
-  std::size_t at = log.find("serving metrics at ") + 19;
-  std::string url = log.substr(at, log.find('\n', at) - at);
+  std::string url = metrics_url(daemon);
   CommandResult scrape = run_command({"/usr/bin/curl", "-sf", url});
   ASSERT_EQ(scrape.exit_code, 0) << url << "\n" << scrape.err;
   EXPECT_NE(scrape.out.find("pressure_daemon_actions_total{rule=\"count me\",action=\"log\",result=\"ok\"} "),
             std::string::npos)
       << scrape.out;
   EXPECT_NE(scrape.out.find("pressure_daemon_rules 1\n"), std::string::npos) << scrape.out;
+  EXPECT_NE(scrape.out.find("pressure_daemon_rule_armed{rule=\"count me\"} 1\n"), std::string::npos)
+      << scrape.out;
   EXPECT_NE(scrape.out.find("node_pressure_cpu_waiting_seconds_total "), std::string::npos) << scrape.out;
   EXPECT_NE(scrape.out.find("container_pressure_cpu_waiting_seconds_total{cgroup=\"" + group.path() + "\"}"),
             std::string::npos)
