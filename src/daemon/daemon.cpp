@@ -203,6 +203,7 @@ int run(const Options& options) {
       return;
     }
     engine_options.idle_poll = next->idle_poll;
+    engine_options.await_missing_targets = true;  // a running rule may be waiting for its target
     auto fresh = std::make_unique<policy::Engine>(monitor, *actuator, engine_options);
     if (Result<void> started = fresh->start(next->rules); !started) {
       ++reloads_failed;

@@ -225,6 +225,13 @@ struct Seen {
   Clock::time_point t;
 };
 
+// What steering shares with the write of its last step, which ends on the loop later (perhaps
+// after a reload has replaced the rule).
+struct SteerShared {
+  bool busy = false;  // a step is being written: the next one waits
+  int direction = 0;  // of the last step written: a step is logged when it turns
+};
+
 struct RuleState {
   Rule rule;
   std::optional<Reader> reader;  // the target's pressure files
@@ -233,6 +240,7 @@ struct RuleState {
   std::optional<TimerId> timer;        // hot sampling, condition ticks, or steering
   std::optional<TimerId> look_timer;   // refreshes `seen` for growth/pressure victims
   std::optional<TimerId> rearm_timer;  // looks for a removed target to come back
+  bool waiting = false;                // disarmed until the target is back
   std::optional<core::StallWindow> window;
   std::vector<core::StallWindow> condition_windows;
   std::vector<std::optional<std::pair<std::uint64_t, Clock::time_point>>> reclaim_seen;  // per check
@@ -244,9 +252,8 @@ struct RuleState {
   // steering
   std::optional<std::uint64_t> steer_total;
   Clock::time_point steer_t{};
-  int steer_direction = 0;
-  std::shared_ptr<bool> steer_busy = std::make_shared<bool>(false);  // a write is in the kernel
-  std::string last_error;                                            // reported once
+  std::shared_ptr<SteerShared> steer = std::make_shared<SteerShared>();
+  std::string last_error;  // reported once
 };
 
 }  // namespace
@@ -260,6 +267,7 @@ struct Engine::Impl {
   std::shared_ptr<Carryover> carryover;
   bool own_carryover = false;
   std::shared_ptr<Counters> counters;
+  bool published = false;  // the rules' armed states reach the counters once started
 
   Impl(Monitor& m, Actuator& a, EngineOptions o)
       : monitor(m),
@@ -308,12 +316,12 @@ struct Engine::Impl {
     if (auto it = carryover->quiet_until.find(rule.name); it != carryover->quiet_until.end())
       s.quiet_until = it->second;
     Target target = rule.system ? Target::system() : Target::cgroup(rule.cgroup);
+    s.dir = sys::cgroup_directory(cgroup_root, rule.system ? "/" : rule.cgroup);
     s.reader.emplace(target, options.reader);
     if (!rule.system) {
       Result<std::string> resolved = s.reader->resolved_path();
       if (!resolved) return tl::unexpected(resolved.error());
     }
-    s.dir = sys::cgroup_directory(cgroup_root, rule.system ? "/" : rule.cgroup);
     if (rule.spec) {
       // The rule's own window: a kernel trigger where the kernel takes it, else polling.
       RuleState* state = &s;
@@ -408,19 +416,37 @@ struct Engine::Impl {
   // group at the same path), then arms again from scratch. A rule on the system never gets here.
   void await_target(RuleState& s, const std::string& why) {
     disarm(s);
-    counters->set_armed(s.rule.name, false);
+    s.waiting = true;
+    if (published) counters->set_armed(s.rule.name, false);
     Decision d = decision(s, Decision::Severity::error, "disarmed",
                           why + "; armed again when " + s.rule.cgroup + " is back");
     d.result = "failed";
     report(d);
+    if (sys::cgroup_exists(s.dir)) {
+      rearm(s);  // already back (a fast restart)
+      return;
+    }
+    look_for_target(s);
+  }
+
+  void look_for_target(RuleState& s) {
     RuleState* state = &s;
-    if (Result<TimerId> t = monitor.add_timer(options.rearm_period, [this, state] { rearm(*state); }))
+    Result<TimerId> t = monitor.add_timer(options.rearm_period, [this, state] {
+      if (sys::cgroup_exists(state->dir)) rearm(*state);
+    });
+    if (t) {
       s.rearm_timer = *t;
+      return;
+    }
+    Decision d = decision(s, Decision::Severity::error, "disarmed",
+                          "cannot look for " + s.rule.cgroup + " to come back: " + t.error().message() +
+                              "; the rule stays disarmed until a reload");
+    d.result = "failed";
+    report(d);
   }
 
   void rearm(RuleState& s) {
-    if (!sys::cgroup_exists(s.dir)) return;
-    monitor.cancel_timer(*s.rearm_timer);
+    if (s.rearm_timer) monitor.cancel_timer(*s.rearm_timer);
     s.rearm_timer.reset();
     // Everything measured belongs to the old group.
     s.reader.reset();
@@ -432,15 +458,10 @@ struct Engine::Impl {
     s.acted_in_streak = false;
     s.seen.clear();
     s.steer_total.reset();
-    s.steer_direction = 0;
-    s.steer_busy = std::make_shared<bool>(false);
-    s.last_error.clear();
+    s.steer = std::make_shared<SteerShared>();
     if (Result<void> armed = arm(s); !armed) {
-      // Back but not usable (e.g. removed again at once): keep looking.
+      // Back but not usable (e.g. removed again at once): keep looking, and say why once.
       disarm(s);
-      RuleState* state = &s;
-      if (Result<TimerId> t = monitor.add_timer(options.rearm_period, [this, state] { rearm(*state); }))
-        s.rearm_timer = *t;
       if (armed.error().message() != s.last_error) {
         s.last_error = armed.error().message();
         Decision d = decision(s, Decision::Severity::error, "disarmed",
@@ -448,16 +469,21 @@ struct Engine::Impl {
         d.result = "failed";
         report(d);
       }
+      look_for_target(s);
       return;
     }
-    counters->set_armed(s.rule.name, true);
+    s.last_error.clear();
+    s.waiting = false;
+    if (published) counters->set_armed(s.rule.name, true);
     report(decision(s, Decision::Severity::notice, "re-armed", s.rule.cgroup + " is back"));
   }
 
   // After a read of the target failed: true (and the rule awaits its target) if the target's
-  // cgroup no longer exists.
+  // cgroup was removed: the reader says its group is gone (a group of the same path may already
+  // be back), or the path no longer exists.
   bool target_removed(RuleState& s, const Error& error) {
-    if (s.rule.system || sys::cgroup_exists(s.dir)) return false;
+    if (s.rule.system) return false;
+    if (error.code() != Errc::gone && sys::cgroup_exists(s.dir)) return false;
     await_target(s, "the target can no longer be watched: " + error.message());
     return true;
   }
@@ -469,7 +495,7 @@ struct Engine::Impl {
       s.watch.reset();  // the Monitor dropped it
       Error error = e.error ? *e.error : Error(Errc::gone, s.rule.where() + " is gone");
       if (target_removed(s, error)) return;
-      counters->set_armed(s.rule.name, false);
+      if (published) counters->set_armed(s.rule.name, false);
       Decision d = decision(s, Decision::Severity::error, "disarmed",
                             "the target can no longer be watched: " + error.message());
       d.result = "failed";
@@ -599,7 +625,7 @@ struct Engine::Impl {
         if (p && !(*p)[c.line]) all = false;
         if (!p && target_removed(s, p.error())) return;
         if (!p && p.error().code() == Errc::gone) {
-          counters->set_armed(s.rule.name, false);
+          if (published) counters->set_armed(s.rule.name, false);
           Decision d = decision(s, Decision::Severity::error, "disarmed", p.error().message());
           d.result = "failed";
           report(d);
@@ -1012,7 +1038,7 @@ struct Engine::Impl {
 
   // Senpai: hold a little memory pressure by moving the limit; back off fast, probe slowly.
   void steer(RuleState& s) {
-    if (*s.steer_busy) return;  // the last step is still being written: measure across both
+    if (s.steer->busy) return;  // the last step is still being written: measure across both
     const MemoryHigh& mh = s.rule.memory_high;
     Clock::time_point now = Clock::now();
     Result<Pressure> p = s.reader->read(Resource::memory);
@@ -1064,11 +1090,11 @@ struct Engine::Impl {
     d.result = options.dry_run ? "dry-run" : "ok";
     if (next == limit && !unlimited) return;
     // Every step is counted; a step is logged when the direction turns, or when it fails.
-    bool turned = direction != s.steer_direction;
-    s.steer_direction = direction;
+    bool turned = direction != s.steer->direction;
     d.detail = d.measured + "; " + (direction > 0 ? "backing off: " : "probing: ") + file + " " +
                std::to_string(limit) + " -> " + std::to_string(next) + (options.dry_run ? " (dry run)" : "");
     if (options.dry_run) {
+      s.steer->direction = direction;
       count(s.rule, d.result);
       if (turned) report(d);
       return;
@@ -1078,12 +1104,13 @@ struct Engine::Impl {
       failed.result = "failed";
       failed.detail = "cannot steer " + file + ": " + error.message();
     };
-    *s.steer_busy = true;
+    s.steer->busy = true;
     Result<void> queued =
         actuator.write_control(file, std::to_string(next),
-                               [d, turned, steer_failed, busy = s.steer_busy, counters = counters,
+                               [d, turned, direction, steer_failed, steer = s.steer, counters = counters,
                                 report = detached_reporter()](const Result<void>& written) mutable {
-                                 *busy = false;
+                                 steer->busy = false;
+                                 if (written) steer->direction = direction;
                                  if (!written) steer_failed(d, written.error());
                                  if (written && !turned)
                                    counters->add(d.rule, "memory-high", d.result);
@@ -1091,7 +1118,7 @@ struct Engine::Impl {
                                    report(d, "memory-high");
                                });
     if (!queued) {
-      *s.steer_busy = false;
+      s.steer->busy = false;
       steer_failed(d, queued.error());
       count(s.rule, d.result);
       report(d);
@@ -1137,7 +1164,13 @@ Result<void> Engine::start(std::vector<Rule> rules) {
     auto state = std::make_unique<RuleState>();
     state->rule = std::move(rule);
     impl.rules.push_back(std::move(state));
-    if (Result<void> armed = impl.arm(*impl.rules.back()); !armed) {
+    RuleState& s = *impl.rules.back();
+    Result<void> armed = impl.arm(s);
+    if (!armed && impl.options.await_missing_targets && !s.rule.system && !sys::cgroup_exists(s.dir)) {
+      impl.await_target(s, "the target does not exist: " + armed.error().message());
+      continue;
+    }
+    if (!armed) {
       std::string name = impl.rules.back()->rule.name, source = impl.rules.back()->rule.source;
       stop();
       return fail(armed.error().code(),
@@ -1147,8 +1180,9 @@ Result<void> Engine::start(std::vector<Rule> rules) {
     }
   }
   std::map<std::string, bool> armed;
-  for (const auto& s : impl.rules) armed[s->rule.name] = true;
+  for (const auto& s : impl.rules) armed[s->rule.name] = !s->waiting;
   impl.counters->set_rules(std::move(armed));
+  impl.published = true;
   return {};
 }
 

@@ -112,6 +112,9 @@ struct EngineOptions {
   std::chrono::milliseconds idle_poll{500};
   // How often a rule whose target cgroup was removed looks for it to come back.
   std::chrono::milliseconds rearm_period{1000};
+  // A rule whose target cgroup does not exist at start() waits for it (as if it had been
+  // removed) instead of failing the start: for reloads, where a running rule may be waiting.
+  bool await_missing_targets = false;
   std::function<void(const Decision&)> report;  // called on the loop thread
   // Shared across reloads; empty: the engine keeps its own and finishes its kills when it stops.
   std::shared_ptr<Carryover> carryover;

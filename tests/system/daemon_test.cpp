@@ -542,11 +542,17 @@ TEST(LiveDaemon, ARuleArmsAgainWhenItsRemovedTargetComesBack) {
   EXPECT_EQ(armed("ticks"), "1");
   EXPECT_EQ(armed("trigger"), "1");
 
+  // Waits until the log says `needle` after position `from`.
+  auto says_after = [&](std::size_t from, const std::string& needle) {
+    return wait_until([&] { return daemon.log().find(needle, from) != std::string::npos; }, 10s);
+  };
+
+  // Removed: each rule disarms and nothing acts.
+  std::size_t mark = daemon.log().size();
   ASSERT_EQ(::rmdir(service.dir.c_str()), 0);
-  ASSERT_TRUE(daemon.log_has(ticks + "disarmed", 10s)) << daemon.log();
-  ASSERT_TRUE(daemon.log_has(trigger + "disarmed", 10s)) << daemon.log();
-  ASSERT_TRUE(daemon.log_has(steer + "disarmed", 10s)) << daemon.log();
-  EXPECT_TRUE(daemon.log_has("armed again when " + path + " is back", 1s)) << daemon.log();
+  for (const std::string& rule : {ticks, trigger, steer})
+    ASSERT_TRUE(says_after(mark, rule + "disarmed")) << daemon.log();
+  EXPECT_TRUE(says_after(mark, "armed again when " + path + " is back")) << daemon.log();
   std::this_thread::sleep_for(1s);
   std::string gone = daemon.log();
   EXPECT_EQ(gone.find(ticks + "log", gone.find(ticks + "disarmed")), std::string::npos)
@@ -555,19 +561,34 @@ TEST(LiveDaemon, ARuleArmsAgainWhenItsRemovedTargetComesBack) {
   EXPECT_EQ(armed("ticks"), "0");
   EXPECT_EQ(armed("steer"), "0");
 
+  // A reload meanwhile succeeds, and its rules wait for the target too.
+  mark = daemon.log().size();
+  daemon.process().signal(SIGHUP);
+  ASSERT_TRUE(says_after(mark, "reloaded")) << daemon.log();
+  EXPECT_TRUE(says_after(mark, ticks + "disarmed: the target does not exist")) << daemon.log();
+  EXPECT_EQ(daemon.log().find("reload failed", mark), std::string::npos) << daemon.log();
+  EXPECT_EQ(armed("ticks"), "0");
+
+  // Back: each rule arms again and acts again.
+  mark = daemon.log().size();
   ASSERT_EQ(::mkdir(service.dir.c_str(), 0755), 0);
-  ASSERT_TRUE(daemon.log_has(ticks + "re-armed: " + path + " is back", 10s)) << daemon.log();
-  ASSERT_TRUE(daemon.log_has(trigger + "re-armed", 10s)) << daemon.log();
-  ASSERT_TRUE(daemon.log_has(steer + "re-armed", 10s)) << daemon.log();
-  ASSERT_TRUE(wait_until(
-      [&] {
-        std::string log = daemon.log();
-        return log.find(ticks + "log", log.find(ticks + "re-armed")) != std::string::npos;
-      },
-      10s))
-      << daemon.log();
+  ASSERT_TRUE(says_after(mark, ticks + "re-armed: " + path + " is back")) << daemon.log();
+  for (const std::string& rule : {trigger, steer})
+    ASSERT_TRUE(says_after(mark, rule + "re-armed")) << daemon.log();
+  ASSERT_TRUE(says_after(daemon.log().find(ticks + "re-armed", mark), ticks + "log")) << daemon.log();
   EXPECT_EQ(armed("ticks"), "1");
   EXPECT_EQ(armed("trigger"), "1");
+  EXPECT_EQ(armed("steer"), "1");
+
+  // Restarted faster than any rule looks (a new group at the same path): the rules notice
+  // that their group is gone and arm again on the new one at once.
+  mark = daemon.log().size();
+  ASSERT_EQ(::rmdir(service.dir.c_str()), 0);
+  ASSERT_EQ(::mkdir(service.dir.c_str(), 0755), 0);
+  for (const std::string& rule : {ticks, trigger, steer})
+    ASSERT_TRUE(says_after(mark, rule + "re-armed")) << daemon.log();
+  ASSERT_TRUE(says_after(daemon.log().find(ticks + "re-armed", mark), ticks + "log")) << daemon.log();
+  EXPECT_EQ(armed("ticks"), "1");
   EXPECT_EQ(armed("steer"), "1");
   EXPECT_TRUE(daemon.process().running());
 }
