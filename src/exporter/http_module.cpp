@@ -106,6 +106,10 @@ class HttplibServer final : public Server {
 }  // namespace
 }  // namespace pressure::exporter::http
 
+extern "C" __attribute__((visibility("default"))) const char* pressure_http_build_id() {
+  return PRESSURE_HTTP_BUILD_ID;
+}
+
 extern "C" __attribute__((visibility("default"))) pressure::exporter::http::Server* pressure_http_server_v1(
     const pressure::exporter::http::Settings& settings) {
   try {

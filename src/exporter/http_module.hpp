@@ -4,8 +4,9 @@
 // (about 3.8 MiB of resident memory the daemon would otherwise carry).
 //
 // The module and the program come from the same build (one compiler, one libstdc++), so C++
-// types cross the boundary; the entry point is extern "C" and its name carries a version that
-// changes with any change to this file, so a module from another version is refused by name.
+// types cross the boundary: the module exports its build's identity and the program refuses a
+// module of another build. The entry point is extern "C" and its name carries a version that
+// changes with any change to this file.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +20,9 @@
 namespace pressure::exporter::http {
 
 inline constexpr const char* k_entry_point = "pressure_http_server_v1";
+// `extern "C" const char* pressure_http_build_id()`: the version, compiler and sanitizers the
+// module was built with; the program loads only a module of its own build.
+inline constexpr const char* k_build_id_symbol = "pressure_http_build_id";
 
 struct Settings {
   std::function<std::string()> render;  // the body of GET /metrics, called on a server thread

@@ -78,11 +78,13 @@ Error bind_error(const ListenAddress& address, const std::string& host) {
 constexpr const char* k_module_name = PRESSURE_HTTP_MODULE_NAME;
 constexpr const char* k_module_from_bindir = PRESSURE_HTTP_MODULE_FROM_BINDIR;  // installed, relative
 constexpr const char* k_module_built = PRESSURE_HTTP_MODULE_BUILT;              // this build tree
-constexpr const char* k_module_installed = PRESSURE_HTTP_MODULE_INSTALLED;      // installed, absolute
+constexpr const char* k_build_dir = PRESSURE_BUILD_DIR;
+constexpr const char* k_module_installed = PRESSURE_HTTP_MODULE_INSTALLED;  // installed, absolute
+constexpr const char* k_build_id = PRESSURE_HTTP_BUILD_ID;
 
-// Where the HTTP module may be: $PRESSURE_HTTP_MODULE alone when set; else the install
-// layout relative to this program (so an installed tree can move), this build tree, and the
-// configured install prefix.
+// Where the HTTP module may be: $PRESSURE_HTTP_MODULE alone when set; else, for a program
+// inside this build tree (tests, benches), the build's own module; else the install layout
+// relative to this program (so an installed tree can move), then the configured prefix.
 std::vector<std::string> module_candidates() {
   if (const char* chosen = std::getenv("PRESSURE_HTTP_MODULE"); chosen != nullptr && *chosen != '\0')
     return {chosen};
@@ -92,9 +94,9 @@ std::vector<std::string> module_candidates() {
   if (n > 0) {
     std::string dir(exe.data(), static_cast<std::size_t>(n));
     dir.erase(dir.rfind('/') + 1);
+    if (dir.starts_with(std::string(k_build_dir) + "/")) paths.emplace_back(k_module_built);
     paths.push_back(dir + k_module_from_bindir + "/" + k_module_name);
   }
-  paths.emplace_back(k_module_built);
   paths.emplace_back(k_module_installed);
   return paths;
 }
@@ -110,11 +112,20 @@ Result<http::Create> load_module() {
                   path);
     }
     void* entry = ::dlsym(handle, http::k_entry_point);
-    if (entry == nullptr) {
+    void* build_id = ::dlsym(handle, http::k_build_id_symbol);
+    if (entry == nullptr || build_id == nullptr) {
       ::dlclose(handle);
       return fail(Errc::system,
                   "cannot load the HTTP module " + path + ": it has no " + http::k_entry_point +
                       " (a module of another pressure version?)",
+                  path);
+    }
+    std::string theirs = reinterpret_cast<const char* (*)()>(build_id)();
+    if (theirs != k_build_id) {
+      ::dlclose(handle);
+      return fail(Errc::system,
+                  "cannot load the HTTP module " + path + ": it comes from another build (" + theirs +
+                      "; this program: " + k_build_id + ")",
                   path);
     }
     return reinterpret_cast<http::Create>(entry);  // stays loaded for the life of the process
