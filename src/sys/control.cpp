@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -373,30 +372,77 @@ Result<Child> spawn(const std::vector<std::string>& argv,
   CStrings env(child_environment(extra, {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"}));
   CStrings args(argv);
 
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);    // the daemon blocks signals for its signalfd
-  posix_spawnattr_setsigdefault(&attr, &all);  // and may have inherited ignored ones (SIGPIPE)
-  pid_t pid = 0;
-  int err = ::posix_spawnp(&pid, args.data()[0], nullptr, &attr, args.data(), env.data());
-  posix_spawnattr_destroy(&attr);
-  if (err != 0)
-    return fail(Errc::system, "cannot run '" + argv[0] + "': " + std::strerror(err), argv[0], err);
+  // Found before forking: the child of a threaded program may only make async-signal-safe calls.
+  std::string program = argv.front();
+  if (program.find('/') == std::string::npos) {
+    const char* search = std::getenv("PATH");
+    std::string dirs = search != nullptr && *search != '\0' ? search : "/usr/local/bin:/usr/bin:/bin";
+    std::string found;
+    for (std::size_t at = 0; at <= dirs.size() && found.empty();) {
+      std::size_t end = std::min(dirs.find(':', at), dirs.size());
+      std::string dir = end == at ? "." : dirs.substr(at, end - at);
+      if (::access((dir + "/" + program).c_str(), X_OK) == 0) found = dir + "/" + program;
+      at = end + 1;
+    }
+    if (found.empty())
+      return fail(Errc::system, "cannot run '" + program + "': not found in PATH (" + dirs + ")", program,
+                  ENOENT);
+    program = found;
+  }
+  // The daemon runs shielded from the OOM killer (OOMScoreAdjust=-1000 in its unit); a command
+  // it runs is an ordinary process from its first instruction. Raising the value needs no privilege.
+  Result<std::string> own_adj = read_control("/proc/self/oom_score_adj");
+  bool ordinary_oom_score = own_adj && own_adj->starts_with("-");
+  int report[2];  // the child's exec errno; closed by a successful exec
+  if (::pipe2(report, O_CLOEXEC) != 0)
+    return fail(Errc::system, "cannot run '" + argv[0] + "': pipe: " + errno_text(errno), argv[0], errno);
+  const char* path = program.c_str();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(report[0]);
+    ::setpgid(0, 0);  // its own group, killed whole on timeout
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // ignored ones (SIGPIPE) too
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the daemon blocks signals for its signalfd
+    if (ordinary_oom_score) {
+      int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        (void)!::write(fd, "0", 1);
+        ::close(fd);
+      }
+    }
+    ::execve(path, args.data(), env.data());
+    int err = errno;
+    (void)!::write(report[1], &err, sizeof err);
+    ::_exit(127);
+  }
+  int fork_errno = errno;
+  ::close(report[1]);
+  if (pid < 0) {
+    ::close(report[0]);
+    return fail(Errc::system, "cannot run '" + argv[0] + "': fork: " + errno_text(fork_errno), argv[0],
+                fork_errno);
+  }
+  int err = 0;
+  ssize_t n;
+  do {
+    n = ::read(report[0], &err, sizeof err);
+  } while (n < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (n == static_cast<ssize_t>(sizeof err)) {
+    ::waitpid(pid, nullptr, 0);
+    return fail(Errc::system, "cannot run '" + argv[0] + "': " + errno_text(err), argv[0], err);
+  }
   Result<ProcessHandle> handle = ProcessHandle::open(pid);
   if (!handle) {
     ::kill(-pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     return tl::unexpected(handle.error());
   }
-  // The daemon runs shielded from the OOM killer (OOMScoreAdjust=-1000 in its unit); a command
-  // it runs is an ordinary process again. Raising the value needs no privilege.
-  if (Result<std::string> own = read_control("/proc/self/oom_score_adj"); own && own->starts_with("-"))
-    (void)write_control("/proc/" + std::to_string(pid) + "/oom_score_adj", "0");
   return Child{std::move(*handle)};
 }
 

@@ -335,17 +335,36 @@ TEST(LiveDaemon, ExecRunsTheCommandWithTheEventAndKillsItOnTimeout) {
   TestCgroup group("daemon-exec");
   ASSERT_TRUE(group.ok());
   Scratch scratch;
-  std::string out = scratch.path("env.txt");
-  Daemon daemon(scratch, every_tick_rule("run it", group.path()) +
-                             "action = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", \"env > " + out + "\"]\n\n" +
-                             every_tick_rule("too slow", group.path()) +
-                             "action = \"exec\"\ncommand = [\"/bin/sleep\", \"30\"]\ntimeout = \"500ms\"\n");
+  std::string out = scratch.path("env.txt"), state = scratch.path("state.txt"),
+              script = scratch.path("run.sh");
+  // What the command reports of itself: its environment, its signal mask and ignored signals
+  // (the daemon blocks some for its signalfd), and whether it leads its own process group.
+  write_file(script, "env > " + out + "\ngrep -E '^(SigBlk|SigIgn):' /proc/$$/status > " + state +
+                         "\nset -- $(cut -d' ' -f1,5 /proc/$$/stat)\n[ \"$1\" = \"$2\" ] && echo leader >> " +
+                         state + "\n");
+  Daemon daemon(
+      scratch, every_tick_rule("run it", group.path()) + "action = \"exec\"\ncommand = [\"sh\", \"" + script +
+                   "\"]\n\n" + every_tick_rule("too slow", group.path()) +
+                   "action = \"exec\"\ncommand = [\"/bin/sleep\", \"30\"]\ntimeout = \"500ms\"\n\n" +
+                   every_tick_rule("missing", group.path()) +
+                   "action = \"exec\"\ncommand = [\"/nonexistent/program\"]\n\n" +
+                   every_tick_rule("not in path", group.path()) +
+                   "action = \"exec\"\ncommand = [\"no-such-program-here\"]\n");
   ASSERT_TRUE(daemon.log_has("exited with status 0", 10s)) << daemon.log();
   std::string env = read_file(out);
   EXPECT_NE(env.find("PRESSURE_RULE=run it"), std::string::npos) << env;
   EXPECT_NE(env.find("PRESSURE_TARGET=" + group.path()), std::string::npos) << env;
   EXPECT_NE(env.find("PRESSURE_RESOURCE=cpu"), std::string::npos) << env;
+  EXPECT_EQ(read_file(state), "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nleader\n");
   EXPECT_TRUE(daemon.log_has("timed out after 0.50s and was killed", 10s)) << daemon.log();
+  EXPECT_TRUE(
+      daemon.log_has("rule 'missing' on " + group.path() +
+                         ": exec: cpu some avg10=0.00%, held 0.00s; running: /nonexistent/program; failed: "
+                         "cannot run '/nonexistent/program': No such file or directory",
+                     10s))
+      << daemon.log();
+  EXPECT_TRUE(daemon.log_has("cannot run 'no-such-program-here': not found in PATH", 10s)) << daemon.log();
+  EXPECT_TRUE(daemon.process().running());
 }
 
 TEST(LiveDaemon, SignalReachesTheProcessesOfTheTarget) {
