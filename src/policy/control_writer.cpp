@@ -2,12 +2,13 @@
 
 #include <system_error>
 
-#include "sys/control.hpp"
-
 namespace pressure::policy {
 
 ControlWriter::ControlWriter(Monitor& monitor, Write write)
-    : m_monitor(monitor), m_write(write ? std::move(write) : Write(sys::write_control)) {}
+    : m_monitor(monitor),
+      m_write(write ? std::move(write) : Write([](const sys::ControlFile& file, const std::string& value) {
+        return file.write(value);
+      })) {}
 
 ControlWriter::~ControlWriter() {
   {
@@ -40,10 +41,12 @@ Result<void> ControlWriter::start() {
 }
 
 Result<void> ControlWriter::write(std::string path, std::string value, Done done) {
+  Result<sys::ControlFile> file = sys::ControlFile::open(path);
+  if (!file) return tl::unexpected(file.error());
   if (Result<void> started = start(); !started) return started;
   {
     std::lock_guard lock(m_mutex);
-    m_todo.push_back(Job{std::move(path), std::move(value), std::move(done), std::nullopt});
+    m_todo.push_back(Job{std::move(*file), std::move(value), std::move(done), std::nullopt});
   }
   m_cv.notify_one();
   return {};
@@ -57,7 +60,7 @@ void ControlWriter::work() {
     Job job = std::move(m_todo.front());
     m_todo.pop_front();
     lock.unlock();
-    job.result = m_write(job.path, job.value);
+    job.result = m_write(job.file, job.value);
     lock.lock();
     m_done.push_back(std::move(job));
     m_wakeup->notify();

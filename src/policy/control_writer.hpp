@@ -7,8 +7,10 @@
 //   writer.write("/sys/fs/cgroup/job/memory.high", "2147483648",
 //                [](const Result<void>& done) { ... });   // later, on the loop's thread
 //
-// Writes run one at a time, in the order given. The thread starts with the first write.
-// Destroying the writer waits for a write in progress and drops results not yet delivered.
+// The file is opened at write(), so a write queued for a group that is then removed fails
+// (Errc::gone) instead of reaching a new group of the same path. Writes run one at a time, in
+// the order given; the thread starts with the first write. Destroying the writer waits for a
+// write in progress and drops results not yet delivered.
 #pragma once
 
 #include <condition_variable>
@@ -21,6 +23,7 @@
 
 #include <pressure/monitor.hpp>
 
+#include "sys/control.hpp"
 #include "sys/event.hpp"
 
 namespace pressure::policy {
@@ -28,21 +31,23 @@ namespace pressure::policy {
 class ControlWriter {
  public:
   using Done = std::function<void(const Result<void>&)>;
-  // `write` is the blocking write itself (sys::write_control; a test may pass its own).
-  using Write = std::function<Result<void>(const std::string& path, const std::string& value)>;
+  // `write` is the blocking write itself (sys::ControlFile::write; a test may pass its own).
+  using Write = std::function<Result<void>(const sys::ControlFile& file, const std::string& value)>;
 
   explicit ControlWriter(Monitor& monitor, Write write = {});
   ~ControlWriter();
   ControlWriter(const ControlWriter&) = delete;
   ControlWriter& operator=(const ControlWriter&) = delete;
 
-  // Queues the write; `done` runs on the loop's thread once it is over. Call from the loop's
-  // thread. An error when the writer cannot start (no eventfd, no thread): `done` never runs.
+  // Opens `path` and queues the write; `done` runs on the loop's thread once it is over. Call
+  // from the loop's thread. An error when the file cannot be opened or the writer cannot start
+  // (no eventfd, no thread): then `done` never runs.
   Result<void> write(std::string path, std::string value, Done done);
 
  private:
   struct Job {
-    std::string path, value;
+    sys::ControlFile file;
+    std::string value;
     Done done;
     std::optional<Result<void>> result;
   };

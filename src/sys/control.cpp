@@ -311,19 +311,34 @@ Result<void> cgroup_kill(const std::string& dir) {
   return {};
 }
 
-Result<void> write_control(const std::string& path, const std::string& value) {
+Result<ControlFile> ControlFile::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return fail(Errc::not_found, path + " does not exist", path, err);
     return tl::unexpected(open_error(err, path, "it"));
   }
-  ssize_t n = ::write(fd, value.data(), value.size());
-  int err = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(value.size()))
-    return fail(Errc::system, "cannot write '" + value + "' to " + path + ": " + errno_text(err), path, err);
-  return {};
+  ControlFile file;
+  file.m_path = path;
+  file.m_fd = Fd(real_io().get(), fd);
+  return file;
+}
+
+Result<void> ControlFile::write(const std::string& value) const {
+  ssize_t n = ::write(m_fd.get(), value.data(), value.size());
+  if (n == static_cast<ssize_t>(value.size())) return {};
+  int err = n < 0 ? errno : EIO;
+  if (err == ENODEV)
+    return fail(Errc::gone, "cannot write '" + value + "' to " + m_path + ": its cgroup was removed", m_path,
+                err);
+  return fail(Errc::system, "cannot write '" + value + "' to " + m_path + ": " + errno_text(err), m_path,
+              err);
+}
+
+Result<void> write_control(const std::string& path, const std::string& value) {
+  Result<ControlFile> file = ControlFile::open(path);
+  if (!file) return tl::unexpected(file.error());
+  return file->write(value);
 }
 
 Result<std::string> read_control(const std::string& path) {

@@ -81,6 +81,20 @@ Result<void> cgroup_kill(const std::string& dir);
 
 // Replaces the contents of a control file (memory.high, memory.limit_in_bytes ...).
 Result<void> write_control(const std::string& path, const std::string& value);
+
+// A control file opened now and written later, perhaps on another thread: if its group is
+// removed meanwhile the write fails (Errc::gone) instead of reaching a new group of the same path.
+class ControlFile {
+ public:
+  static Result<ControlFile> open(const std::string& path);
+  // Blocks for as long as the kernel takes (lowering a memory limit reclaims inside it).
+  Result<void> write(const std::string& value) const;
+  const std::string& path() const { return m_path; }
+
+ private:
+  std::string m_path;
+  Fd m_fd;
+};
 // A control file's first line, e.g. "max" or "536870912".
 Result<std::string> read_control(const std::string& path);
 

@@ -3,6 +3,7 @@
 // only groups this test created.
 #include <csignal>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "policy/control_writer.hpp"
 #include "support/command.hpp"
 #include "support/live.hpp"
 #include "support/process.hpp"
@@ -609,6 +611,36 @@ TEST(LiveDaemon, ARuleArmsAgainWhenItsRemovedTargetComesBack) {
   EXPECT_EQ(armed("ticks"), "1");
   EXPECT_EQ(armed("steer"), "1");
   EXPECT_TRUE(daemon.process().running());
+}
+
+// Memory limits are written by ControlWriter through files opened when the write was asked for.
+// A write queued for a group that is removed (and created again at the same path) before the
+// write runs reaches neither: it fails as gone.
+TEST(LiveControlWriter, AGroupRemovedMeanwhileIsNotWrittenNorItsSuccessor) {
+  PRESSURE_REQUIRE_LIVE();
+  TestCgroup group("writer");
+  ASSERT_TRUE(group.ok());
+  std::string file = group.dir() + "/cgroup.max.descendants";  // writable in every cgroup2 group
+  Monitor monitor;
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  policy::ControlWriter writer(monitor, [&](const sys::ControlFile& f, const std::string& value) {
+    open.wait();
+    return f.write(value);
+  });
+  std::vector<Result<void>> results;
+  ASSERT_TRUE(writer.write(file, "7", [&](const Result<void>& r) { results.push_back(r); }));
+  ASSERT_TRUE(group.remove());
+  struct Directory {
+    std::string dir;
+    ~Directory() { ::rmdir(dir.c_str()); }
+  } successor{group.dir()};
+  ASSERT_EQ(::mkdir(successor.dir.c_str(), 0755), 0);  // a new group at the same path
+  gate.set_value();
+  ASSERT_TRUE(wait_until([&] { return monitor.dispatch() && results.size() == 1; }, 10s));
+  ASSERT_FALSE(results[0]);
+  EXPECT_EQ(results[0].error().code(), Errc::gone) << results[0].error().message();
+  EXPECT_EQ(read_file(file), "max\n");
 }
 
 // Whether process `pid` has a file mapped whose path contains `name`.

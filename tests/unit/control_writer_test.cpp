@@ -1,5 +1,6 @@
 // ControlWriter: memory limits are written off the loop (the kernel may reclaim inside the
-// write), in order, with each result delivered on the loop's thread.
+// write), in order, through files opened when the write was asked for, with each result
+// delivered on the loop's thread.
 #include <poll.h>
 
 #include <chrono>
@@ -34,18 +35,36 @@ bool pump_until(Monitor& monitor, const std::function<bool()>& done) {
   return true;
 }
 
+// A temporary directory with two writable "control files".
+class Files {
+ public:
+  Files() {
+    char tmpl[] = "/tmp/pressure-test-writer-XXXXXX";
+    m_dir = ::mkdtemp(tmpl) != nullptr ? tmpl : "";
+    test::write_file(path("memory.high"), "max\n");
+    test::write_file(path("memory.limit_in_bytes"), "max\n");
+  }
+  ~Files() { std::filesystem::remove_all(m_dir); }
+  std::string path(const std::string& name) const { return m_dir + "/" + name; }
+  const std::string& dir() const { return m_dir; }
+
+ private:
+  std::string m_dir;
+};
+
 TEST(ControlWriter, ABlockedWriteLeavesTheLoopRunningAndReportsOnIt) {
+  Files files;
   Monitor monitor;
   std::promise<void> gate;
   std::shared_future<void> open = gate.get_future().share();
   std::mutex mutex;
   std::vector<std::string> written;  // by the writer's thread
-  ControlWriter writer(monitor, [&](const std::string& path, const std::string& value) -> Result<void> {
+  ControlWriter writer(monitor, [&](const sys::ControlFile& file, const std::string& value) -> Result<void> {
     open.wait();  // as a write that reclaims for a long time
     std::lock_guard lock(mutex);
-    written.push_back(path + "=" + value);
+    written.push_back(file.path().substr(files.dir().size() + 1) + "=" + value);
     if (value == "bad") return fail(Errc::system, "refused by the kernel");
-    return {};
+    return file.write(value);
   });
   std::vector<std::string> done;
   std::vector<std::thread::id> done_on;
@@ -55,8 +74,8 @@ TEST(ControlWriter, ABlockedWriteLeavesTheLoopRunningAndReportsOnIt) {
       done_on.push_back(std::this_thread::get_id());
     };
   };
-  ASSERT_TRUE(writer.write("memory.high", "1048576", record("first")));
-  ASSERT_TRUE(writer.write("memory.limit_in_bytes", "bad", record("second")));
+  ASSERT_TRUE(writer.write(files.path("memory.high"), "1048576", record("first")));
+  ASSERT_TRUE(writer.write(files.path("memory.limit_in_bytes"), "bad", record("second")));
 
   // The loop keeps serving its timers while the write is stuck.
   int ticks = 0;
@@ -69,40 +88,36 @@ TEST(ControlWriter, ABlockedWriteLeavesTheLoopRunningAndReportsOnIt) {
   ASSERT_TRUE(pump_until(monitor, [&] { return done.size() == 2; }));
   EXPECT_EQ(done, (std::vector<std::string>{"first ok", "second failed: refused by the kernel"}));
   for (std::thread::id on : done_on) EXPECT_EQ(on, std::this_thread::get_id());
+  EXPECT_EQ(test::read_file(files.path("memory.high")), "1048576");
   std::lock_guard lock(mutex);
   EXPECT_EQ(written, (std::vector<std::string>{"memory.high=1048576", "memory.limit_in_bytes=bad"}));
 }
 
-TEST(ControlWriter, WritesRealFilesAndNamesAMissingOne) {
+TEST(ControlWriter, AMissingFileIsRefusedAtOnce) {
+  Files files;
   Monitor monitor;
-  ControlWriter writer(monitor);  // sys::write_control
-  char tmpl[] = "/tmp/pressure-test-writer-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::string dir = tmpl;
-  std::string file = dir + "/memory.high";
-  test::write_file(file, "max\n");
-  std::vector<Result<void>> results;
-  ASSERT_TRUE(writer.write(file, "2147483648", [&](const Result<void>& r) { results.push_back(r); }));
-  ASSERT_TRUE(
-      writer.write(dir + "/missing/memory.high", "1", [&](const Result<void>& r) { results.push_back(r); }));
-  ASSERT_TRUE(pump_until(monitor, [&] { return results.size() == 2; }));
-  EXPECT_TRUE(results[0]);
-  EXPECT_EQ(test::read_file(file), "2147483648");
-  ASSERT_FALSE(results[1]);
-  EXPECT_EQ(results[1].error().code(), Errc::not_found);
-  EXPECT_NE(results[1].error().message().find(dir + "/missing/memory.high"), std::string::npos);
-  std::filesystem::remove_all(dir);
+  ControlWriter writer(monitor);
+  bool called = false;
+  Result<void> queued =
+      writer.write(files.path("missing/memory.high"), "1", [&](const Result<void>&) { called = true; });
+  ASSERT_FALSE(queued);
+  EXPECT_EQ(queued.error().code(), Errc::not_found);
+  EXPECT_NE(queued.error().message().find(files.path("missing/memory.high")), std::string::npos);
+  EXPECT_TRUE(monitor.dispatch());
+  EXPECT_FALSE(called);
 }
 
 TEST(ControlWriter, DestroyedWithWritesPendingWaitsAndDropsTheirResults) {
+  Files files;
   Monitor monitor;
   int calls = 0;
   {
-    ControlWriter writer(monitor, [](const std::string&, const std::string&) -> Result<void> {
+    ControlWriter writer(monitor, [](const sys::ControlFile&, const std::string&) -> Result<void> {
       std::this_thread::sleep_for(20ms);
       return {};
     });
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(writer.write("f", "1", [&](const Result<void>&) { ++calls; }));
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(writer.write(files.path("memory.high"), "1", [&](const Result<void>&) { ++calls; }));
   }
   EXPECT_TRUE(monitor.dispatch());  // nothing left to call back into the destroyed writer
   EXPECT_EQ(calls, 0);
