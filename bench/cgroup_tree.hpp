@@ -15,7 +15,7 @@ namespace bench {
 inline char g_parent[4096];  // absolute path of our parent cgroup
 inline volatile std::sig_atomic_t g_parent_made = 0;
 inline volatile std::sig_atomic_t g_children = 0;  // children up to this index may exist (we made them)
-inline int g_name_width = 4;                        // digits in a child's name
+inline int g_name_width = 4;                       // digits in a child's name
 
 // "g" and `index` in at least g_name_width digits, into out; returns the length.
 inline std::size_t child_name(long index, char* out) {
