@@ -232,27 +232,32 @@ struct SteerShared {
   int direction = 0;  // of the last step written: a step is logged when it turns
 };
 
-struct RuleState {
-  Rule rule;
+// What a rule measures of its target while armed; all of it belongs to one cgroup, and a
+// rule armed again on a new group of the same path starts from a fresh one.
+struct Measured {
   std::optional<Reader> reader;  // the target's pressure files
-  std::string dir;               // the target's cgroup directory
-  std::optional<WatchId> watch;
-  std::optional<TimerId> timer;        // hot sampling, condition ticks, or steering
-  std::optional<TimerId> look_timer;   // refreshes `seen` for growth/pressure victims
-  std::optional<TimerId> rearm_timer;  // looks for a removed target to come back
-  bool waiting = false;                // disarmed until the target is back
   std::optional<core::StallWindow> window;
   std::vector<core::StallWindow> condition_windows;
   std::vector<std::optional<std::pair<std::uint64_t, Clock::time_point>>> reclaim_seen;  // per check
   std::vector<std::optional<PressureEnded>> ended;                                       // per check
   std::optional<Clock::time_point> held_since;
-  Clock::time_point quiet_until{};
   bool acted_in_streak = false;
   std::map<std::string, Seen> seen;
   // steering
   std::optional<std::uint64_t> steer_total;
   Clock::time_point steer_t{};
   std::shared_ptr<SteerShared> steer = std::make_shared<SteerShared>();
+};
+
+struct RuleState : Measured {
+  Rule rule;
+  std::string dir;  // the target's cgroup directory
+  std::optional<WatchId> watch;
+  std::optional<TimerId> timer;        // hot sampling, condition ticks, or steering
+  std::optional<TimerId> look_timer;   // refreshes `seen` for growth/pressure victims
+  std::optional<TimerId> rearm_timer;  // looks for a removed target to come back
+  bool waiting = false;                // disarmed until the target is back
+  Clock::time_point quiet_until{};
   std::string last_error;  // reported once
 };
 
@@ -448,17 +453,7 @@ struct Engine::Impl {
   void rearm(RuleState& s) {
     if (s.rearm_timer) monitor.cancel_timer(*s.rearm_timer);
     s.rearm_timer.reset();
-    // Everything measured belongs to the old group.
-    s.reader.reset();
-    s.window.reset();
-    s.condition_windows.clear();
-    s.reclaim_seen.clear();
-    s.ended.clear();
-    s.held_since.reset();
-    s.acted_in_streak = false;
-    s.seen.clear();
-    s.steer_total.reset();
-    s.steer = std::make_shared<SteerShared>();
+    static_cast<Measured&>(s) = Measured{};  // everything measured belongs to the old group
     if (Result<void> armed = arm(s); !armed) {
       // Back but not usable (e.g. removed again at once): keep looking, and say why once.
       disarm(s);
@@ -623,15 +618,7 @@ struct Engine::Impl {
       Result<Pressure> p = s.reader->read(c.resource);
       if (!p || !(*p)[c.line]) {
         if (p && !(*p)[c.line]) all = false;
-        if (!p && target_removed(s, p.error())) return;
-        if (!p && p.error().code() == Errc::gone) {
-          if (published) counters->set_armed(s.rule.name, false);
-          Decision d = decision(s, Decision::Severity::error, "disarmed", p.error().message());
-          d.result = "failed";
-          report(d);
-          disarm(s);
-          return;
-        }
+        if (!p && target_removed(s, p.error())) return;  // gone: the group was removed
         all = false;
         continue;
       }
