@@ -9,6 +9,7 @@ packages=(
   python3 python3-dev pybind11-dev python3-pytest python3-mypy
   libtomlplusplus-dev libcpp-httplib-dev zlib1g-dev libsqlite3-dev sqlite3 libncurses-dev librsvg2-bin
   prometheus-node-exporter prometheus oomd stress-ng tmux curl
+  qemu-system-x86 busybox-static cpio earlyoom  # the VM test bed (tests/vm) and its rescue peers
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -20,5 +21,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # oomd and earlyoom are peers the benchmarks start themselves (earlyoom only inside the VM
+  # guest): a service that this install enabled on the host would kill the host's processes.
+  if [ -d /run/systemd/system ]; then
+    for service in oomd earlyoom; do
+      [[ " ${missing[*]} " == *" $service "* ]] && $sudo systemctl disable --now "$service" 2>/dev/null || true
+    done
+  fi
 fi
 echo "deps: all ${#packages[@]} packages present"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quick start, second command: install what is needed, build, and run every test:
 # unit and system tests (real kernel, real cgroups), the same under ASan/UBSan, the event loop
-# under TSan, the install test, a bounded libFuzzer run of every parser, and short benchmarks. System tests need root; with CI set they
+# under TSan, the install test, a bounded libFuzzer run of every parser, short benchmarks, and the
+# VM stage: every system test again, plus those only a pure-cgroup2 machine can run, in a qemu
+# guest booting Debian 12's 6.1 kernel (tests/vm). System tests need root; with CI set they
 # fail instead of skipping when they cannot run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,19 @@ run_ctest() {  # name, build dir, ctest args...
   local log; log=$(mktemp)
   (cd "$dir" && ctest --output-on-failure --timeout 300 "$@") 2>&1 | tee "$log" | grep -vE '^ +Start |Test +#' || true
   tally "$name" "$log"
+  rm -f "$log"
+}
+
+# ctest in the VM test bed (tests/vm/run.sh): the guest's console, its carriage returns dropped.
+# A guest that does not boot prints no summary, and so counts as a failure.
+run_vm_ctest() {  # name, memory MiB, ctest args...
+  local name=$1 mem=$2; shift 2
+  echo "== $name"
+  local log; log=$(mktemp) start=$SECONDS
+  tests/vm/run.sh --mem "$mem" --timeout 1500 -- ctest --test-dir build --output-on-failure --timeout 300 "$@" 2>&1 |
+    tr -d '\r' | tee "$log" | grep -vE '^ +Start |Test +#' || true
+  tally "$name" "$log"
+  echo "($name: $((SECONDS - start)) s, boot included)"
   rm -f "$log"
 }
 
@@ -61,7 +76,8 @@ sweep
 
 echo "== build (g++, RelWithDebInfo)"
 scripts/build.sh build
-run_ctest "tests" build
+# Tests labelled vm need pure cgroup2 and full root: they run in the VM stage below.
+run_ctest "tests" build -LE vm
 
 echo "== build (unsupported platform): the portable code compiles and says no"
 scripts/build.sh build-other -DPRESSURE_PLATFORM=unsupported -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
@@ -79,7 +95,7 @@ fi
 
 echo "== build (g++, ASan + UBSan)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=address,undefined -DPRESSURE_BENCH=OFF
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest "tests under ASan/UBSan" build-asan -E install_consumer
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest "tests under ASan/UBSan" build-asan -E install_consumer -LE vm
 
 echo "== build (g++, ThreadSanitizer): the event loop"
 scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=thread -DPRESSURE_BENCH=OFF
@@ -92,6 +108,12 @@ echo "== build (clang, libFuzzer)"
 CXX=clang++ scripts/build.sh build-fuzz -DPRESSURE_FUZZ=ON -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
 if fuzz/run.sh build-fuzz "$fuzz_seconds"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
+# The VM stage: Debian 12's 6.1 kernel, pure cgroup2 with every controller, root with every
+# capability, as users run it. Every system test again, and the tests that need such a machine
+# (label vm); the rescue of a thrashing machine in a guest of 768 MiB without swap (label rescue).
+run_vm_ctest "VM: system tests on pure cgroup2, kernel 6.1" 2048 -L 'system|vm' -LE rescue
+run_vm_ctest "VM: rescuing a thrashing machine" 768 -L rescue
+
 echo "== benchmarks, short (they report ratios and never fail on times; full runs: bench/README.md)"
 if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_bench --children 200 --rounds 3 &&
    build/bench/watch_bench --trials 2 --idle-seconds 5 && build/bench/levels_bench --rounds 5 --iterations 5000 &&
@@ -99,7 +121,9 @@ if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_b
    build/bench/record_bench --ticks 10 --interval-ms 50 &&
    bench/peers.sh build --scrapes 50 --python-calls 1000 &&
    build/bench/serve_bench --cgroups 200 --rounds 2 --scrapes 5 --system-scrapes 100 &&
-   PYTHONPATH=build/python /usr/bin/python3 python/bench/pressure_bench.py --calls 2000 --repeat 5; then
+   PYTHONPATH=build/python /usr/bin/python3 python/bench/pressure_bench.py --calls 2000 --repeat 5 &&
+   tests/vm/run.sh --mem 1024 --timeout 900 -- bash -c 'for w in 500ms 1s; do
+     build/bench/watch_bench --trials 3 --idle-seconds 0 --spec "cpu some 20%/$w" || exit 1; done' | tr -d '\r'; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1)); echo "benchmarks: a benchmark could not run"

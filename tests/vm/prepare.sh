@@ -12,15 +12,13 @@ mkdir -p "$cache"
 cd "$cache"
 
 need=()
-for tool in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio; do
-  command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
+for package in qemu-system-x86 busybox-static cpio; do  # busybox-static: the initramfs has no libc
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || need+=("$package")
 done
-# busybox must be the static one: the initramfs has no libc.
-[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   echo "vm: installing ${need[*]}" >&2
   apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" qemu-utils >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 # The kernel: a cached one is kept; otherwise the newest 6.1 that apt offers.
