@@ -3,8 +3,8 @@
 //   event latency   a watch (--spec, default "cpu some 20%/2s") on a test cgroup, armed while the
 //                   group is idle;
 //                   then more busy processes than CPUs start in it. A separate thread reads
-//                   `total` every 10 ms and finds the moment the stall within the trailing 2 s
-//                   first reaches 400 ms; latency = callback time - that moment. Per trial one
+//                   `total` every 10 ms and finds the moment the stall within the trailing window
+//                   first reaches the spec's stall; latency = callback time - that moment. Per trial one
 //                   of: the Monitor in kernel mode (TriggerMode::kernel), the Monitor in polling
 //                   mode (TriggerMode::polling), and a raw kernel trigger (open, write, poll for
 //                   POLLPRI: no library, nothing else reading the file): the kernel's own floor.
