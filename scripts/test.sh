@@ -30,14 +30,14 @@ run_ctest() {  # name, build dir, ctest args...
   rm -f "$log"
 }
 
-# ctest in the VM test bed (tests/vm/run.sh): the guest's console, its carriage returns dropped.
-# A guest that does not boot prints no summary, and so counts as a failure.
+# ctest in the VM test bed (tests/vm/run.sh prints the guest's console as plain lines). A guest
+# that does not boot prints no summary, and so counts as a failure.
 run_vm_ctest() {  # name, memory MiB, ctest args...
   local name=$1 mem=$2; shift 2
   echo "== $name"
   local log; log=$(mktemp) start=$SECONDS
   tests/vm/run.sh --mem "$mem" --timeout 1500 -- ctest --test-dir build --output-on-failure --timeout 300 "$@" 2>&1 |
-    tr -d '\r' | tee "$log" | grep -vE '^ +Start |Test +#' || true
+    tee "$log" | grep -vE '^ +Start |Test +#' || true
   tally "$name" "$log"
   echo "($name: $((SECONDS - start)) s, boot included)"
   rm -f "$log"
@@ -123,7 +123,7 @@ if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_b
    build/bench/serve_bench --cgroups 200 --rounds 2 --scrapes 5 --system-scrapes 100 &&
    PYTHONPATH=build/python /usr/bin/python3 python/bench/pressure_bench.py --calls 2000 --repeat 5 &&
    tests/vm/run.sh --mem 1024 --timeout 900 -- bash -c 'for w in 500ms 1s; do
-     build/bench/watch_bench --trials 3 --idle-seconds 0 --spec "cpu some 20%/$w" || exit 1; done' | tr -d '\r'; then
+     build/bench/watch_bench --trials 3 --idle-seconds 0 --spec "cpu some 20%/$w" || exit 1; done'; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1)); echo "benchmarks: a benchmark could not run"
