@@ -3,7 +3,8 @@
 # The kernel is Debian 12's own 6.1 LTS kernel (the newest linux-image-6.1.0-N-amd64-unsigned
 # that apt knows), fetched with `apt-get download` and unpacked with `dpkg-deb`: nothing is
 # installed into /boot. The initramfs is busybox plus the kernel's virtio, 9p and overlay
-# modules and tests/vm/init. Both are reused while the kernel and the init script are unchanged.
+# modules, the virtio disk and ext4 modules (a disk-backed /var/tmp) and tests/vm/init. Both are
+# reused while the kernel and the init script are unchanged.
 # Usage: tests/vm/prepare.sh            (cache: $PRESSURE_VM_CACHE or /var/cache/pressure-vm)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,7 +13,7 @@ mkdir -p "$cache"
 cd "$cache"
 
 need=()
-for package in qemu-system-x86 busybox-static cpio; do  # busybox-static: the initramfs has no libc
+for package in qemu-system-x86 busybox-static cpio e2fsprogs; do  # busybox-static: the initramfs has no libc
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || need+=("$package")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -33,8 +34,15 @@ if [ -z "$deb" ]; then
   deb=$(ls -1 "$name"_*.deb | tail -1)
 fi
 release=$(dpkg-deb -f "$deb" Package | sed -E 's/^linux-image-(.*)-unsigned$/\1/')
-modules=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay)
-if [ ! -f "kernel-$release/vmlinuz" ]; then
+modules=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay
+  virtio_blk crc16 crc32c_generic mbcache jbd2 ext4)
+# Unpacked again when a module of the list is missing (the list grew since the last unpacking).
+unpacked=1
+[ -f "kernel-$release/vmlinuz" ] || unpacked=0
+for m in "${modules[@]}"; do
+  [ $unpacked = 1 ] && [ -z "$(find "kernel-$release/lib/modules" -name "$m.ko" 2>/dev/null | head -1)" ] && unpacked=0
+done
+if [ $unpacked = 0 ]; then
   rm -rf "kernel-$release.tmp" && mkdir -p "kernel-$release.tmp"
   dpkg-deb --fsys-tarfile "$deb" | tar -x -C "kernel-$release.tmp" --wildcards "./boot/vmlinuz-*" \
     $(printf ' --wildcards ./lib/modules/*/%s.ko' "${modules[@]/#/*/}") 2>/dev/null || true

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command inside the VM test bed: Debian 12's 6.1 kernel under qemu, this machine's root
 # shared read-only (with a RAM overlay on top), pure cgroup2 with every controller, root with every
-# capability. The command runs in the current directory, so build trees work unchanged.
+# capability, /var/tmp on an ext4 disk. The command runs in the current directory, so build trees
+# work unchanged.
 #
 #   tests/vm/run.sh [OPTIONS] -- COMMAND [ARGS...]   run COMMAND; exit with its exit code
 #   tests/vm/run.sh [OPTIONS] -R REGEX               run ctest -R REGEX in the build tree
@@ -35,8 +36,18 @@ if [ -z "$results" ]; then results=$(mktemp -d /tmp/pressure-vm-results.XXXXXX);
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
 rm -f "$results/status"
-cleanup() { [ $own_results = 1 ] && rm -rf "$results"; return 0; }
+# The guest's /var/tmp: an ext4 disk, so files there are page cache that reclaim can drop and
+# refault (on the RAM overlay they would be shmem, which without swap only an OOM kill frees).
+disk=$(mktemp /tmp/pressure-vm-disk.XXXXXX)
+cleanup() {
+  rm -f "$disk"
+  [ $own_results = 1 ] && rm -rf "$results"
+  return 0
+}
 trap cleanup EXIT
+truncate -s 2G "$disk"
+mkfs.ext4 -q -F -T largefile -E lazy_itable_init=0,lazy_journal_init=0 -L pressure-vm "$disk" ||
+  { echo "vm: cannot make the guest's /var/tmp disk with mkfs.ext4 (e2fsprogs)" >&2; exit 125; }
 
 # The job: the environment that matters to tests (CI decides fail-versus-skip), then the command.
 {
@@ -58,7 +69,8 @@ qemu=(qemu-system-x86_64
   -kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio.gz"
   -append "console=ttyS0 rdinit=/init quiet loglevel=3 panic=-1 mitigations=off pressure_results=$results"
   -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap
-  -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap")
+  -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
+  -drive "file=$disk,if=virtio,format=raw,cache=unsafe")
 status=0
 if [ $shell = 1 ]; then
   timeout --foreground -k 10 "$timeout" "${qemu[@]}" -serial mon:stdio || status=$?
