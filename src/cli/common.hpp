@@ -24,6 +24,13 @@ struct TargetOptions {
   Target target() const;
 };
 
+// A number of seconds, finite, from `min` to `max` ("nan", "inf", "1e300" are refused, so no
+// loop is left that never sleeps); the message names the range in plain numbers.
+CLI::Validator seconds_between(double min, double max);
+
+// A process id in plain decimal: "010" and "0x10" are refused instead of read as 8 and 16.
+CLI::Validator process_id();
+
 // The exit code for an error of the library.
 int exit_code(Errc code);
 

@@ -76,7 +76,7 @@ CLI::App* add_predict(CLI::App& app, PredictOptions& options) {
                    "thresholds, e.g. \"avg10=0.01,avg60=0.03\" (each strictly below)")
       ->capture_default_str();
   predict->add_option("--sample", options.sample, "seconds to watch total for stall still accruing")
-      ->check(CLI::PositiveNumber)
+      ->check(seconds_between(0.01, 3600))
       ->capture_default_str();
   predict->add_flag("--json", options.json, "one JSON object");
   return predict;

@@ -191,7 +191,7 @@ CLI::App* add_record(CLI::App& app, RecordOptions& options) {
   cmd->add_option("--db", options.db, "the history file (default: " + default_history_path() + ")")
       ->option_text("FILE");
   cmd->add_option("--interval", options.interval, "seconds between samples (default 1)")
-      ->check(CLI::Range(0.01, 86400.0));
+      ->check(seconds_between(0.01, 86400));
   cmd->add_option("--cgroup", options.cgroups,
                   "cgroups to record: globs relative to the cgroup2 mount, '/' matched literally "
                   "(default '/*', the top-level groups); repeat for more")

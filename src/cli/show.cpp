@@ -17,7 +17,7 @@ CLI::App* add_show(CLI::App& app, ShowOptions& options) {
   show->add_flag("--json", options.json, "one JSON object per line");
   CLI::Option* interval = show->add_option("--interval", options.interval,
                                            "seconds between samples; each line gets the stall share over it")
-                              ->check(CLI::PositiveNumber);
+                              ->check(seconds_between(0.01, 86400));
   show->add_option("--count", options.count, "stop after N samples (with --interval)")
       ->check(CLI::PositiveNumber)
       ->needs(interval);

@@ -21,7 +21,7 @@ CLI::App* add_top(CLI::App& app, TopOptions& options) {
                                      "live view: the system's pressure and the cgroups under the most "
                                      "pressure (plain text when not a terminal)");
   top->add_option("--interval", options.interval, "seconds between updates (default 1)")
-      ->check(CLI::Range(0.05, 3600.0));
+      ->check(seconds_between(0.05, 3600));
   top->add_option("--count", options.count, "when not on a terminal: stop after N updates")
       ->check(CLI::PositiveNumber);
   top->footer(

@@ -96,7 +96,7 @@ CLI::App* add_watch(CLI::App& app, WatchOptions& options) {
   watch->add_flag("--json", options.json, "one JSON object per event");
   watch->add_option("--count", options.count, "exit 0 after N events")->check(CLI::PositiveNumber);
   watch->add_option("--timeout", options.timeout, "stop after SECONDS; exit 1 if no event came")
-      ->check(CLI::PositiveNumber);
+      ->check(seconds_between(0.001, 31'536'000));  // a year
   watch->add_option("--mode", options.mode, "auto (kernel trigger, else polling), kernel, or polling")
       ->check(CLI::IsMember({"auto", "kernel", "polling"}));
   watch->add_flag(

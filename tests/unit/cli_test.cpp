@@ -157,6 +157,49 @@ INSTANTIATE_TEST_SUITE_P(
                  4,
                  "no process 999999"}));
 
+// Absurd numbers are refused where they are read, naming the flag and the range, so no loop is
+// left that never sleeps or sleeps forever, and no pid is read as octal or hex.
+INSTANTIATE_TEST_SUITE_P(
+    AbsurdNumbers, CliExitCodes,
+    testing::Values(ExitCase{{"show", "--interval", "nan", "--count", "1"},
+                             2,
+                             "--interval: must be a number of seconds from 0.01 to 86400, not 'nan'"},
+                    ExitCase{{"show", "--interval", "inf"},
+                             2,
+                             "--interval: must be a number of seconds from 0.01 to 86400, not 'inf'"},
+                    ExitCase{{"show", "--interval", "1e300"}, 2, "from 0.01 to 86400, not '1e300'"},
+                    ExitCase{{"show", "--interval", "0.001"}, 2, "from 0.01 to 86400"},
+                    ExitCase{{"show", "--interval", " 1"}, 2, "--interval: must be a number of seconds"},
+                    ExitCase{{"top", "--interval", "nan", "--count", "1"},
+                             2,
+                             "--interval: must be a number of seconds from 0.05 to 3600"},
+                    ExitCase{{"record", "--interval", "nan", "--count", "1", "--db", "/nonexistent/h.db"},
+                             2,
+                             "--interval: must be a number of seconds from 0.01 to 86400"},
+                    ExitCase{{"record", "--interval", "-1e300", "--count", "1", "--db", "/nonexistent/h.db"},
+                             2,
+                             "not '-1e300'"},
+                    ExitCase{{"predict", "--sample", "nan"},
+                             2,
+                             "--sample: must be a number of seconds from 0.01 to 3600, not 'nan'"},
+                    ExitCase{{"predict", "--sample", "1e300"}, 2, "--sample: must be a number of seconds"},
+                    ExitCase{{"watch", "cpu some 1s/2s", "--timeout", "nan"},
+                             2,
+                             "--timeout: must be a number of seconds from 0.001 to 31536000"},
+                    ExitCase{{"watch", "cpu some 1s/2s", "--timeout", "1e300"},
+                             2,
+                             "--timeout: must be a number of seconds"},
+                    ExitCase{{"show", "--pid", "010"},
+                             2,
+                             "--pid: must be a process id in decimal, from 1 to 4194304, not '010'"},
+                    ExitCase{{"show", "--pid", "0x10"}, 2, "--pid: must be a process id in decimal"},
+                    ExitCase{{"show", "--pid", "+5"}, 2, "--pid: must be a process id in decimal"},
+                    ExitCase{{"show", "--pid", "0"}, 2, "--pid: must be a process id in decimal"},
+                    ExitCase{{"show", "--pid", "4194305"}, 2, "not '4194305'"},
+                    ExitCase{{"admit", "--pid", "1e3", "cpu some avg10<1"},
+                             2,
+                             "--pid: must be a process id in decimal"}));
+
 TEST(CliShow, MalformedStillPrintsTheRest) {
   auto r = run_pressure({"--proc-root", fixture("malformed"), "show", "--json"});
   EXPECT_EQ(r.exit_code, 4);
