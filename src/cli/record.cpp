@@ -25,6 +25,7 @@
 #include "recorder/recorder.hpp"
 #include "recorder/store.hpp"
 #include "recorder/time_arg.hpp"
+#include "sys/output.hpp"
 
 namespace pressure::cli {
 namespace {
@@ -449,26 +450,11 @@ int run_plot(const GlobalOptions& global, const PlotOptions& options) {
     std::cout << svg;
     return k_exit_ok;
   }
-  // Written beside the target and renamed over it: never a half-written chart.
-  std::string temporary = options.output + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << svg;
-    out.close();
-    if (!out) {
-      int err = errno;
-      std::remove(temporary.c_str());
-      return report(Error(Errc::permission,
-                          "-o " + options.output + ": cannot write it: " + std::strerror(err), options.output,
-                          err));
-    }
-  }
-  if (std::rename(temporary.c_str(), options.output.c_str()) != 0) {
-    int err = errno;
-    std::remove(temporary.c_str());
-    return report(Error(Errc::system, "-o " + options.output + ": cannot write it: " + std::strerror(err),
-                        options.output, err));
-  }
+  // Never a device, a FIFO or the history itself; never half a chart (sys/output.hpp).
+  std::vector<std::string> inputs = {rec.path, rec.path + "-wal", rec.path + "-shm", rec.path + "-journal"};
+  if (Result<void> written = sys::replace_file(options.output, svg, inputs); !written)
+    return report(Error(written.error().code(), "-o " + written.error().message(), options.output,
+                        written.error().sys_errno()));
   return k_exit_ok;
 }
 
