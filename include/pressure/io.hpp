@@ -14,10 +14,16 @@
 
 namespace pressure {
 
+// What open_at gives (negated, like an errno) for a path that is neither a directory nor a
+// regular file; above every errno value, so it means nothing else.
+inline constexpr int k_not_a_regular_file = 4096;
+
 class Io {
  public:
   virtual ~Io() = default;
-  // Each returns the result of the system call, or -errno on failure.
+  // Each returns the result of the system call, or -errno on failure. open_at opens only
+  // directories (with O_DIRECTORY) and regular files: anything else (a FIFO, a device, a socket)
+  // is -k_not_a_regular_file, without ever blocking.
   virtual int open_at(int dirfd, const char* path, int flags) const;
   virtual long pread(int fd, char* buf, std::size_t size, long offset) const;
   virtual long write(int fd, const char* buf, std::size_t size) const;

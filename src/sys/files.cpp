@@ -15,7 +15,10 @@ std::string_view file_name(Scope scope, Resource resource) {
   return scope == Scope::system ? k_proc[index] : k_cgroup[index];
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  if (err == k_not_a_regular_file) return "not a regular file (a FIFO, a device or a socket)";
+  return std::strerror(err);
+}
 
 std::string cgroup_directory(const std::string& root, const std::string& relative) {
   if (relative == "/") return root;

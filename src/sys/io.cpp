@@ -11,8 +11,21 @@
 namespace pressure {
 
 int Io::open_at(int dirfd, const char* path, int flags) const {
-  int fd = ::openat(dirfd, path, flags | O_CLOEXEC);
-  return fd >= 0 ? fd : -errno;
+  if ((flags & O_DIRECTORY) != 0) {
+    int fd = ::openat(dirfd, path, flags | O_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
+  }
+  // Kernel files are regular files. A FIFO standing in for one would block the open (and a
+  // device such as /dev/zero stream without end): opened without blocking and refused.
+  int fd = ::openat(dirfd, path, flags | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return -errno;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return -k_not_a_regular_file;
+  }
+  if ((flags & O_NONBLOCK) == 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
 }
 
 long Io::pread(int fd, char* buf, std::size_t size, long offset) const {

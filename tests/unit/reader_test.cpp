@@ -1,10 +1,13 @@
 // Reader, one-shot reads and scans over fixture trees of each kernel variant, plus the errors
 // only an injected Io can produce.
 #include <cerrno>
+#include <filesystem>
 #include <map>
 #include <mutex>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <pressure/pressure.hpp>
 
@@ -158,6 +161,36 @@ TEST(Reader, DiscoversCgroup2MountFromMountinfo) {
   auto none = cgroup2_root(ReaderOptions{fixture("psi-disabled"), "", nullptr});
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code(), Errc::unsupported);
+}
+
+// A FIFO or a device where a kernel file should be: refused at once, naming the file, never a
+// blocked open or an endless read (a FIFO with no writer blocks open(2) forever).
+TEST(Reader, AFifoOrADeviceInsteadOfAKernelFileIsRefusedWithoutBlocking) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "pressure-reader-test-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  std::string root = pattern;
+  std::filesystem::create_directories(root + "/pressure");
+  std::filesystem::create_directories(root + "/self");
+  for (const char* name : {"memory", "io"})
+    std::filesystem::copy_file(fixture("kernel-6.1-irq") + "/pressure/" + name, root + "/pressure/" + name);
+  ASSERT_EQ(::mkfifo((root + "/pressure/cpu").c_str(), 0600), 0);
+  ASSERT_EQ(::symlink("/dev/zero", (root + "/pressure/irq").c_str()), 0);
+  ASSERT_EQ(::mkfifo((root + "/self/mountinfo").c_str(), 0600), 0);
+
+  Reader reader(Target::system(), ReaderOptions{root, "", nullptr});
+  Snapshot s = reader.snapshot().value();
+  ASSERT_FALSE(s[Resource::cpu]);
+  EXPECT_NE(s[Resource::cpu].error().message().find(root + "/pressure/cpu: not a regular file"),
+            std::string::npos)
+      << s[Resource::cpu].error().message();
+  ASSERT_FALSE(s[Resource::irq]);
+  EXPECT_NE(s[Resource::irq].error().message().find("not a regular file"), std::string::npos);
+  EXPECT_TRUE(s[Resource::memory]) << "the regular files are still read";
+  auto mount = cgroup2_root(ReaderOptions{root, "", nullptr});
+  ASSERT_FALSE(mount);
+  EXPECT_NE(mount.error().message().find(root + "/self/mountinfo: not a regular file"), std::string::npos)
+      << mount.error().message();
+  std::filesystem::remove_all(root);
 }
 
 // Counts system calls and fails the ones a test asks for, by file name.
