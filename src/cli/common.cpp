@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "cli/cli.hpp"
+#include "core/printable.hpp"
 
 namespace pressure::cli {
 
@@ -63,7 +64,8 @@ int exit_code(Errc code) {
 }
 
 int report(const Error& error) {
-  fmt::print(stderr, "pressure: {}\n", error.message());
+  // Messages carry paths and names from outside: printed so that none can forge a line.
+  fmt::print(stderr, "pressure: {}\n", core::printable(error.message()));
   return exit_code(error.code());
 }
 

@@ -8,6 +8,8 @@
 
 #include <pressure/window.hpp>
 
+#include "core/printable.hpp"
+
 namespace pressure::cli {
 namespace {
 
@@ -93,7 +95,8 @@ nlohmann::ordered_json to_json(const TargetLabel& label, const Snapshot& snapsho
 }
 
 std::string to_table(const TargetLabel& label, const Snapshot& snapshot, const Snapshot* previous) {
-  std::string out = label.name;
+  // The group's name and the messages (with paths) are outside text: never raw on a terminal.
+  std::string out = core::printable(label.name);
   if (label.pid) out += fmt::format(" (pid {})", *label.pid);
   out += fmt::format("  {}", local_time(snapshot.time));
   if (previous != nullptr)
@@ -107,7 +110,7 @@ std::string to_table(const TargetLabel& label, const Snapshot& snapshot, const S
   for (Resource r : k_resources) {
     const Result<Pressure>& p = snapshot[r];
     if (!p) {
-      out += fmt::format("{:<8} {}\n", to_string(r), p.error().message());
+      out += fmt::format("{:<8} {}\n", to_string(r), core::printable(p.error().message()));
       continue;
     }
     for (Line l : k_lines) {

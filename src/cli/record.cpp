@@ -20,6 +20,7 @@
 #include "cli/cli.hpp"
 #include "cli/format.hpp"
 #include "core/cgroup_path.hpp"
+#include "core/printable.hpp"
 #include "recorder/history.hpp"
 #include "recorder/plot.hpp"
 #include "recorder/recorder.hpp"
@@ -328,8 +329,11 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
     return k_exit_ok;
   }
 
+  // Targets are recorded cgroup names, outside text: printed so that none can forge a line.
+  std::vector<std::string> shown;
+  for (const recorder::Summary& s : summaries) shown.push_back(core::printable(s.target));
   std::size_t width = 6;
-  for (const recorder::Summary& s : summaries) width = std::max(width, s.target.size());
+  for (const std::string& name : shown) width = std::max(width, name.size());
   std::string w = human_duration(window->count());
   fmt::print("{}  {} to {}  {} samples\n", rec.path, local_time(rec.ticks.front()),
              local_time(rec.ticks.back()), rec.ticks.size());
@@ -342,8 +346,8 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
       ++hidden;
       continue;
     }
-    fmt::print("{:<{}} {:<8} {:<4} {:>6.2f}% {:>8.2f}s  {:>6.2f}% {:<19}  {:>6.2f}% {:<19} {:>9}\n", s.target,
-               width, to_string(s.resource), to_string(s.line), s.share * 100.0,
+    fmt::print("{:<{}} {:<8} {:<4} {:>6.2f}% {:>8.2f}s  {:>6.2f}% {:<19}  {:>6.2f}% {:<19} {:>9}\n",
+               shown[index], width, to_string(s.resource), to_string(s.line), s.share * 100.0,
                static_cast<double>(s.stall_us) / 1e6, s.worst_share * 100.0, local_time(s.worst_start_us),
                s.peak_share * 100.0, local_time(s.peak_start_us), format_percent(s.max_avg10));
   }
@@ -367,8 +371,8 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
     const recorder::Summary& s = summaries[all[i].summary];
     const recorder::Episode& e = all[i].episode;
     fmt::print("{} to {}  {:>8}  {:<{}} {:<8} {:<4} {:>6.2f}%\n", local_time(e.start_us),
-               local_time(e.end_us, "%H:%M:%S"), human_duration(e.end_us - e.start_us), s.target, width,
-               to_string(s.resource), to_string(s.line), e.share() * 100.0);
+               local_time(e.end_us, "%H:%M:%S"), human_duration(e.end_us - e.start_us), shown[all[i].summary],
+               width, to_string(s.resource), to_string(s.line), e.share() * 100.0);
   }
   if (all.size() > k_most)
     fmt::print("({} more; --json lists them all, --above and --for narrow them)\n", all.size() - k_most);

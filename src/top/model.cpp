@@ -9,6 +9,8 @@
 
 #include <pressure/window.hpp>
 
+#include "core/printable.hpp"
+
 namespace pressure::top {
 namespace {
 
@@ -260,7 +262,7 @@ Screen layout(const Model& model, const LayoutOptions& o) {
   std::size_t spark = w >= 100 ? 30 : 16;
   std::size_t name_width = w > 6 * 7 + spark + 2 ? w - 6 * 7 - spark - 2 : 10;
   if (o.full_names) {
-    for (const Row* row : rows) name_width = std::max(name_width, columns(row->name));
+    for (const Row* row : rows) name_width = std::max(name_width, columns(core::printable(row->name)));
     w = std::max(w, name_width + 6 * 7 + spark + 2);
   }
   std::string header =
@@ -272,7 +274,8 @@ Screen layout(const Model& model, const LayoutOptions& o) {
   std::size_t footer = o.height != 0 ? 1 : 0;
   for (const Row* row : rows) {
     if (o.height != 0 && screen.lines.size() + footer >= o.height) break;
-    std::string line = fit_left(row->name, name_width, o.utf8);
+    // A group's name is outside text: its control characters never reach the terminal.
+    std::string line = fit_left(core::printable(row->name), name_width, o.utf8);
     for (Key k : k_columns) line += " " + share_text(row->share[index_of(k)], 6);
     line += "  " + model.sparkline(*row, model.sort(), spark, o.utf8);
     add(line);
