@@ -1,5 +1,9 @@
 #include "cli/cli.hpp"
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include <fmt/core.h>
 
 #include "cli/admit.hpp"
@@ -11,6 +15,7 @@
 #include "cli/show.hpp"
 #include "cli/top.hpp"
 #include "cli/watch.hpp"
+#include "core/printable.hpp"
 
 namespace pressure::cli {
 
@@ -28,6 +33,23 @@ std::vector<std::string> split_exec(int& argc, char** argv) {
     break;
   }
   return command;
+}
+
+// The first word that is not a flag (nor the value of a global flag) when it names no command:
+// "pressure bogus" is told that, instead of CLI11's "A subcommand is required".
+std::optional<std::string> unknown_command(int argc, char** argv, const CLI::App& app) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--proc-root" || arg == "--cgroup-root") {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; }))
+      if (command->get_name() == arg) return std::nullopt;
+    return std::string(arg);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -73,7 +95,18 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "pressure: {}\nRun 'pressure --help' for the commands and flags.\n", e.what());
+    std::optional<std::string> unknown = unknown_command(argc, argv, app);
+    std::string commands;
+    for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; }))
+      commands += (commands.empty() ? "" : ", ") + command->get_name();
+    if (unknown && app.get_subcommands().empty())
+      fmt::print(stderr, "pressure: '{}' is not a command; the commands are {}\n", core::printable(*unknown),
+                 commands);
+    else if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr)
+      fmt::print(stderr, "pressure: a command is required: {}\n", commands);
+    else
+      fmt::print(stderr, "pressure: {}\n", core::printable(e.what()));
+    fmt::print(stderr, "Run 'pressure --help' for the commands and flags.\n");
     return k_exit_usage;
   }
   if (!exec.empty() && (!watch->parsed() || exec.front().empty())) {

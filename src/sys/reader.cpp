@@ -125,6 +125,14 @@ struct Reader::Impl {
     if (fd < 0) {
       int err = -fd;
       if (err == ENOENT || err == ENOTDIR) {
+        int proc = scope == Scope::system
+                       ? io->open_at(AT_FDCWD, options.proc_root.c_str(), O_RDONLY | O_DIRECTORY)
+                       : -1;
+        if (proc >= 0) io->close(proc);
+        if (scope == Scope::system && proc < 0)  // a proc root given by the caller that is not there
+          return fail(Errc::not_found,
+                      "the proc root " + options.proc_root + " does not exist or is not a directory",
+                      options.proc_root, -proc);
         if (scope == Scope::system)
           return fail(Errc::unsupported,
                       "PSI is disabled: " + dir_path +

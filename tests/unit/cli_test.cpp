@@ -134,7 +134,10 @@ INSTANTIATE_TEST_SUITE_P(
     Show, CliExitCodes,
     testing::Values(
         // 2: usage
-        ExitCase{{"show", "--bogus"}, 2, "--bogus"}, ExitCase{{}, 2, "subcommand"},
+        ExitCase{{"show", "--bogus"}, 2, "--bogus"},
+        ExitCase{{}, 2, "a command is required: show, watch, predict"},
+        ExitCase{{"bogus"}, 2, "'bogus' is not a command; the commands are show, watch"},
+        ExitCase{{"--proc-root", "/x", "sho"}, 2, "'sho' is not a command"},
         ExitCase{{"show", "--count", "3"}, 2, "--count requires --interval"},
         ExitCase{{"show", "--interval", "-1"}, 2, "--interval"},
         ExitCase{{"show", "--interval", "abc"}, 2, "--interval"},
@@ -148,6 +151,7 @@ INSTANTIATE_TEST_SUITE_P(
                  3,
                  "cgroup.pressure"},
         // 4: runtime
+        ExitCase{{"--proc-root", "/nonexistent", "show"}, 4, "the proc root /nonexistent does not exist"},
         ExitCase{{"--proc-root", "@malformed", "show"}, 4, "pressure/memory line 2"},
         ExitCase{{"--proc-root", "@malformed", "show", "--json"}, 4, "avg10 is not a percentage"},
         ExitCase{{"--proc-root", "@proc-hybrid", "--cgroup-root", "@cgroup-tree", "show", "--cgroup", "nope"},
