@@ -2,6 +2,8 @@
 // cpp-httplib and zlib and nothing of the pressure library.
 #include "exporter/http_module.hpp"
 
+#include "exporter/accept_encoding.hpp"
+
 #include <algorithm>
 #include <exception>
 #include <optional>
@@ -51,7 +53,7 @@ class HttplibServer final : public Server {
       auto& headers = const_cast<httplib::Request&>(req).headers;
       auto accept = headers.find("Accept-Encoding");
       if (accept != headers.end()) {
-        bool gzip = accept->second.find("gzip") != std::string::npos;
+        bool gzip = accepts_gzip(accept->second);
         headers.erase("Accept-Encoding");
         if (gzip) headers.emplace(k_wants_gzip, "1");
       }

@@ -14,6 +14,7 @@
 
 #include <pressure/pressure.hpp>
 
+#include "exporter/accept_encoding.hpp"
 #include "exporter/server.hpp"
 #include "support/command.hpp"
 
@@ -441,6 +442,15 @@ TEST(MetricsServer, ServesMetricsIndexHeadAnd404) {
   EXPECT_FALSE(httplib::Client("127.0.0.1", port).Get("/metrics"));
 }
 
+TEST(AcceptEncoding, GzipOnlyWhenItsQualityIsAboveZero) {
+  for (const char* yes : {"gzip", "GZIP", "x-gzip", "deflate, gzip, br", "gzip;q=0.5", "gzip; q=1.0", "*",
+                          "br, *;q=0.1", "gzip;q=0.001", "gzip;q=0, gzip"})
+    EXPECT_TRUE(accepts_gzip(yes)) << yes;
+  for (const char* no : {"", "br", "identity", "gzip;q=0", "gzip;q=0.000", "gzip;q=0, *", "*;q=0", "gzipped",
+                         "gzip;q=2", "gzip;q=abc", "gzip;q=", "deflate;q=1, gzip;q=0"})
+    EXPECT_FALSE(accepts_gzip(no)) << no;
+}
+
 // gzip when asked (as Prometheus does), never brotli (httplib's is seconds per large scrape).
 TEST(MetricsServer, CompressesWithGzipOnly) {
   Exporter exporter(fixture_options("kernel-6.1-irq", {"**"}));
@@ -449,14 +459,13 @@ TEST(MetricsServer, CompressesWithGzipOnly) {
   server->start();
   httplib::Client client("127.0.0.1", server->address().port);
   std::string plain;
-  for (const char* accept : {"gzip", "deflate, gzip, br", "br", ""}) {
+  for (const char* accept : {"gzip", "deflate, gzip, br", "br", "", "gzip;q=0", "*"}) {
     httplib::Headers headers;
     if (*accept != '\0') headers.emplace("Accept-Encoding", accept);
     auto r = client.Get("/metrics", headers);  // the client inflates gzip itself
     ASSERT_TRUE(r) << accept;
     EXPECT_EQ(r->status, 200);
-    bool gzip = std::string_view(accept).find("gzip") != std::string_view::npos;
-    EXPECT_EQ(r->get_header_value("Content-Encoding"), gzip ? "gzip" : "") << accept;
+    EXPECT_EQ(r->get_header_value("Content-Encoding"), accepts_gzip(accept) ? "gzip" : "") << accept;
     EXPECT_TRUE(has_prefix(
         r->body, "container_pressure_cpu_waiting_seconds_total{cgroup=\"/batch.slice/job-1.scope\"} "))
         << accept;
