@@ -206,6 +206,19 @@ Result<Store> Store::open(const std::string& path, Mode mode) {
                 path);
   if (!ours && mode == Mode::read)
     return fail(Errc::not_found, path + ": empty, no history recorded yet (run `pressure record`)", path);
+  // A damaged history is never written into: new ticks would land among broken pages. SQLite's
+  // quick_check reads every page once (about a second for a year of a busy host's history).
+  if (ours && mode == Mode::write) {
+    Statement check(raw, "PRAGMA quick_check(1)");
+    rc = check.prepared() == SQLITE_OK ? check.step() : check.prepared();
+    std::string verdict = rc == SQLITE_ROW ? check.text(0) : std::string(sqlite3_errstr(rc));
+    if (verdict != "ok")
+      return fail(Errc::malformed,
+                  path + ": damaged (SQLite's quick_check: " + verdict +
+                      "); refusing to record into it: move it aside (`pressure history` still reads what it "
+                      "can) or give another --db",
+                  path);
+  }
 
   if (mode == Mode::write) {
     {

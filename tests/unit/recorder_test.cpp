@@ -297,6 +297,34 @@ TEST(RecorderStore, CorruptPagesGiveAClearError) {
   EXPECT_EQ(read_all(path), bytes) << "nothing written to a damaged file";
 }
 
+// The schema intact but a data page broken: SQLite opens it happily, so the recorder checks.
+TEST(RecorderStore, ADamagedDataPageIsNeverWrittenInto) {
+  TempDir dir;
+  std::string path = dir.file("h.db");
+  {
+    auto store = Store::open(path, Store::Mode::write);
+    ASSERT_TRUE(store);
+    for (int i = 0; i < 400; ++i)
+      ASSERT_TRUE(store->append(tick(k_base + i * 1'000'000LL, {{"system", snapshot(1000 * i, 10 * i, i)}})));
+  }
+  ASSERT_EQ(run_command({"/usr/bin/sqlite3", path, "PRAGMA wal_checkpoint(TRUNCATE);"}).exit_code, 0);
+  std::string bytes = read_all(path);
+  ASSERT_GE(bytes.size(), 4u * 4096) << "several pages";
+  for (std::size_t i = bytes.size() - 4096; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>(0x5A ^ (i & 0xff));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  auto store = Store::open(path, Store::Mode::write);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code(), Errc::malformed);
+  EXPECT_NE(store.error().message().find(path + ": damaged (SQLite's quick_check: "), std::string::npos)
+      << store.error().message();
+  EXPECT_EQ(read_all(path), bytes) << "nothing written to a damaged file";
+  auto cli = run_pressure({"record", "--db", path, "--count", "1"});
+  EXPECT_EQ(cli.exit_code, 4) << cli.err;
+  EXPECT_NE(cli.err.find("refusing to record into it"), std::string::npos) << cli.err;
+  EXPECT_EQ(read_all(path), bytes);
+}
+
 TEST(RecorderStore, OtherProgramsDatabaseRefusedUntouched) {
   TempDir dir;
   std::string path = dir.file("app.db");
