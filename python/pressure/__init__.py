@@ -43,7 +43,9 @@ PermissionError), :class:`InvalidArgumentError` (also a ValueError; a bad spec o
 from __future__ import annotations
 
 import enum
+import operator as _operator
 import os
+import threading as _threading
 import time as _time
 import types as _types
 from typing import Callable, List, NamedTuple, Optional, Tuple, Union
@@ -117,8 +119,31 @@ _new = tuple.__new__
 _read = _native.read
 
 
-def _fspath(path: Optional[_Path]) -> Optional[str]:
-    return None if path is None else os.fspath(path)
+def _fspath(path: Optional[_Path], name: str = "path") -> Optional[str]:
+    if path is None:
+        return None
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, not {type(path).__name__}")
+    return os.fsdecode(path)
+
+
+def _pid(pid: Optional[int]) -> Optional[int]:
+    # bool is an int to Python: pid=True would read pid 1's group.
+    if pid is None:
+        return None
+    if isinstance(pid, bool) or not hasattr(type(pid), "__index__"):
+        raise TypeError(f"pid must be an int, not {type(pid).__name__}")
+    return _operator.index(pid)
+
+
+def _timeout(timeout: Optional[float]) -> Optional[float]:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, not {type(timeout).__name__}")
+    if not 0 <= timeout < float("inf"):  # also refuses nan
+        raise InvalidArgumentError(22, f"timeout must be a finite number of seconds >= 0, not {timeout}")
+    return float(timeout)
 
 
 def _linux_level(memory: spressure) -> MemoryPressureLevel:
@@ -137,6 +162,7 @@ class Watcher:
     def __init__(self, native: _native.Watch, timeout: Optional[float]) -> None:
         self._native = native
         self._deadline = None if timeout is None else _time.monotonic() + timeout
+        self._iterating = _threading.Lock()
 
     @property
     def armed(self) -> List[Tuple[str, str, str]]:
@@ -154,6 +180,17 @@ class Watcher:
         return self
 
     def __next__(self) -> PressureEvent:
+        # One iterator, one consumer: a second thread would take the first one's events (and end
+        # its loop as if the timeout had come). Refused loudly instead.
+        if not self._iterating.acquire(blocking=False):
+            raise InvalidArgumentError(
+                22, "this Watcher is being iterated in another thread; give each thread its own watch()")
+        try:
+            return self._next()
+        finally:
+            self._iterating.release()
+
+    def _next(self) -> PressureEvent:
         if self._native.closed:
             raise StopIteration
         remaining = None
@@ -211,28 +248,32 @@ if PLATFORM == "linux":
         """CPU pressure: /proc/pressure/cpu, or the cgroup's cpu.pressure. ``full`` is None
         before kernel 5.13 (and all zero for the whole system after it)."""
         if cgroup is None and proc_root is None and cgroup_root is None:
-            return _new(spressure, _read("cpu", None, pid, None, None))
-        return _new(spressure, _read("cpu", _fspath(cgroup), pid, _fspath(proc_root), _fspath(cgroup_root)))
+            return _new(spressure, _read("cpu", None, _pid(pid), None, None))
+        return _new(spressure, _read("cpu", _fspath(cgroup, "cgroup"), _pid(pid), _fspath(proc_root, "proc_root"),
+                                     _fspath(cgroup_root, "cgroup_root")))
 
     def pressure_memory(*, cgroup: Optional[_Path] = None, pid: Optional[int] = None,
                         proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> spressure:
         """Memory pressure: /proc/pressure/memory, or the cgroup's memory.pressure."""
         if cgroup is None and proc_root is None and cgroup_root is None:
-            return _new(spressure, _read("memory", None, pid, None, None))
-        return _new(spressure, _read("memory", _fspath(cgroup), pid, _fspath(proc_root), _fspath(cgroup_root)))
+            return _new(spressure, _read("memory", None, _pid(pid), None, None))
+        return _new(spressure, _read("memory", _fspath(cgroup, "cgroup"), _pid(pid), _fspath(proc_root, "proc_root"),
+                                     _fspath(cgroup_root, "cgroup_root")))
 
     def pressure_io(*, cgroup: Optional[_Path] = None, pid: Optional[int] = None,
                     proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> spressure:
         """I/O pressure: /proc/pressure/io, or the cgroup's io.pressure."""
         if cgroup is None and proc_root is None and cgroup_root is None:
-            return _new(spressure, _read("io", None, pid, None, None))
-        return _new(spressure, _read("io", _fspath(cgroup), pid, _fspath(proc_root), _fspath(cgroup_root)))
+            return _new(spressure, _read("io", None, _pid(pid), None, None))
+        return _new(spressure, _read("io", _fspath(cgroup, "cgroup"), _pid(pid), _fspath(proc_root, "proc_root"),
+                                     _fspath(cgroup_root, "cgroup_root")))
 
     def pressure_irq(*, cgroup: Optional[_Path] = None, pid: Optional[int] = None,
                      proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> spressure:
         """IRQ pressure (kernel 6.1+ with CONFIG_IRQ_TIME_ACCOUNTING; UnavailableError
         without): only ``full``, ``some`` is always None."""
-        return _new(spressure, _read("irq", _fspath(cgroup), pid, _fspath(proc_root), _fspath(cgroup_root)))
+        return _new(spressure, _read("irq", _fspath(cgroup, "cgroup"), _pid(pid), _fspath(proc_root, "proc_root"),
+                                     _fspath(cgroup_root, "cgroup_root")))
 
     def memory_pressure_level(*, cgroup: Optional[_Path] = None, pid: Optional[int] = None,
                               proc_root: Optional[_Path] = None,
@@ -253,10 +294,14 @@ if PLATFORM == "linux":
         "polling". Iteration ends after ``timeout`` seconds; a bad spec raises
         InvalidArgumentError (a ValueError) here, at the call.
         """
-        if timeout is not None and timeout < 0:
-            raise InvalidArgumentError(22, f"timeout must not be negative, not {timeout}")
-        native = _native.Watch([spec, *specs], _fspath(cgroup), pid, mode, strict_window,
-                               _fspath(proc_root), _fspath(cgroup_root))
+        timeout = _timeout(timeout)
+        for text in (spec, *specs):
+            if not isinstance(text, str):
+                raise TypeError(f"a spec must be a str such as 'memory full 100ms/2s', not {type(text).__name__}")
+        if not isinstance(mode, str):
+            raise TypeError(f"mode must be 'auto', 'kernel' or 'polling', not {type(mode).__name__}")
+        native = _native.Watch([spec, *specs], _fspath(cgroup, "cgroup"), _pid(pid), mode, bool(strict_window),
+                               _fspath(proc_root, "proc_root"), _fspath(cgroup_root, "cgroup_root"))
         return Watcher(native, timeout)
 
     __all__ += ["pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level",

@@ -197,3 +197,21 @@ def test_the_real_platform_level_on_linux_says_why() -> None:
     with pytest.raises(pressure.UnsupportedError) as caught:
         pressure._native.memory_level()
     assert "PSI" in caught.value.strerror
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"pid": True}, TypeError, "pid must be an int, not bool"),
+    ({"pid": "1"}, TypeError, "pid must be an int, not str"),
+    ({"pid": 1.5}, TypeError, "pid must be an int, not float"),
+    ({"cgroup": 5}, TypeError, "cgroup must be a str or os.PathLike, not int"),
+    ({"proc_root": ["/proc"]}, TypeError, "proc_root must be a str or os.PathLike, not list"),
+])
+def test_wrong_types_are_named_not_pybind11_signatures(kwargs: dict, error: type, message: str) -> None:
+    with pytest.raises(error) as caught:
+        pressure.pressure_cpu(**kwargs)
+    assert message in str(caught.value) and "incompatible function arguments" not in str(caught.value)
+
+
+def test_bytes_paths_are_paths() -> None:
+    expect_equal(pressure.pressure_cpu(proc_root=os.fsencode(FIXTURES / "kernel-5.13")),
+                 FIXTURES / "kernel-5.13" / "pressure" / "cpu")

@@ -188,8 +188,30 @@ def test_close_from_another_thread_ends_a_waiting_iteration(tmp_path: Path) -> N
     results = []
     w2 = pressure.watch("memory some 1s/10s", proc_root=tmp_path, timeout=1.0)
     t = threading.Thread(target=lambda: results.append(list(w2)))
+    started = time.monotonic()
     t.start()
     time.sleep(0.2)
-    with pytest.raises(pressure.InvalidArgumentError):  # one waiter at a time
+    with pytest.raises(pressure.InvalidArgumentError) as caught:  # one waiter at a time
         next(w2)
+    assert "another thread" in str(caught.value)
+    assert not w2.closed  # the refusal leaves the first thread's watch alone ...
     t.join()
+    assert results == [[]] and time.monotonic() - started >= 0.9  # ... which runs to its own timeout
+
+
+def test_absurd_timeouts_and_wrong_types_are_refused_at_the_call(tmp_path: Path) -> None:
+    write_proc(tmp_path, cpu=stall_line("some", "0.00", "0.00", "0.00", 5))
+    for timeout in (float("nan"), float("inf"), -1):
+        with pytest.raises(pressure.InvalidArgumentError) as caught:
+            pressure.watch("cpu some 1s/2s", proc_root=tmp_path, timeout=timeout)
+        assert "finite number of seconds" in str(caught.value)
+    for kwargs, message in (({"timeout": "10"}, "timeout must be a number of seconds, not str"),
+                            ({"timeout": True}, "not bool"),
+                            ({"pid": True}, "pid must be an int, not bool"),
+                            ({"mode": 1}, "mode must be")):
+        with pytest.raises(TypeError) as type_error:
+            pressure.watch("cpu some 1s/2s", proc_root=tmp_path, **kwargs)
+        assert message in str(type_error.value)
+    with pytest.raises(TypeError) as spec_error:
+        pressure.watch(b"cpu some 1s/2s", proc_root=tmp_path)  # type: ignore[arg-type]
+    assert "a spec must be a str" in str(spec_error.value)
