@@ -4,11 +4,14 @@
 #include <cerrno>
 #include <charconv>
 #include <csignal>
-#include <fstream>
+#include <cstring>
 #include <set>
-#include <sstream>
+
+#include <fcntl.h>
 
 #include <toml++/toml.h>
+
+#include <pressure/io.hpp>
 
 #include "core/cgroup_path.hpp"
 #include "exporter/cgroup_glob.hpp"
@@ -549,9 +552,10 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
     if (!names.insert(rule->name).second)
       return ck.error(node, "rule '" + rule->name + "': the name is already used by another rule");
     bool touches = rule->acts_on_processes() || rule->action == ActionKind::memory_high;
-    if (touches && !config.scope.empty() && !in_scope(rule->cgroup, config.scope)) {
+    if (touches && config.scope && !in_scope(rule->cgroup, *config.scope)) {
       std::string list;
-      for (const std::string& g : config.scope) list += (list.empty() ? "" : ", ") + g;
+      for (const std::string& g : *config.scope) list += (list.empty() ? "" : ", ") + g;
+      if (list.empty()) list = "empty: scope = [] lets no rule act anywhere";
       return ck.error(node, "rule '" + rule->name + "': target " + rule->where() +
                                 " is outside the daemon's scope (" + list + "); it may not " +
                                 std::string(policy::to_string(rule->action)) + " there");
@@ -562,16 +566,42 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
 }
 
 Result<Config> load_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    int err = errno;
+  // Through the Io seam, which opens only regular files: a FIFO never blocks the start, and a
+  // device such as /dev/zero is refused instead of read until memory runs out.
+  constexpr std::size_t k_limit = 1 << 20;
+  const Io& io = *real_io();
+  int fd = io.open_at(AT_FDCWD, path.c_str(), O_RDONLY);
+  if (fd < 0) {
+    int err = -fd;
     if (err == ENOENT) return fail(Errc::not_found, path + ": no such file", path, err);
-    if (err == EACCES) return fail(Errc::permission, path + ": permission denied", path, err);
-    return fail(Errc::invalid_argument, path + ": cannot read the file", path, err);
+    if (err == EACCES || err == EPERM) return fail(Errc::permission, path + ": permission denied", path, err);
+    if (err == k_not_a_regular_file)
+      return fail(Errc::invalid_argument,
+                  path +
+                      ": not a regular file (a FIFO, a device or a socket); give the "
+                      "configuration file",
+                  path, err);
+    return fail(Errc::invalid_argument, path + ": cannot read the file: " + std::strerror(err), path, err);
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_config(buffer.str(), path);
+  std::string text;
+  char chunk[16384];
+  for (;;) {
+    long n = io.pread(fd, chunk, sizeof chunk, static_cast<long>(text.size()));
+    if (n < 0) {
+      io.close(fd);
+      return fail(Errc::invalid_argument,
+                  path + ": cannot read the file: " + std::strerror(static_cast<int>(-n)), path,
+                  static_cast<int>(-n));
+    }
+    if (n == 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
+    if (text.size() > k_limit) {
+      io.close(fd);
+      return fail(Errc::invalid_argument, path + ": larger than 1 MiB; a configuration is a few KiB", path);
+    }
+  }
+  io.close(fd);
+  return parse_config(text, path);
 }
 
 }  // namespace pressure::daemon

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,9 @@ enum class LogFormat { text, json };
 struct Config {
   std::string path;
   LogFormat log_format = LogFormat::text;
-  std::vector<std::string> scope;            // globs of cgroups rules may act on; empty: any but the root
+  // Globs of the cgroups that kill, signal and memory-high rules may act on. Unset: any group but
+  // the root (which needs allow_root); set but empty (`scope = []`): nowhere.
+  std::optional<std::vector<std::string>> scope;
   std::chrono::milliseconds idle_poll{500};  // polling rules on a target with no stall
   std::string listen;                        // serve /metrics here (as `pressure serve`), if set
   std::vector<std::string> metrics_cgroups;  // the cgroups it exports (globs); empty: top-level

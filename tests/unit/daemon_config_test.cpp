@@ -1,8 +1,12 @@
 // The daemon's configuration (every bad file gives FILE:LINE and the key), the victim choice,
 // and the log line format. No kernel needed.
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/config.hpp"
 #include "daemon/daemon.hpp"
@@ -236,6 +240,11 @@ TEST(DaemonConfig, EveryBadFileNamesItsLineAndKey) {
       {"[daemon]\nscope = [\"batch.slice\"]\n[[rule]]\nname = \"r\"\ntarget = { cgroup = \"user.slice/app\" "
        "}\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\n",
        "bad.toml:3: rule 'r': target /user.slice/app is outside the daemon's scope (batch.slice)"},
+      {"[daemon]\nscope = []\n[[rule]]\nname = \"r\"\ntarget = { cgroup = \"batch.slice\" "
+       "}\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\n",
+       "bad.toml:3: rule 'r': target /batch.slice is outside the daemon's scope (empty: scope = [] lets no "
+       "rule "
+       "act anywhere)"},
       {"[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some "
        "avg10>1\"\n[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some "
        "avg10>1\"\n",
@@ -444,3 +453,37 @@ TEST(DaemonChecks, MixWithConditionsInARule) {
 
 }  // namespace
 }  // namespace pressure
+
+namespace pressure::daemon {
+namespace {
+
+// The file itself: only a regular file of a sane size is read; a FIFO never blocks the start,
+// /dev/zero is not read until memory runs out.
+TEST(DaemonConfigFile, OnlyARegularFileOfASaneSizeIsRead) {
+  std::string dir = ::testing::TempDir() + "pressure-config-file-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(::mkfifo((dir + "/fifo.toml").c_str(), 0600), 0);
+  std::ofstream(dir + "/big.toml") << std::string(2 << 20, '#');
+  std::ofstream(dir + "/ok.toml")
+      << "[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\n";
+  struct Case {
+    std::string path;
+    Errc code;
+    std::string says;
+  };
+  for (const Case& c : {Case{dir + "/fifo.toml", Errc::invalid_argument, "not a regular file"},
+                        Case{"/dev/zero", Errc::invalid_argument, "/dev/zero: not a regular file"},
+                        Case{dir + "/big.toml", Errc::invalid_argument, "larger than 1 MiB"},
+                        Case{dir + "/missing.toml", Errc::not_found, "no such file"}}) {
+    auto config = load_config(c.path);
+    ASSERT_FALSE(config) << c.path;
+    EXPECT_EQ(config.error().code(), c.code) << c.path;
+    EXPECT_NE(config.error().message().find(c.says), std::string::npos) << config.error().message();
+  }
+  auto ok = load_config(dir + "/ok.toml");
+  EXPECT_TRUE(ok) << ok.error().message();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace pressure::daemon
