@@ -14,6 +14,7 @@
 #include <pressure/io.hpp>
 
 #include "core/cgroup_path.hpp"
+#include "core/printable.hpp"
 #include "exporter/cgroup_glob.hpp"
 #include "exporter/listen.hpp"
 
@@ -128,6 +129,10 @@ R<Rule> parse_rule(const Checker& ck, const toml::table& t, const toml::node& no
     auto s = need_string(ck, *n, "name", ctx);
     if (!s) return tl::unexpected(s.error());
     if (s->empty()) return ck.error(*n, ctx + "key 'name' is empty");
+    // It starts log lines and labels metrics: a control character would forge or break them.
+    if (core::printable(*s) != *s)
+      return ck.error(*n, ctx + "key 'name' has a control character or broken UTF-8 (\"" +
+                              core::printable(*s) + "\"); names are printable text");
     r.name = *s;
   } else {
     return ck.error(node,

@@ -8,6 +8,7 @@
 
 #include <pressure/monitor.hpp>
 
+#include "core/printable.hpp"
 #include "exporter/exporter.hpp"
 #include "exporter/metrics.hpp"
 #include "exporter/server.hpp"
@@ -36,6 +37,10 @@ void log_line(const std::string& line) {
   std::fflush(stderr);
 }
 
+// A text line that carries outside text (paths, rule and group names): escaped, so no name can
+// start a line of its own that reads like one of ours.
+void log_message(const std::string& line) { log_line(core::printable(line)); }
+
 void log_text(int priority, const std::string& message, LogFormat format) {
   if (format == LogFormat::json) {
     double t = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -44,7 +49,7 @@ void log_text(int priority, const std::string& message, LogFormat format) {
     log_line("{\"priority\":" + std::to_string(priority) + ",\"time\":" + buf +
              ",\"message\":" + policy::json_string(message) + "}");
   } else {
-    log_line("<" + std::to_string(priority) + ">pressure: " + message);
+    log_message("<" + std::to_string(priority) + ">pressure: " + message);
   }
 }
 
@@ -73,17 +78,17 @@ std::string format_decision(const policy::Decision& d, LogFormat format) {
            ",\"message\":" + policy::json_string(d.detail) + "}";
     return out;
   }
-  std::string out =
-      "<" + std::to_string(priority) + ">pressure: rule '" + d.rule + "' on " + d.where + ": " + d.what;
+  std::string out = "<" + std::to_string(priority) + ">pressure: rule '" + core::printable(d.rule) + "' on " +
+                    core::printable(d.where) + ": " + core::printable(d.what);
   if (d.dry_run && (d.result == "dry-run")) out += " [dry-run]";
-  if (!d.detail.empty()) out += ": " + d.detail;
+  if (!d.detail.empty()) out += ": " + core::printable(d.detail);
   return out;
 }
 
 int run(const Options& options) {
   Result<Config> config = load_config(options.config_path);
   if (!config) {
-    log_line("pressure daemon: " + config.error().message());
+    log_message("pressure daemon: " + config.error().message());
     return config.error().code() == Errc::permission ? k_exit_runtime : k_exit_config;
   }
   // Commands we start are reaped by us: SIGCHLD must not be inherited as ignored.
@@ -94,7 +99,7 @@ int run(const Options& options) {
   // Signals first, before anything could start a thread.
   Result<sys::Fd> signals = sys::signal_fd({SIGHUP, SIGTERM, SIGINT});
   if (!signals) {
-    log_line("pressure daemon: " + signals.error().message());
+    log_message("pressure daemon: " + signals.error().message());
     return k_exit_runtime;
   }
 
@@ -113,7 +118,7 @@ int run(const Options& options) {
 
   auto engine = std::make_unique<policy::Engine>(monitor, *actuator, engine_options);
   if (Result<void> started = engine->start(config->rules); !started) {
-    log_line("pressure daemon: " + config->path + ": " + started.error().message());
+    log_message("pressure daemon: " + config->path + ": " + started.error().message());
     return exit_code_for(started.error());
   }
   // /metrics, as `pressure serve` gives it, plus the daemon's own counters.
@@ -166,7 +171,7 @@ int run(const Options& options) {
     });
     Result<exporter::MetricsServer> listening = exporter::MetricsServer::listen(config->listen, *metrics);
     if (!listening) {
-      log_line("pressure daemon: " + config->path + ": [daemon] listen: " + listening.error().message());
+      log_message("pressure daemon: " + config->path + ": [daemon] listen: " + listening.error().message());
       return listening.error().code() == Errc::invalid_argument ? k_exit_config : k_exit_runtime;
     }
     server.emplace(std::move(*listening));
@@ -177,12 +182,12 @@ int run(const Options& options) {
   if (options.check && !config->listen.empty()) {
     // The port may be the running daemon's, so --check binds nothing; the module must load.
     if (Result<void> loaded = exporter::MetricsServer::load(); !loaded) {
-      log_line("pressure daemon: " + config->path + ": [daemon] listen: " + loaded.error().message());
+      log_message("pressure daemon: " + config->path + ": [daemon] listen: " + loaded.error().message());
       return k_exit_runtime;
     }
   }
   if (options.check) {
-    log_line("pressure daemon: " + config->path + ": OK, " + std::to_string(config->rules.size()) + " rule" +
+    log_message("pressure daemon: " + config->path + ": OK, " + std::to_string(config->rules.size()) + " rule" +
              (config->rules.size() == 1 ? "" : "s") + " parsed and armed");
     return k_exit_ok;
   }
@@ -231,7 +236,7 @@ int run(const Options& options) {
     }
   });
   if (!signal_watch) {
-    log_line("pressure daemon: " + signal_watch.error().message());
+    log_message("pressure daemon: " + signal_watch.error().message());
     return k_exit_runtime;
   }
   if (auto wd = sys::watchdog_interval(); wd.count() > 0) {

@@ -240,6 +240,9 @@ TEST(DaemonConfig, EveryBadFileNamesItsLineAndKey) {
       {"[daemon]\nscope = [\"batch.slice\"]\n[[rule]]\nname = \"r\"\ntarget = { cgroup = \"user.slice/app\" "
        "}\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\n",
        "bad.toml:3: rule 'r': target /user.slice/app is outside the daemon's scope (batch.slice)"},
+      {"[[rule]]\nname = \"evil\\n<4>pressure: rule 'x' on /batch: kill\"\ntarget = \"system\"\naction = "
+       "\"log\"\nwhen = \"cpu some avg10>1\"\n",
+       "bad.toml:2: rule 1: key 'name' has a control character or broken UTF-8 (\"evil\\x0a<4>pressure"},
       {"[daemon]\nscope = []\n[[rule]]\nname = \"r\"\ntarget = { cgroup = \"batch.slice\" "
        "}\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\n",
        "bad.toml:3: rule 'r': target /batch.slice is outside the daemon's scope (empty: scope = [] lets no "
@@ -386,6 +389,13 @@ TEST(DaemonLog, TextHasThePriorityPrefixAndJsonIsOneObject) {
   EXPECT_NE(j.find("\"victim\":\"/batch/job\""), std::string::npos) << j;
   EXPECT_NE(j.find("\"share\":0.3100"), std::string::npos) << j;
   EXPECT_EQ(j.find('\n'), std::string::npos);
+
+  // Names from outside (a group's, a victim's) cannot forge a line of their own.
+  d.where = "/batch\n<4>pressure: rule 'x' on /: kill\x1b[2J";
+  std::string text = daemon::format_decision(d, daemon::LogFormat::text);
+  EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_NE(text.find("/batch\\x0a<4>pressure: rule 'x' on /: kill\\x1b[2J"), std::string::npos) << text;
 }
 
 }  // namespace
