@@ -153,16 +153,27 @@ struct Reader::Impl {
   // A pressure file vanished under an open fd (ENODEV): the cgroup was removed, or its PSI
   // was switched off through cgroup.pressure. The cgroup's own directory tells which.
   Error classify_enodev(const File& file) {
-    if (cgroup_exists())
+    if (can_open(dir.get(), "cgroup.procs", O_RDONLY))
       return Error(Errc::unavailable,
                    file.path + " disappeared: PSI was switched off for cgroup " + where +
-                       " (cgroup.pressure is 0); call reset() after it is switched on",
+                       " (cgroup.pressure is 0); it reads again once that is 1",
                    file.path, ENODEV);
-    return Error(Errc::gone, "cgroup " + where + " was removed (" + dir_path + ")", file.path, ENODEV);
+    return removed_or_not_a_group(file.path, ENODEV);
   }
 
-  bool cgroup_exists() {
-    int probe = io->open_at(dir.get(), "cgroup.procs", O_RDONLY);
+  // The group we hold has no cgroup.procs: removed, unless its path never held a cgroup (a tree
+  // that only looks like one), which a user is told instead.
+  Error removed_or_not_a_group(const std::string& path, int err) {
+    if (!can_open(AT_FDCWD, dir_path + "/cgroup.procs", O_RDONLY) &&
+        can_open(AT_FDCWD, dir_path, O_DIRECTORY))
+      return Error(Errc::system, dir_path + " is not a cgroup2 directory (it has no cgroup.procs)", path,
+                   err);
+    return Error(Errc::gone, "cgroup " + where + " was removed (" + dir_path + ")", path, err);
+  }
+
+  // Whether `path` (relative to `at`) opens: a live group's directory and cgroup.procs do.
+  bool can_open(int at, const std::string& path, int flags) {
+    int probe = io->open_at(at, path.c_str(), O_RDONLY | flags);
     if (probe < 0) return false;
     io->close(probe);
     return true;
@@ -177,9 +188,9 @@ struct Reader::Impl {
       return;
     }
     file.error = opened.error();
-    if (scope == Scope::cgroup && file.error->sys_errno() == ENOENT && !cgroup_exists())
-      file.error =
-          Error(Errc::gone, "cgroup " + where + " was removed (" + dir_path + ")", file.path, ENOENT);
+    if (scope == Scope::cgroup && file.error->sys_errno() == ENOENT &&
+        !can_open(dir.get(), "cgroup.procs", O_RDONLY))
+      file.error = removed_or_not_a_group(file.path, ENOENT);
   }
 
   Result<Pressure> read(Resource r) {

@@ -291,11 +291,29 @@ TEST(ReaderFaults, EnodevWithTheGroupGoneIsGone) {
   Reader r(Target::cgroup("batch.slice"), cgroups(io));
   ASSERT_TRUE(r.snapshot());
   io->fail_read["cpu.pressure"] = ENODEV;
-  io->fail_open["cgroup.procs"] = ENOENT;  // what a removed group's directory fd answers
+  io->fail_open["cgroup.procs"] = ENOENT;  // what a removed group's directory fd answers ...
+  io->fail_open["batch.slice"] = ENOENT;   // ... and its path
   auto s = r.snapshot();
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), Errc::gone);
   EXPECT_NE(s.error().message().find("/batch.slice was removed"), std::string::npos) << s.error().message();
+}
+
+// A tree that only looks like cgroup2 (no cgroup.procs anywhere) is named as such, not "removed".
+TEST(ReaderFaults, EnodevInATreeWithoutCgroupProcsIsNotCalledRemoved) {
+  auto io = std::make_shared<FaultIo>();
+  Reader r(Target::cgroup("batch.slice"), cgroups(io));
+  ASSERT_TRUE(r.snapshot());
+  io->fail_read["cpu.pressure"] = ENODEV;
+  io->fail_read["memory.pressure"] = ENODEV;
+  io->fail_read["io.pressure"] = ENODEV;
+  io->fail_open["cgroup.procs"] = ENOENT;  // by the held fd and by path alike; the directory is there
+  auto s = r.snapshot();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("batch.slice is not a cgroup2 directory (it has no cgroup.procs)"),
+            std::string::npos)
+      << s.error().message();
+  EXPECT_EQ(s.error().message().find("removed"), std::string::npos) << s.error().message();
 }
 
 TEST(ReaderFaults, EnodevWithTheGroupPresentIsPsiSwitchedOff) {
