@@ -245,6 +245,10 @@ int run_record(const GlobalOptions& global, const RecordOptions& options) {
   for (const std::string& g : sampler_options.globs) what += (what.empty() ? "cgroups " : ", cgroups ") + g;
   fmt::print(stderr, "pressure: recording {} every {}s into {} (Ctrl-C stops)\n", what, options.interval,
              *path);
+  record.on_unreadable = [](const std::string& target, const Error& error) {
+    fmt::print(stderr, "pressure: {}: {} (left out of the history while it fails)\n", core::printable(target),
+               core::printable(error.message()));
+  };
   Result<recorder::RecordStats> stats = recorder::record(*store, sampler, record, g_stop);
   if (!stats) return report(stats.error());
   return k_exit_ok;

@@ -1,5 +1,7 @@
 #include "recorder/recorder.hpp"
 
+#include <set>
+
 #include <algorithm>
 #include <thread>
 
@@ -74,6 +76,20 @@ Result<Tick> TargetSampler::sample() {
   return tick;
 }
 
+namespace {
+
+void report_unreadable(const Tick& tick,
+                       const std::function<void(const std::string&, const Error&)>& on_unreadable,
+                       std::set<std::string>& reported) {
+  for (const TargetSample& t : tick.targets)
+    for (const Result<Pressure>& r : t.snapshot.resources)
+      if (!r && r.error().code() != Errc::unavailable &&
+          reported.insert(t.name + '\n' + r.error().message()).second)
+        on_unreadable(t.name, r.error());
+}
+
+}  // namespace
+
 Result<RecordStats> record(Store& store, TargetSampler& sampler, const RecordOptions& options,
                            const std::atomic<bool>& stop) {
   using namespace std::chrono;
@@ -85,11 +101,13 @@ Result<RecordStats> record(Store& store, TargetSampler& sampler, const RecordOpt
     return {};
   };
   if (auto r = maintain(); !r) return tl::unexpected(r.error());
+  std::set<std::string> reported;
   auto next = steady_clock::now();
   auto next_maintenance = next + options.maintain_every;
   while (!stop.load() && (!options.count || stats.ticks < *options.count)) {
     Result<Tick> tick = sampler.sample();
     if (!tick) return tl::unexpected(tick.error());
+    if (options.on_unreadable) report_unreadable(*tick, options.on_unreadable, reported);
     tick->interval = options.interval;
     if (auto r = store.append(*tick); !r) return tl::unexpected(r.error());
     ++stats.ticks;

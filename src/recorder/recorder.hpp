@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -49,6 +50,10 @@ struct RecordOptions {
   std::optional<long> count;  // stop after N ticks
   Retention retention;
   std::chrono::microseconds maintain_every = std::chrono::hours(1);
+  // Called once per target and distinct error for a resource that cannot be read for a reason
+  // other than "not provided here" (a malformed file, permission): it is left out of the ticks
+  // while it fails, and the caller says so. The library itself never prints.
+  std::function<void(const std::string& target, const Error& error)> on_unreadable;
 };
 
 struct RecordStats {

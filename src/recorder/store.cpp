@@ -9,7 +9,9 @@
 #include <tuple>
 #include <utility>
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace pressure::recorder {
@@ -161,11 +163,30 @@ Result<Store> Store::open(const std::string& path, Mode mode) {
                   path);
   }
 
+  // One recorder per file: a second one would interleave its ticks with the first's (and race it
+  // creating the schema). flock is apart from SQLite's fcntl locks, and the fd stays open until
+  // after SQLite closes, so it never drops those.
+  sys::Fd lock;
+  if (mode == Mode::write) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+    if (fd < 0)
+      return fail(errno == EACCES || errno == EPERM ? Errc::permission : Errc::system,
+                  path + ": cannot open it: " + std::strerror(errno), path, errno);
+    lock = sys::Fd(real_io().get(), fd);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
+      return fail(
+          Errc::system,
+          path + (errno == EWOULDBLOCK ? ": another `pressure record` is writing it; one recorder per file"
+                                       : ": cannot lock it: " + std::string(std::strerror(errno))),
+          path, errno);
+  }
+
   int flags = (mode == Mode::write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
               SQLITE_OPEN_NOMUTEX;
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Store store(path, raw);
+  store.m_lock = std::move(lock);
   if (rc != SQLITE_OK) return tl::unexpected(store.error("cannot open", rc));
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, 5000);
@@ -252,6 +273,7 @@ Result<Store> Store::open(const std::string& path, Mode mode) {
 Store::Store(Store&& other) noexcept
     : m_path(std::move(other.m_path)),
       m_db(std::exchange(other.m_db, nullptr)),
+      m_lock(std::move(other.m_lock)),
       m_write_unchanged(other.m_write_unchanged),
       m_target_ids(std::move(other.m_target_ids)),
       m_present(std::move(other.m_present)),
@@ -264,6 +286,7 @@ Store& Store::operator=(Store&& other) noexcept {
     sqlite3_close_v2(m_db);
     m_path = std::move(other.m_path);
     m_db = std::exchange(other.m_db, nullptr);
+    m_lock = std::move(other.m_lock);
     m_write_unchanged = other.m_write_unchanged;
     m_target_ids = std::move(other.m_target_ids);
     m_present = std::move(other.m_present);

@@ -33,6 +33,8 @@
 #include <pressure/error.hpp>
 #include <pressure/types.hpp>
 
+#include "sys/fd.hpp"
+
 struct sqlite3;
 
 namespace pressure::recorder {
@@ -129,6 +131,7 @@ class Store {
 
   std::string m_path;
   sqlite3* m_db = nullptr;
+  sys::Fd m_lock;  // flock'ed while writing: one recorder per file; closed after m_db
   bool m_write_unchanged = false;
   std::map<std::string, std::int64_t> m_target_ids;
   // Targets of the previous tick; on the first tick of this process, none is known.
