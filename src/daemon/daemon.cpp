@@ -9,6 +9,7 @@
 #include <pressure/monitor.hpp>
 
 #include "core/printable.hpp"
+#include "daemon/preflight.hpp"
 #include "exporter/exporter.hpp"
 #include "exporter/metrics.hpp"
 #include "exporter/server.hpp"
@@ -85,8 +86,16 @@ std::string format_decision(const policy::Decision& d, LogFormat format) {
   return out;
 }
 
+// The file, then what it needs of this machine: the same for --check, the start and reloads.
+Result<Config> load_and_check(const std::string& path) {
+  Result<Config> config = load_config(path);
+  if (!config) return config;
+  if (Result<void> ready = preflight(*config); !ready) return tl::unexpected(ready.error());
+  return config;
+}
+
 int run(const Options& options) {
-  Result<Config> config = load_config(options.config_path);
+  Result<Config> config = load_and_check(options.config_path);
   if (!config) {
     log_message("pressure daemon: " + config.error().message());
     return config.error().code() == Errc::permission ? k_exit_runtime : k_exit_config;
@@ -187,8 +196,8 @@ int run(const Options& options) {
     }
   }
   if (options.check) {
-    log_message("pressure daemon: " + config->path + ": OK, " + std::to_string(config->rules.size()) + " rule" +
-             (config->rules.size() == 1 ? "" : "s") + " parsed and armed");
+    log_message("pressure daemon: " + config->path + ": OK, " + std::to_string(config->rules.size()) +
+                " rule" + (config->rules.size() == 1 ? "" : "s") + " parsed and armed");
     return k_exit_ok;
   }
   log_text(5,
@@ -200,7 +209,7 @@ int run(const Options& options) {
   int exit_code = k_exit_ok;
   auto reload = [&] {
     sys::notify_service_manager("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(sys::monotonic_usec()));
-    Result<Config> next = load_config(options.config_path);
+    Result<Config> next = load_and_check(options.config_path);
     if (!next) {
       ++reloads_failed;
       log_text(3, "reload failed, keeping the running rules: " + next.error().message(), format);

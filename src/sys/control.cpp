@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -380,6 +381,49 @@ Result<void> append_line(const std::string& path, const std::string& line) {
   return {};
 }
 
+Result<std::string> find_program(const std::string& program) {
+  if (program.find('/') != std::string::npos) {
+    if (::access(program.c_str(), X_OK) != 0)
+      return fail(Errc::not_found, "'" + program + "': " + errno_text(errno), program, errno);
+    return program;
+  }
+  const char* search = std::getenv("PATH");
+  std::string dirs = search != nullptr && *search != '\0' ? search : "/usr/local/bin:/usr/bin:/bin";
+  for (std::size_t at = 0; at <= dirs.size();) {
+    std::size_t end = std::min(dirs.find(':', at), dirs.size());
+    std::string dir = end == at ? "." : dirs.substr(at, end - at);
+    if (::access((dir + "/" + program).c_str(), X_OK) == 0) return dir + "/" + program;
+    at = end + 1;
+  }
+  return fail(Errc::not_found, "'" + program + "': not found in PATH (" + dirs + ")", program, ENOENT);
+}
+
+Result<void> check_local_address(const std::string& host) {
+  if (host.empty()) return {};
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (int rc = ::getaddrinfo(host.c_str(), "0", &hints, &found); rc != 0)
+    return fail(Errc::invalid_argument, "'" + host + "' does not resolve: " + ::gai_strerror(rc), host);
+  int err = EADDRNOTAVAIL;
+  for (addrinfo* a = found; a != nullptr && err != 0; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    err = ::bind(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  if (err == EADDRNOTAVAIL)
+    return fail(Errc::invalid_argument, "'" + host + "' is not an address of this machine", host, err);
+  if (err != 0) return fail(Errc::system, "cannot listen on '" + host + "': " + errno_text(err), host, err);
+  return {};
+}
+
 Result<Child> spawn(const std::vector<std::string>& argv,
                     const std::vector<std::pair<std::string, std::string>>& extra) {
   if (argv.empty() || argv.front().empty()) return fail(Errc::invalid_argument, "no command to run");
@@ -388,22 +432,9 @@ Result<Child> spawn(const std::vector<std::string>& argv,
   CStrings args(argv);
 
   // Found before forking: the child of a threaded program may only make async-signal-safe calls.
-  std::string program = argv.front();
-  if (program.find('/') == std::string::npos) {
-    const char* search = std::getenv("PATH");
-    std::string dirs = search != nullptr && *search != '\0' ? search : "/usr/local/bin:/usr/bin:/bin";
-    std::string found;
-    for (std::size_t at = 0; at <= dirs.size() && found.empty();) {
-      std::size_t end = std::min(dirs.find(':', at), dirs.size());
-      std::string dir = end == at ? "." : dirs.substr(at, end - at);
-      if (::access((dir + "/" + program).c_str(), X_OK) == 0) found = dir + "/" + program;
-      at = end + 1;
-    }
-    if (found.empty())
-      return fail(Errc::system, "cannot run '" + program + "': not found in PATH (" + dirs + ")", program,
-                  ENOENT);
-    program = found;
-  }
+  Result<std::string> found = find_program(argv.front());
+  if (!found) return fail(Errc::system, "cannot run " + found.error().message(), argv.front(), ENOENT);
+  std::string program = *found;
   // The daemon runs shielded from the OOM killer (OOMScoreAdjust=-1000 in its unit); a command
   // it runs is an ordinary process from its first instruction. Raising the value needs no privilege.
   Result<std::string> own_adj = read_control("/proc/self/oom_score_adj");

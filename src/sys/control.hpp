@@ -105,6 +105,14 @@ Result<void> append_line(const std::string& path, const std::string& line);
 
 // A command started without a shell, in its own process group, with `extra` added to the
 // environment; its pidfd tells when it ends.
+// Where exec would find `program`: searched in $PATH (as execvp does) when it has no '/', else
+// the path itself, which must be executable. Errc::not_found names what was searched.
+Result<std::string> find_program(const std::string& program);
+
+// Whether `host` (an address or a name; empty: every interface) is one this machine can listen
+// on: a bind to an ephemeral port, released at once. Errc::invalid_argument when it is not.
+Result<void> check_local_address(const std::string& host);
+
 struct Child {
   ProcessHandle handle;
 };

@@ -10,6 +10,7 @@
 
 #include "daemon/config.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/preflight.hpp"
 #include "policy/rules.hpp"
 #include "support/command.hpp"
 #include "support/process.hpp"
@@ -493,6 +494,55 @@ TEST(DaemonConfigFile, OnlyARegularFileOfASaneSizeIsRead) {
   auto ok = load_config(dir + "/ok.toml");
   EXPECT_TRUE(ok) << ok.error().message();
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace pressure::daemon
+
+namespace pressure::daemon {
+namespace {
+
+// What the file needs of this machine: --check, the start and a reload refuse the same things.
+TEST(DaemonPreflight, WhatCannotWorkHereIsRefusedNamingTheRule) {
+  const std::string rule = "[[rule]]\nname = \"r\"\ntarget = \"system\"\nwhen = \"cpu some avg10>1\"\n";
+  struct Case {
+    std::string text;
+    std::string says;
+  };
+  const std::string long_socket = "/tmp/" + std::string(120, 's');
+  for (const Case& c : {
+           Case{rule + "action = \"exec\"\ncommand = [\"no-such-program-here\"]\n",
+                "x.toml:1: rule 'r': exec: cannot run 'no-such-program-here': not found in PATH"},
+           Case{rule + "action = \"exec\"\ncommand = [\"/nonexistent/program\"]\n",
+                "x.toml:1: rule 'r': exec: cannot run '/nonexistent/program': No such file or directory"},
+           Case{rule + "action = \"notify\"\nnotify = { file = \"/nonexistent/folder/events\" }\n",
+                "x.toml:1: rule 'r': notify.file: the folder /nonexistent/folder does not exist"},
+           Case{rule + "action = \"notify\"\nnotify = { socket = \"" + long_socket + "\" }\n",
+                "x.toml:1: rule 'r': notify.socket: the path is 125 bytes; a unix socket path holds at most "
+                "107"},
+           Case{"[daemon]\nlisten = \"192.0.2.7:9101\"\n" + rule + "action = \"log\"\n",
+                "[daemon] listen: '192.0.2.7' is not an address of this machine"},
+       }) {
+    auto config = parse_config(c.text, "x.toml");
+    ASSERT_TRUE(config) << config.error().message();
+    auto ready = preflight(*config);
+    ASSERT_FALSE(ready) << c.text;
+    EXPECT_EQ(ready.error().message().rfind(c.says, 0), 0U) << ready.error().message();
+  }
+  for (const std::string& fine : {rule + "action = \"exec\"\ncommand = [\"sh\", \"-c\", \"true\"]\n",
+                                  rule + "action = \"notify\"\nnotify = { file = \"/tmp/events\" }\n",
+                                  "[daemon]\nlisten = \"127.0.0.1:0\"\n" + rule + "action = \"log\"\n"}) {
+    auto config = parse_config(fine, "x.toml");
+    ASSERT_TRUE(config) << config.error().message();
+    EXPECT_TRUE(preflight(*config)) << fine;
+  }
+  // The command line says the same and exits 2, before arming anything.
+  std::string path = ::testing::TempDir() + "preflight-" + std::to_string(::getpid()) + ".toml";
+  std::ofstream(path) << rule + "action = \"exec\"\ncommand = [\"no-such-program-here\"]\n";
+  auto check = test::run_pressure({"daemon", "--check", "--config", path});
+  EXPECT_EQ(check.exit_code, 2) << check.err;
+  EXPECT_NE(check.err.find("exec: cannot run 'no-such-program-here'"), std::string::npos) << check.err;
+  std::filesystem::remove(path);
 }
 
 }  // namespace
