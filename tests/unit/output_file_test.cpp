@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "support/command.hpp"
+#include "support/temp_dir.hpp"
 #include "sys/output.hpp"
 
 namespace pressure {
@@ -20,16 +21,8 @@ namespace fs = std::filesystem;
 
 class OutputFile : public testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "pressure-output-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    m_dir = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(m_dir, ec);
-  }
-  std::string file(const std::string& name) const { return m_dir + "/" + name; }
+  void SetUp() override { ASSERT_TRUE(m_temp.ok()); }
+  std::string file(const std::string& name) const { return m_temp.file(name); }
   static void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
   static std::string read(const std::string& path) {
     std::ostringstream s;
@@ -38,9 +31,10 @@ class OutputFile : public testing::Test {
   }
   // Only the files a test made: no temporary left behind.
   std::size_t entries() const {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(m_dir), fs::directory_iterator{}));
+    return static_cast<std::size_t>(
+        std::distance(fs::directory_iterator(m_temp.path()), fs::directory_iterator{}));
   }
-  std::string m_dir;
+  test::TempDir m_temp{"output-test"};
 };
 
 TEST_F(OutputFile, ANewFileIsWritten) {

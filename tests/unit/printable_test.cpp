@@ -9,6 +9,7 @@
 
 #include "core/printable.hpp"
 #include "support/command.hpp"
+#include "support/temp_dir.hpp"
 
 namespace pressure {
 namespace {
@@ -39,16 +40,14 @@ TEST(Printable, PrintableTextIsUnchanged) {
 class ForgedNames : public testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "pressure-printable-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    m_root = pattern;
+    ASSERT_TRUE(m_temp.ok());
     fs::copy(test::fixture("cgroup-tree") + "/system.slice", m_root + "/" + k_evil);
     std::ofstream(m_root + "/cgroup.procs");
   }
-  void TearDown() override { fs::remove_all(m_root); }
   static constexpr const char* k_evil = "evil\n<4>kill\x1b[2J";
   static constexpr const char* k_shown = "/evil\\x0a<4>kill\\x1b[2J";
-  std::string m_root;
+  test::TempDir m_temp{"printable-test"};
+  const std::string& m_root = m_temp.path();
 };
 
 TEST_F(ForgedNames, ShowTopHistoryAndErrorsPrintThemEscaped) {

@@ -12,6 +12,7 @@
 #include <pressure/pressure.hpp>
 
 #include "support/command.hpp"
+#include "support/temp_dir.hpp"
 
 namespace pressure {
 namespace {
@@ -166,9 +167,9 @@ TEST(Reader, DiscoversCgroup2MountFromMountinfo) {
 // A FIFO or a device where a kernel file should be: refused at once, naming the file, never a
 // blocked open or an endless read (a FIFO with no writer blocks open(2) forever).
 TEST(Reader, AFifoOrADeviceInsteadOfAKernelFileIsRefusedWithoutBlocking) {
-  std::string pattern = (std::filesystem::temp_directory_path() / "pressure-reader-test-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-  std::string root = pattern;
+  test::TempDir temp("reader-test");
+  ASSERT_TRUE(temp.ok());
+  const std::string& root = temp.path();
   std::filesystem::create_directories(root + "/pressure");
   std::filesystem::create_directories(root + "/self");
   for (const char* name : {"memory", "io"})
@@ -190,7 +191,6 @@ TEST(Reader, AFifoOrADeviceInsteadOfAKernelFileIsRefusedWithoutBlocking) {
   ASSERT_FALSE(mount);
   EXPECT_NE(mount.error().message().find(root + "/self/mountinfo: not a regular file"), std::string::npos)
       << mount.error().message();
-  std::filesystem::remove_all(root);
 }
 
 // Counts system calls and fails the ones a test asks for, by file name.

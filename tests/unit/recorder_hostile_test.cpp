@@ -9,6 +9,7 @@
 #include "recorder/store.hpp"
 #include "support/command.hpp"
 #include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace pressure {
 namespace {
@@ -17,13 +18,9 @@ namespace fs = std::filesystem;
 
 class RecorderHostile : public testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "pressure-recorder-hostile-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    m_dir = pattern;
-  }
-  void TearDown() override { fs::remove_all(m_dir); }
-  std::string m_dir;
+  void SetUp() override { ASSERT_TRUE(m_temp.ok()); }
+  test::TempDir m_temp{"recorder-hostile"};
+  const std::string& m_dir = m_temp.path();
 };
 
 // The first recorder holds the file; a second is refused at once with a sentence (not SQL), and

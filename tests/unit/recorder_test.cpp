@@ -18,6 +18,7 @@
 #include "recorder/store.hpp"
 #include "recorder/time_arg.hpp"
 #include "support/command.hpp"
+#include "support/temp_dir.hpp"
 
 namespace pressure::recorder {
 namespace {
@@ -27,23 +28,7 @@ using namespace std::chrono_literals;
 using test::run_command;
 using test::run_pressure;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "pressure-recorder-test-XXXXXX").string();
-    m_path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(m_path, fs::perms::owner_all, ec);
-    fs::remove_all(m_path, ec);
-  }
-  std::string file(const std::string& name) const { return m_path + "/" + name; }
-  const std::string& path() const { return m_path; }
-
- private:
-  std::string m_path;
-};
+using test::TempDir;
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
