@@ -737,7 +737,9 @@ struct Engine::Impl {
             c.pid = pid;
             c.name = sys::process_name(pid, options.reader.proc_root);
             c.memory = sys::process_rss(pid, options.reader.proc_root).value_or(0);
-            c.protected_ = pid <= 1 || pid == sys::self_pid();
+            // What the kernel's OOM killer may never take (oom_score_adj -1000), we do not either.
+            c.protected_ = pid <= 1 || pid == sys::self_pid() ||
+                           sys::process_oom_score_adj(pid, options.reader.proc_root) == -1000;
             std::string key = "pid:" + std::to_string(pid);
             bool keep_baseline = false;
             if (auto it = s.seen.find(key); it != s.seen.end()) {

@@ -155,6 +155,12 @@ std::string process_name(Pid pid, const std::string& proc_root) {
   return name;
 }
 
+std::optional<int> process_oom_score_adj(Pid pid, const std::string& proc_root) {
+  Result<std::string> text = slurp(proc_root + "/" + std::to_string(pid) + "/oom_score_adj");
+  if (!text || text->empty()) return std::nullopt;
+  return std::atoi(text->c_str());
+}
+
 Pid self_pid() { return ::getpid(); }
 
 std::optional<std::string> memory_v1_root(const std::string& proc_root) {

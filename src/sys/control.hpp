@@ -29,6 +29,8 @@ Result<std::string> process_cgroup(Pid pid, const std::string& proc_root = "/pro
 Result<std::uint64_t> process_rss(Pid pid, const std::string& proc_root = "/proc");
 // /proc/PID/comm without its newline.
 std::string process_name(Pid pid, const std::string& proc_root = "/proc");
+// /proc/PID/oom_score_adj (-1000 means: never an OOM victim); nothing if it cannot be read.
+std::optional<int> process_oom_score_adj(Pid pid, const std::string& proc_root = "/proc");
 // Our own pid.
 Pid self_pid();
 
