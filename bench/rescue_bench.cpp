@@ -305,20 +305,10 @@ std::optional<Trial> run_trial(const Setup& s, const std::string& who, int n) {
   s.shared->service_passes = 0;
   s.shared->beats = 0;
 
-  pid_t contender = start_contender(s, who, parent_name);
-  if (contender < 0) return std::nullopt;
-  pid_t service = start({s.workload, "service", s.file, std::to_string(s.service_mib)},
-                        s.work + "/service.log", parent + "/service/cgroup.procs");
-  pid_t heartbeat = start({s.workload, "heartbeat"}, s.work + "/heartbeat.log");
-  bool warm =
-      wait_for([&] { return s.shared->service_passes.load() >= 2 && s.shared->beats.load() >= 2; }, 120s);
-  if (!warm) {
-    std::fprintf(stderr, "rescue_bench: the service did not read its working set twice within 120 s\n");
-    return std::nullopt;
-  }
   if (who == "oomd") {
     // oomd's detector reads avg10, which a previous trial's thrashing leaves high for tens of
-    // seconds: it would fire at once, before any stall. Start it from a calm average.
+    // seconds: it would fire at once, before any stall (and kill the service while it warms
+    // up). It starts from a calm average.
     wait_for(
         [] {
           auto f = system_memory_full();
@@ -326,7 +316,35 @@ std::optional<Trial> run_trial(const Setup& s, const std::string& who, int n) {
         },
         90s);
   }
+  pid_t contender = start_contender(s, who, parent_name);
+  if (contender < 0) return std::nullopt;
+  pid_t service = start({s.workload, "service", s.file, std::to_string(s.service_mib)},
+                        s.work + "/service.log", parent + "/service/cgroup.procs");
+  pid_t heartbeat = start({s.workload, "heartbeat"}, s.work + "/heartbeat.log");
   std::map<pid_t, std::string> seen;
+  bool warm = wait_for(
+      [&] {
+        return (s.shared->service_passes.load() >= 2 && s.shared->beats.load() >= 2) ||
+               !ended(service, seen).empty() || !ended(heartbeat, seen).empty();
+      },
+      120s);
+  if (!ended(service, seen).empty() || !ended(heartbeat, seen).empty()) {
+    // The contender killed what fits before the hog even started.
+    t.service = ended(service, seen);
+    t.heartbeat = ended(heartbeat, seen);
+    stop(contender);
+    for (pid_t p : {service, heartbeat})
+      if (ended(p, seen).empty()) {
+        kill_and_reap(p);
+        disown_pid(p);
+      }
+    remove_dirs();
+    return t;
+  }
+  if (!warm) {
+    std::fprintf(stderr, "rescue_bench: the service did not read its working set twice within 120 s\n");
+    return std::nullopt;
+  }
   auto before = system_memory_full();
   s.shared->longest_gap_ns = 0;
   Clock::time_point t0 = Clock::now();
@@ -376,6 +394,11 @@ std::optional<Trial> run_trial(const Setup& s, const std::string& who, int n) {
 }
 
 std::string how(const std::string& ended) { return ended.empty() ? "alive" : ended; }
+
+const char* verdict(const Trial& t) {
+  if (!t.service.empty() || !t.heartbeat.empty()) return "  WRONG";  // a process that fits died
+  return t.hog.empty() ? "  missed" : "";
+}
 
 std::vector<std::string> split(const std::string& list) {
   std::vector<std::string> out;
@@ -542,7 +565,7 @@ int main(int argc, char** argv) {
           "trial %3d %-15s rescue %-11s  stall %6.2f s  heartbeat gap %5.2f s  hog %s, service %s, "
           "heartbeat %s%s\n",
           n, who.c_str(), rescue, t->stall_s, t->gap_s, how(t->hog).c_str(), how(t->service).c_str(),
-          how(t->heartbeat).c_str(), t->right() ? "" : "  WRONG");
+          how(t->heartbeat).c_str(), verdict(*t));
       std::fflush(stdout);
       all[who].push_back(*t);
     }
