@@ -3,6 +3,7 @@
 // always reclaimable and always refaulted), and how fast each contender ends it.
 //
 //   rescue_bench [--trials N] [--contenders none,pressure,pressure-nofor,oomd,earlyoom]
+//                (also pressure-forD: our rule with for = D, e.g. pressure-for500ms)
 //                [--timeout S] [--service-mib 300] [--hog-mib 480] [--file PATH] [--assert]
 //
 // Only in the VM test bed (PRESSURE_IN_VM=1, e.g. tests/vm/run.sh --mem 768 -- ...): it thrashes
@@ -212,12 +213,20 @@ struct Setup {
   Shared* shared = nullptr;
 };
 
-std::string our_config(bool hold) {
+// The `for` of a contender: "pressure" 1s, "pressure-nofor" none, "pressure-forD" D.
+std::string hold_of(const std::string& who) {
+  if (who == "pressure") return "1s";
+  if (who.starts_with("pressure-for")) return who.substr(12);
+  return "";
+}
+
+// `for`: "" for none.
+std::string our_config(const std::string& hold) {
   return std::string(
              "[daemon]\nlog_format = \"text\"\n\n"
              "[[rule]]\nname = \"rescue the machine\"\ntarget = \"system\"\nallow_root = true\n"
              "when = \"memory full 10%/1s\"\n") +
-         (hold ? "for = \"1s\"\n" : "") +
+         (hold.empty() ? "" : "for = \"" + hold + "\"\n") +
          "action = \"kill\"\nvictim = { among = \"processes\", by = \"memory\" }\ncooldown = \"5s\"\n";
 }
 
@@ -243,8 +252,8 @@ pid_t start_contender(const Setup& s, const std::string& who, const std::string&
   std::string log = s.work + "/contender.log";
   pid_t pid = 0;
   std::string ready_text;
-  if (who == "pressure" || who == "pressure-nofor") {
-    write_file(s.work + "/daemon.toml", our_config(who == "pressure"));
+  if (who.starts_with("pressure")) {
+    write_file(s.work + "/daemon.toml", our_config(hold_of(who)));
     pid = start({s.pressure, "daemon", "--config", s.work + "/daemon.toml"}, log);
     ready_text = "started";
   } else if (who == "oomd") {
@@ -466,7 +475,7 @@ int main(int argc, char** argv) {
     }
   }
   for (const std::string& c : contenders)
-    if (c != "none" && c != "pressure" && c != "pressure-nofor" && c != "oomd" && c != "earlyoom") {
+    if (c != "none" && !c.starts_with("pressure") && c != "oomd" && c != "earlyoom") {
       std::fprintf(stderr, "rescue_bench: unknown contender '%s'\n", c.c_str());
       return 2;
     }
@@ -538,7 +547,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total_mib), s.service_mib, s.file.c_str(), s.hog_mib, s.timeout_s,
       rounds);
   std::printf("  pressure: system memory full 10%%/1s, for 1s, kill the process with the most memory\n");
-  std::printf("  pressure-nofor: the same without for\n");
+  std::printf("  pressure-nofor: the same without for; pressure-forD: with for = D\n");
   std::printf(
       "  oomd: pressure_above / memory 10 duration 1, kill_by_memory_size_or_growth among the parent's "
       "children, --interval 1\n");
