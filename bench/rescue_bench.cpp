@@ -151,6 +151,7 @@ void write_file(const std::string& path, const std::string& text) { std::ofstrea
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 int g_shared_fd = -1;
+int g_trial = 0;
 
 // A program in the background with the shared page as fd 3, output to `log`, an ordinary
 // oom_score_adj, and optionally in a cgroup first.
@@ -207,6 +208,7 @@ std::string ended(pid_t pid, std::map<pid_t, std::string>& seen) {
 
 struct Setup {
   std::string pressure, workload, file, work;
+  std::string logs;  // where the contender's log goes (default: work); --log-dir keeps them
   std::string oomd = "/usr/bin/oomd", earlyoom = "/usr/bin/earlyoom";
   int service_mib = 300, hog_mib = 480;
   double timeout_s = 30, settle_s = 1;
@@ -249,7 +251,7 @@ bool wait_for(const std::function<bool()>& ready, Clock::duration limit) {
 
 // The contender, fresh for each trial, started and ready; 0 for the kernel alone.
 pid_t start_contender(const Setup& s, const std::string& who, const std::string& parent) {
-  std::string log = s.work + "/contender.log";
+  std::string log = s.logs + "/contender-" + std::to_string(g_trial) + ".log";
   pid_t pid = 0;
   std::string ready_text;
   if (who.starts_with("pressure")) {
@@ -292,6 +294,7 @@ struct Trial {
 };
 
 std::optional<Trial> run_trial(const Setup& s, const std::string& who, int n) {
+  g_trial = n;
   Trial t;
   t.contender = who;
   std::string parent_name = "rescue-" + std::to_string(::getpid()) + "-" + std::to_string(n);
@@ -385,7 +388,7 @@ std::optional<Trial> run_trial(const Setup& s, const std::string& who, int n) {
   if (who.starts_with("pressure")) {
     // What the daemon says about protecting itself, once per run, for bench/README.md.
     static bool shown = false;
-    std::stringstream log(read_text(s.work + "/contender.log"));
+    std::stringstream log(read_text(s.logs + "/contender-" + std::to_string(g_trial) + ".log"));
     for (std::string line; std::getline(log, line);)
       if (!shown &&
           (line.find("memory locked") != std::string::npos ||
@@ -464,6 +467,8 @@ int main(int argc, char** argv) {
       s.file = value();
     else if (a == "--pressure")
       s.pressure = value();
+    else if (a == "--log-dir")
+      s.logs = value();
     else if (a == "--assert")
       check = true;
     else {
@@ -523,6 +528,7 @@ int main(int argc, char** argv) {
     return 4;
   }
   s.work = work.data();
+  if (s.logs.empty()) s.logs = s.work;
   std::snprintf(g_owned.work.data(), g_owned.work.size(), "%s", work.data());
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) std::signal(sig, on_signal);
   std::atexit(cleanup);
