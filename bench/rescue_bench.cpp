@@ -4,7 +4,7 @@
 //
 //   rescue_bench [--trials N] [--contenders none,pressure,pressure-nofor,oomd,earlyoom]
 //                (also pressure-forD: our rule with for = D, e.g. pressure-for500ms)
-//                [--timeout S] [--service-mib 300] [--hog-mib 480] [--file PATH] [--assert]
+//                [--timeout S] [--service-mib 300] [--hog-mib 480] [--file PATH] [--log-dir DIR] [--assert]
 //
 // Only in the VM test bed (PRESSURE_IN_VM=1, e.g. tests/vm/run.sh --mem 768 -- ...): it thrashes
 // the whole machine and lets daemons kill machine-wide. Elsewhere it refuses (exit 77).
