@@ -475,7 +475,8 @@ int main(int argc, char** argv) {
       std::fprintf(
           stderr,
           "usage: rescue_bench [--trials N] [--contenders none,pressure,pressure-nofor,oomd,earlyoom] "
-          "[--timeout S] [--service-mib M] [--hog-mib M] [--file PATH] [--pressure BIN] [--assert]\n");
+          "[--timeout S] [--service-mib M] [--hog-mib M] [--file PATH] [--pressure BIN] [--log-dir DIR] "
+          "[--assert]\n");
       return 2;
     }
   }
