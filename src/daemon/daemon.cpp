@@ -14,6 +14,7 @@
 #include "exporter/metrics.hpp"
 #include "exporter/server.hpp"
 #include "sys/control.hpp"
+#include "sys/protect.hpp"
 
 namespace pressure::daemon {
 namespace {
@@ -52,6 +53,43 @@ void log_text(int priority, const std::string& message, LogFormat format) {
   } else {
     log_message("<" + std::to_string(priority) + ">pressure: " + message);
   }
+}
+
+std::string mib(std::uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
+}
+
+// When memory runs out the daemon must still run: its code and data stay resident (a page it
+// had to read back from disk would cost it the seconds it is there to save), and the kernel's
+// OOM killer passes it by. Neither is required: without them it runs, and says so.
+void protect_self(LogFormat format) {
+  Result<sys::OwnMemory> before = sys::own_memory();
+  Result<sys::MemoryLock> locked = sys::lock_memory();
+  Result<sys::OwnMemory> after = sys::own_memory();
+  if (!locked) {
+    log_text(5, "running with memory that can be paged out: " + locked.error().message(), format);
+  } else {
+    std::string sizes = before && after
+                            ? ": resident " + mib(before->resident) + " before, " + mib(after->resident) +
+                                  " after, " + mib(after->locked) + " locked"
+                            : "";
+    log_text(
+        6,
+        std::string(*locked == sys::MemoryLock::all
+                        ? "memory locked (pages mapped later are locked as they are touched)"
+                        : "memory mapped now locked; later mappings are not, as RLIMIT_MEMLOCK is finite "
+                          "and CAP_IPC_LOCK is missing") +
+            sizes,
+        format);
+  }
+  Result<int> adj = sys::shield_from_oom_killer();
+  if (!adj)
+    log_text(5, "the kernel's OOM killer may choose the daemon: " + adj.error().message(), format);
+  else if (*adj != -1000)
+    log_text(6, "oom_score_adj " + std::to_string(*adj) + " kept, as set when the daemon was started",
+             format);
 }
 
 std::string rules_summary(const Config& c) {
@@ -111,6 +149,8 @@ int run(const Options& options) {
     log_message("pressure daemon: " + signals.error().message());
     return k_exit_runtime;
   }
+
+  if (!options.check) protect_self(format);  // before any thread: they are locked as they start
 
   Monitor monitor(options.reader);
   std::unique_ptr<policy::Actuator> actuator = policy::real_actuator(monitor, options.reader.proc_root);

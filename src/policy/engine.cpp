@@ -736,8 +736,12 @@ struct Engine::Impl {
             Candidate c;
             c.pid = pid;
             c.name = sys::process_name(pid, options.reader.proc_root);
-            c.memory = sys::process_rss(pid, options.reader.proc_root).value_or(0);
-            c.protected_ = pid <= 1 || pid == sys::self_pid();
+            // Its anonymous memory, not its RSS: the mapped file pages a thrashing service keeps
+            // refaulting can outweigh a hog still growing, yet killing it frees nothing lasting.
+            c.memory = sys::process_anonymous_rss(pid, options.reader.proc_root).value_or(0);
+            // What the kernel's OOM killer may never take (oom_score_adj -1000), we do not either.
+            c.protected_ = pid <= 1 || pid == sys::self_pid() ||
+                           sys::process_oom_score_adj(pid, options.reader.proc_root) == -1000;
             std::string key = "pid:" + std::to_string(pid);
             bool keep_baseline = false;
             if (auto it = s.seen.find(key); it != s.seen.end()) {

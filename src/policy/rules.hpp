@@ -105,7 +105,7 @@ struct Candidate {
   std::uint64_t memory = 0;  // bytes
   double growth = 0;         // bytes/s since the previous look, 0 when new
   double pressure = 0;       // stall share of the candidate's memory some line, 0..1
-  bool protected_ = false;   // holds pid 1 or the daemon: never chosen
+  bool protected_ = false;   // holds pid 1 or the daemon, or has oom_score_adj -1000: never chosen
 };
 
 struct Choice {

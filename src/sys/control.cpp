@@ -148,12 +148,35 @@ Result<std::uint64_t> process_rss(Pid pid, const std::string& proc_root) {
   return *pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
+Result<std::uint64_t> process_anonymous_rss(Pid pid, const std::string& proc_root) {
+  std::string path = proc_root + "/" + std::to_string(pid) + "/statm";
+  Result<std::string> text = slurp(path);
+  if (!text) return tl::unexpected(text.error());
+  // size resident shared ...: resident - shared is RssAnon (shared = RssFile + RssShmem).
+  std::string_view v = *text;
+  std::optional<std::uint64_t> fields[3];
+  for (auto& f : fields) {
+    std::size_t space = v.find(' ');
+    f = parse_u64(v.substr(0, space));
+    v = space == std::string_view::npos ? std::string_view{} : v.substr(space + 1);
+  }
+  if (!fields[1] || !fields[2]) return fail(Errc::malformed, path + ": no resident page counts", path);
+  std::uint64_t pages = *fields[1] > *fields[2] ? *fields[1] - *fields[2] : 0;
+  return pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
 std::string process_name(Pid pid, const std::string& proc_root) {
   Result<std::string> text = slurp(proc_root + "/" + std::to_string(pid) + "/comm");
   if (!text) return {};
   std::string name = *text;
   while (!name.empty() && name.back() == '\n') name.pop_back();
   return name;
+}
+
+std::optional<int> process_oom_score_adj(Pid pid, const std::string& proc_root) {
+  Result<std::string> text = slurp(proc_root + "/" + std::to_string(pid) + "/oom_score_adj");
+  if (!text || text->empty()) return std::nullopt;
+  return std::atoi(text->c_str());
 }
 
 Pid self_pid() { return ::getpid(); }

@@ -27,8 +27,13 @@ Result<std::vector<std::string>> child_cgroups(const std::string& dir);
 Result<std::string> process_cgroup(Pid pid, const std::string& proc_root = "/proc");
 // Resident set size in bytes, from /proc/PID/statm.
 Result<std::uint64_t> process_rss(Pid pid, const std::string& proc_root = "/proc");
+// Resident anonymous memory in bytes (statm resident - shared: RssAnon): what killing the
+// process frees and, without swap, nothing else can. File pages in its RSS are reclaimable.
+Result<std::uint64_t> process_anonymous_rss(Pid pid, const std::string& proc_root = "/proc");
 // /proc/PID/comm without its newline.
 std::string process_name(Pid pid, const std::string& proc_root = "/proc");
+// /proc/PID/oom_score_adj (-1000 means: never an OOM victim); nothing if it cannot be read.
+std::optional<int> process_oom_score_adj(Pid pid, const std::string& proc_root = "/proc");
 // Our own pid.
 Pid self_pid();
 

@@ -1,0 +1,39 @@
+// The daemon keeping itself alive and responsive when memory is short: its pages locked in
+// memory, and out of the kernel OOM killer's reach. Linux only (built into the daemon library).
+//
+//   if (auto locked = sys::lock_memory(); !locked) log(locked.error().message());
+//   if (auto adj = sys::shield_from_oom_killer(); adj) log("oom_score_adj " + std::to_string(*adj));
+#pragma once
+
+#include <cstdint>
+
+#include <pressure/error.hpp>
+
+namespace pressure::sys {
+
+// What lock_memory() managed.
+enum class MemoryLock {
+  all,           // every page mapped now is resident and locked; later ones are locked as touched
+  current_only,  // only the pages mapped now (a finite RLIMIT_MEMLOCK without CAP_IPC_LOCK: locking
+                 // future mappings would make a later mmap, a thread's stack or malloc, fail)
+};
+
+// mlockall(MCL_CURRENT), which faults in and locks the program's text, its libraries and the
+// memory it has now, then mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT), so memory mapped
+// later (thread stacks, malloc arenas) is locked only where it is touched. Locks are not
+// inherited across fork and end at exec. Errc::permission or Errc::system (ENOMEM under
+// RLIMIT_MEMLOCK) when even the first call fails; nothing is locked then.
+Result<MemoryLock> lock_memory();
+
+// Lowers /proc/self/oom_score_adj to -1000 when it is 0 (nobody chose a value for us); a value
+// someone set (systemd's OOMScoreAdjust=, an administrator) is kept. Returns the value now in
+// force. Errc::permission when lowering needs CAP_SYS_RESOURCE we do not have.
+Result<int> shield_from_oom_killer();
+
+// This process's resident and locked memory in bytes (VmRSS, VmLck of /proc/self/status).
+struct OwnMemory {
+  std::uint64_t resident = 0, locked = 0;
+};
+Result<OwnMemory> own_memory();
+
+}  // namespace pressure::sys
