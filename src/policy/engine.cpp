@@ -82,7 +82,7 @@ class RealActuator final : public Actuator {
     return sent;
   }
 
-  Result<std::size_t> kill_cgroup(const std::string& dir, const std::string& cgroup) override {
+  Result<GroupKill> kill_cgroup(const std::string& dir, const std::string& cgroup) override {
     Result<std::vector<sys::Pid>> pids = sys::cgroup_processes(dir, true);
     if (!pids) return tl::unexpected(pids.error());
     std::vector<sys::ProcessHandle> handles;
@@ -111,11 +111,11 @@ class RealActuator final : public Actuator {
       }
       if (!handles.empty())
         return fail(Errc::system, "processes kept appearing in " + cgroup + " after 10 rounds of SIGKILL");
-      return count;
+      return GroupKill{count, false};
     }
     if (!killed) return tl::unexpected(killed.error());
     for (const sys::ProcessHandle& h : handles) h.release_memory();
-    return count;
+    return GroupKill{count, true};
   }
 
   Result<void> write_control(const std::string& path, const std::string& value,
@@ -865,8 +865,8 @@ struct Engine::Impl {
     if (victim.pid != 0) {
       outcome = actuator.signal_process(victim.pid, first_signal, scope);
     } else if (first_signal == SIGKILL) {
-      Result<std::size_t> n = actuator.kill_cgroup(dir, scope);
-      if (n) d.detail += "; " + std::to_string(*n) + " processes killed";
+      Result<Actuator::GroupKill> n = actuator.kill_cgroup(dir, scope);
+      if (n) d.detail += "; " + std::to_string(n->processes) + " processes killed " + n->how();
       outcome = n ? Result<void>{} : tl::unexpected(n.error());
     } else {
       Result<std::vector<sys::Pid>> pids = sys::cgroup_processes(dir, true);
@@ -931,10 +931,10 @@ struct Engine::Impl {
         }
         d.detail = "grace period over: SIGKILL to " + d.victim;
       } else {
-        Result<std::size_t> n = act->kill_cgroup(dir, scope);
+        Result<Actuator::GroupKill> n = act->kill_cgroup(dir, scope);
         outcome = n ? Result<void>{} : tl::unexpected(n.error());
         d.detail = "grace period over: " + d.victim +
-                   (n ? ": " + std::to_string(*n) + " processes left, killed" : "");
+                   (n ? ": " + std::to_string(n->processes) + " processes left, killed " + n->how() : "");
         if (!n && n.error().code() == Errc::not_found) {
           d.detail = d.victim + " is gone: everything exited within the grace period";
           outcome = {};

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <fcntl.h>
@@ -37,8 +38,11 @@ std::optional<std::string> pure_cgroup2_problem() {
   if (auto problem = live_problem()) return problem;
   std::ifstream mountinfo("/proc/self/mountinfo");
   for (std::string line; std::getline(mountinfo, line);) {
-    if (line.find(" - cgroup ") != std::string::npos)
-      return "a cgroup v1 hierarchy is mounted (hybrid cgroups): " + line.substr(0, line.find(" - "));
+    if (line.find(" - cgroup ") == std::string::npos) continue;
+    std::istringstream fields(line);
+    std::string id, parent, device, root, mount_point;
+    fields >> id >> parent >> device >> root >> mount_point;
+    return "a cgroup v1 hierarchy is mounted at " + mount_point + " (hybrid cgroups)";
   }
   std::string mount = cgroup2_mount();
   std::ifstream subtree(mount + "/cgroup.subtree_control");

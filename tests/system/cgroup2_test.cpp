@@ -124,7 +124,7 @@ TEST(Cgroup2Daemon, KillsTheChildWithTheMostMemoryCurrentAndEmptiesIt) {
       << cache.read("cgroup.procs") << inner.read("cgroup.procs") << daemon.log();
   EXPECT_EQ(cache.read("cgroup.procs"), "");
   EXPECT_EQ(inner.read("cgroup.procs"), "");
-  EXPECT_TRUE(daemon.log_has("processes killed", 5s)) << daemon.log();
+  EXPECT_TRUE(daemon.log_has("processes killed with cgroup.kill", 5s)) << daemon.log();
   std::this_thread::sleep_for(1s);
   EXPECT_TRUE(alive(anon_pid)) << daemon.log();
   EXPECT_TRUE(alive(small_pid)) << daemon.log();
