@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include <stdlib.h>
 #include <unistd.h>
+#include <cstdlib>
 
 #include "support/live.hpp"
 #include "support/process.hpp"
@@ -68,6 +68,21 @@ inline pid_t spawn_holder(TestCgroup& group, int mib) {
       {"/usr/bin/python3", "-c",
        "import time\nb = b'\\x01' * (" + std::to_string(mib) + " << 20)\ntime.sleep(600)\n"},
       "/dev/null");
+}
+
+// Waits until process `pid` holds at least `mib` MiB resident (a holder has written its
+// memory: python starts slowly under emulation or on a busy machine); false after `timeout`.
+inline bool wait_for_rss(pid_t pid, int mib, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  const std::string statm = "/proc/" + std::to_string(pid) + "/statm";
+  const auto page = static_cast<unsigned long long>(::sysconf(_SC_PAGESIZE));
+  return wait_until(
+      [&] {
+        std::string text = read_file(statm);
+        std::size_t space = text.find(' ');
+        return space != std::string::npos && std::strtoull(text.c_str() + space + 1, nullptr, 10) * page >=
+                                                 (static_cast<unsigned long long>(mib) << 20);
+      },
+      timeout);
 }
 
 }  // namespace pressure::test

@@ -144,10 +144,13 @@ class LiveVictims : public testing::Test {
   void SetUp() override {
     PRESSURE_REQUIRE_LIVE();
     ASSERT_TRUE(parent.ok() && a.ok() && b.ok() && c.ok());
-    ASSERT_GT(spawn_holder(a, 20), 0);
-    ASSERT_GT(spawn_holder(b, 60), 0);
-    ASSERT_GT(spawn_holder(c, 40), 0);
-    std::this_thread::sleep_for(1500ms);  // the holders have written their memory
+    pid_t holders[] = {spawn_holder(a, 20), spawn_holder(b, 60), spawn_holder(c, 40)};
+    int sizes[] = {20, 60, 40};
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_GT(holders[i], 0);
+      // Written and still: a holder that is still growing would win a choice by growth.
+      ASSERT_TRUE(wait_for_rss(holders[i], sizes[i]));
+    }
   }
   // The group a dry run would kill, with `extra` added to an always-true rule.
   std::string decide(const std::string& extra, const std::string& among = "children",
@@ -211,8 +214,9 @@ TEST_F(LiveVictims, NeverTheGroupOrProcessOfTheDaemonItself) {
   // The daemon runs inside a child group that also holds the most memory.
   TestCgroup home("victim-home", parent.path());
   ASSERT_TRUE(home.ok());
-  ASSERT_GT(spawn_holder(home, 150), 0);
-  std::this_thread::sleep_for(1500ms);
+  pid_t holder = spawn_holder(home, 150);
+  ASSERT_GT(holder, 0);
+  ASSERT_TRUE(wait_for_rss(holder, 150));
   Scratch scratch;
   write_file(scratch.path("daemon.toml"),
              "[[rule]]\nname = \"choose\"\ntarget = { cgroup = \"" + parent.path() +
@@ -262,8 +266,9 @@ TEST(LiveDaemon, MemoryUsageChecksTheTargetsOwnMemory) {
   PRESSURE_REQUIRE_LIVE();
   TestCgroup group("daemon-usage");
   ASSERT_TRUE(group.ok());
-  ASSERT_GT(spawn_holder(group, 100), 0);
-  std::this_thread::sleep_for(1500ms);
+  pid_t holder = spawn_holder(group, 100);
+  ASSERT_GT(holder, 0);
+  ASSERT_TRUE(wait_for_rss(holder, 100));
   Scratch scratch;
   auto rule = [&](const std::string& name, const std::string& when) {
     return "[[rule]]\nname = \"" + name + "\"\ntarget = { cgroup = \"" + group.path() + "\" }\nwhen = [\"" +
