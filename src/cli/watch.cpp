@@ -58,8 +58,8 @@ std::string event_json(const Event& e) {
 
 std::string event_line(const Event& e) {
   std::string when = format_time(e.time);
-  if (e.kind == Event::Kind::gone)
-    return fmt::format("{}  {}  {}  gone: {}", when, e.where, e.spec.to_string(),
+  if (e.kind != Event::Kind::pressure)  // gone, or unreadable (e.g. its PSI switched off)
+    return fmt::format("{}  {}  {}  {}: {}", when, e.where, e.spec.to_string(), kind_name(e.kind),
                        e.error ? e.error->message() : "");
   return fmt::format("{}  {}  {}  stalled {:.2f}% of the last {:.2f}s ({})", when, e.where,
                      e.spec.to_string(), e.share * 100.0, seconds(e.observed_span), to_string(e.mode));

@@ -82,7 +82,7 @@ class RealActuator final : public Actuator {
     return sent;
   }
 
-  Result<std::size_t> kill_cgroup(const std::string& dir, const std::string& cgroup) override {
+  Result<GroupKill> kill_cgroup(const std::string& dir, const std::string& cgroup) override {
     Result<std::vector<sys::Pid>> pids = sys::cgroup_processes(dir, true);
     if (!pids) return tl::unexpected(pids.error());
     std::vector<sys::ProcessHandle> handles;
@@ -111,11 +111,11 @@ class RealActuator final : public Actuator {
       }
       if (!handles.empty())
         return fail(Errc::system, "processes kept appearing in " + cgroup + " after 10 rounds of SIGKILL");
-      return count;
+      return GroupKill{count, false};
     }
     if (!killed) return tl::unexpected(killed.error());
     for (const sys::ProcessHandle& h : handles) h.release_memory();
-    return count;
+    return GroupKill{count, true};
   }
 
   Result<void> write_control(const std::string& path, const std::string& value,
@@ -257,6 +257,7 @@ struct RuleState : Measured {
   std::optional<TimerId> look_timer;   // refreshes `seen` for growth/pressure victims
   std::optional<TimerId> rearm_timer;  // looks for a removed target to come back
   bool waiting = false;                // disarmed until the target is back
+  bool waiting_for_psi = false;        // ... or until its PSI is switched on again
   Clock::time_point quiet_until{};
   std::string last_error;  // reported once
 };
@@ -416,18 +417,37 @@ struct Engine::Impl {
     s.rearm_timer.reset();
   }
 
-  // The target's cgroup was removed (its service stopped, its job ended): the rule disarms and
-  // looks every `rearm_period` for the group to come back (a restarted service gets a new
-  // group at the same path), then arms again from scratch. A rule on the system never gets here.
+  // True if PSI was switched off for the target's group: cgroup.pressure is 0, or its pressure
+  // files are hidden (the kernel hides them, and wakes triggers with EPOLLERR, before
+  // cgroup.pressure reads 0). Every descriptor on them stays dead (ENODEV) even after PSI is
+  // switched on again (6.1 and 6.18 alike), so only arming from scratch watches it again.
+  bool psi_off(const RuleState& s) const {
+    if (s.rule.system) return false;
+    Result<std::string> value = sys::read_control(s.dir + "/cgroup.pressure");
+    if (value && *value == "0") return true;
+    return sys::cgroup_exists(s.dir) && !sys::read_control(s.dir + "/cpu.pressure");
+  }
+
+  // A waiting rule can arm: its group exists and has PSI on.
+  bool target_ready(const RuleState& s) const { return sys::cgroup_exists(s.dir) && !psi_off(s); }
+
+  // The target's cgroup was removed (its service stopped, its job ended), or its PSI switched
+  // off: the rule disarms and looks every `rearm_period` for the group to come back (a restarted
+  // service gets a new group at the same path) with PSI on, then arms again from scratch. A rule
+  // on the system never gets here.
   void await_target(RuleState& s, const std::string& why) {
     disarm(s);
     s.waiting = true;
+    s.waiting_for_psi = sys::cgroup_exists(s.dir) && psi_off(s);
     if (published) counters->set_armed(s.rule.name, false);
-    Decision d = decision(s, Decision::Severity::error, "disarmed",
-                          why + "; armed again when " + s.rule.cgroup + " is back");
+    Decision d = decision(
+        s, Decision::Severity::error, "disarmed",
+        why + "; armed again when " +
+            (s.waiting_for_psi ? "PSI is switched on for " + s.rule.cgroup + " (cgroup.pressure set to 1)"
+                               : s.rule.cgroup + " is back"));
     d.result = "failed";
     report(d);
-    if (sys::cgroup_exists(s.dir)) {
+    if (target_ready(s)) {
       rearm(s);  // already back (a fast restart)
       return;
     }
@@ -437,7 +457,7 @@ struct Engine::Impl {
   void look_for_target(RuleState& s) {
     RuleState* state = &s;
     Result<TimerId> t = monitor.add_timer(options.rearm_period, [this, state] {
-      if (sys::cgroup_exists(state->dir)) rearm(*state);
+      if (target_ready(*state)) rearm(*state);
     });
     if (t) {
       s.rearm_timer = *t;
@@ -470,15 +490,22 @@ struct Engine::Impl {
     s.last_error.clear();
     s.waiting = false;
     if (published) counters->set_armed(s.rule.name, true);
-    report(decision(s, Decision::Severity::notice, "re-armed", s.rule.cgroup + " is back"));
+    report(decision(s, Decision::Severity::notice, "re-armed",
+                    s.waiting_for_psi ? "PSI is on again for " + s.rule.cgroup : s.rule.cgroup + " is back"));
+    s.waiting_for_psi = false;
   }
 
   // After a read of the target failed: true (and the rule awaits its target) if the target's
-  // cgroup was removed: the reader says its group is gone (a group of the same path may already
-  // be back), or the path no longer exists.
+  // cgroup was removed (the reader says its group is gone, though a group of the same path may
+  // already be back, or the path no longer exists), or its PSI was switched off.
   bool target_removed(RuleState& s, const Error& error) {
     if (s.rule.system) return false;
-    if (error.code() != Errc::gone && sys::cgroup_exists(s.dir)) return false;
+    bool removed = error.code() == Errc::gone || !sys::cgroup_exists(s.dir);
+    if (!removed && psi_off(s)) {
+      await_target(s, "PSI was switched off for " + s.rule.cgroup + " (cgroup.pressure is 0)");
+      return true;
+    }
+    if (!removed) return false;
     await_target(s, "the target can no longer be watched: " + error.message());
     return true;
   }
@@ -842,8 +869,8 @@ struct Engine::Impl {
     if (victim.pid != 0) {
       outcome = actuator.signal_process(victim.pid, first_signal, scope);
     } else if (first_signal == SIGKILL) {
-      Result<std::size_t> n = actuator.kill_cgroup(dir, scope);
-      if (n) d.detail += "; " + std::to_string(*n) + " processes killed";
+      Result<Actuator::GroupKill> n = actuator.kill_cgroup(dir, scope);
+      if (n) d.detail += "; " + std::to_string(n->processes) + " processes killed " + n->how();
       outcome = n ? Result<void>{} : tl::unexpected(n.error());
     } else {
       Result<std::vector<sys::Pid>> pids = sys::cgroup_processes(dir, true);
@@ -908,10 +935,10 @@ struct Engine::Impl {
         }
         d.detail = "grace period over: SIGKILL to " + d.victim;
       } else {
-        Result<std::size_t> n = act->kill_cgroup(dir, scope);
+        Result<Actuator::GroupKill> n = act->kill_cgroup(dir, scope);
         outcome = n ? Result<void>{} : tl::unexpected(n.error());
         d.detail = "grace period over: " + d.victim +
-                   (n ? ": " + std::to_string(*n) + " processes left, killed" : "");
+                   (n ? ": " + std::to_string(n->processes) + " processes left, killed " + n->how() : "");
         if (!n && n.error().code() == Errc::not_found) {
           d.detail = d.victim + " is gone: everything exited within the grace period";
           outcome = {};
@@ -1157,8 +1184,10 @@ Result<void> Engine::start(std::vector<Rule> rules) {
     impl.rules.push_back(std::move(state));
     RuleState& s = *impl.rules.back();
     Result<void> armed = impl.arm(s);
-    if (!armed && impl.options.await_missing_targets && !s.rule.system && !sys::cgroup_exists(s.dir)) {
-      impl.await_target(s, "the target does not exist: " + armed.error().message());
+    if (!armed && impl.options.await_missing_targets && !s.rule.system && !impl.target_ready(s)) {
+      impl.await_target(
+          s, (sys::cgroup_exists(s.dir) ? "PSI is off for the target: " : "the target does not exist: ") +
+                 armed.error().message());
       continue;
     }
     if (!armed) {

@@ -28,9 +28,15 @@ class Actuator {
   // SIGTERM/SIGKILL/... to one process, through a pidfd, if it is inside `within_cgroup` (a
   // path relative to the cgroup2 mount), never to pid 1 or ourselves.
   virtual Result<void> signal_process(int pid, int sig, const std::string& within_cgroup) = 0;
+  // What a group kill did: how many processes were in the group, and how they were killed.
+  struct GroupKill {
+    std::size_t processes = 0;
+    bool atomic = false;  // cgroup.kill (5.14+); else SIGKILL to each process, in rounds
+    std::string how() const { return atomic ? "with cgroup.kill" : "one by one (no cgroup.kill)"; }
+  };
   // SIGKILL to everything in the group `cgroup` whose directory is `dir` (cgroup.kill, else each
-  // process); how many processes were in it.
-  virtual Result<std::size_t> kill_cgroup(const std::string& dir, const std::string& cgroup) = 0;
+  // process).
+  virtual Result<GroupKill> kill_cgroup(const std::string& dir, const std::string& cgroup) = 0;
   // Writes a control file (memory.high, memory.limit_in_bytes) off the loop: the kernel may
   // reclaim inside the write for seconds. `done` runs on the loop once it is over; an error
   // means it was not started, and then `done` never runs.

@@ -4,6 +4,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <fcntl.h>
@@ -31,6 +34,63 @@ std::optional<std::string> live_problem() {
   return std::nullopt;
 }
 
+std::optional<std::string> pure_cgroup2_problem() {
+  if (auto problem = live_problem()) return problem;
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  for (std::string line; std::getline(mountinfo, line);) {
+    if (line.find(" - cgroup ") == std::string::npos) continue;
+    std::istringstream fields(line);
+    std::string id, parent, device, root, mount_point;
+    fields >> id >> parent >> device >> root >> mount_point;
+    return "a cgroup v1 hierarchy is mounted at " + mount_point + " (hybrid cgroups)";
+  }
+  std::string mount = cgroup2_mount();
+  std::ifstream subtree(mount + "/cgroup.subtree_control");
+  std::string controllers((std::istreambuf_iterator<char>(subtree)), std::istreambuf_iterator<char>());
+  if ((" " + controllers).find(" memory") == std::string::npos)
+    return "the memory controller is not enabled in " + mount + "/cgroup.subtree_control";
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("CapEff:", 0) != 0) continue;
+    unsigned long long caps = std::strtoull(line.c_str() + 7, nullptr, 16);
+    if ((caps & (1ULL << 24)) == 0) return "no CAP_SYS_RESOURCE";
+  }
+  TestCgroup probe("probe");
+  if (!probe.ok()) return "cannot create a group under " + mount;
+  if (::access((probe.dir() + "/cgroup.kill").c_str(), W_OK) != 0)
+    return "no cgroup.kill (kernel before 5.14)";
+  if (::access((probe.dir() + "/memory.max").c_str(), W_OK) != 0) return "a new group has no memory.max";
+  return std::nullopt;
+}
+
+namespace {
+bool write_file(const std::string& path, const std::string& value);
+// On pure cgroup2 a group has memory.max only if its parent delegates the memory controller
+// ("+memory" in its cgroup.subtree_control). Delegates it down from the mount through the
+// groups this test run made (never another group), where the mount offers it.
+void delegate_memory_to(const std::string& mount, const std::string& path) {
+  std::string dir = mount;
+  std::size_t at = 1;
+  while (at < path.size()) {
+    std::size_t slash = path.find('/', at);
+    if (slash == std::string::npos) return;  // the group itself: delegating stops at its parent
+    std::string name = path.substr(at, slash - at);
+    dir += "/" + name;
+    at = slash + 1;
+    if (name.rfind("pressure-test-", 0) != 0) return;
+    std::ifstream available(dir + "/cgroup.controllers"), delegated(dir + "/cgroup.subtree_control");
+    std::string have, given;
+    std::getline(available, have);
+    std::getline(delegated, given);
+    if ((" " + have + " ").find(" memory ") == std::string::npos) return;
+    if ((" " + given + " ").find(" memory ") == std::string::npos &&
+        !write_file(dir + "/cgroup.subtree_control", "+memory"))
+      return;
+  }
+}
+
+}  // namespace
+
 TestCgroup::TestCgroup(const std::string& purpose, const std::string& parent) {
   static std::atomic<int> counter{0};
   std::string base = parent == "/" ? "" : parent;
@@ -39,6 +99,8 @@ TestCgroup::TestCgroup(const std::string& purpose, const std::string& parent) {
   std::string mount = cgroup2_mount();
   if (mount.empty()) return;
   m_dir = mount + m_path;
+  // Below a group of ours, as below a systemd slice, each child accounts its own memory.
+  if (!base.empty()) delegate_memory_to(mount, m_path);
   m_ok = ::mkdir(m_dir.c_str(), 0755) == 0;
 }
 
@@ -99,6 +161,7 @@ pid_t TestCgroup::spawn_spinner() {
 
 bool TestCgroup::limit_memory(std::size_t bytes) {
   if (!m_ok) return false;
+  if (::access((m_dir + "/memory.max").c_str(), F_OK) != 0) delegate_memory_to(cgroup2_mount(), m_path);
   if (::access((m_dir + "/memory.max").c_str(), W_OK) == 0)
     return write_file(m_dir + "/memory.max", std::to_string(bytes));
   std::string v1 = "/sys/fs/cgroup/memory/" + m_path.substr(m_path.rfind('/') + 1);
@@ -107,14 +170,16 @@ bool TestCgroup::limit_memory(std::size_t bytes) {
   return write_file(v1 + "/memory.limit_in_bytes", std::to_string(bytes));
 }
 
-pid_t TestCgroup::spawn_memory_thrasher(std::size_t anon_mib, std::size_t file_mib, const std::string& dir) {
+pid_t TestCgroup::spawn_memory_thrasher(std::size_t anon_mib, std::size_t file_mib, const std::string& dir,
+                                        bool paced) {
   std::string file =
       dir + "/pressure-thrash-" + std::to_string(::getpid()) + "-" + std::to_string(m_children.size());
   m_files.push_back(file);
   // Everything the child needs is made before fork: after it, with other threads running,
   // only async-signal-safe calls are allowed.
   std::string anon = std::to_string(anon_mib), size = std::to_string(file_mib);
-  const char* argv[] = {PRESSURE_THRASH_BINARY, anon.c_str(), size.c_str(), file.c_str(), nullptr};
+  const char* argv[] = {PRESSURE_THRASH_BINARY,    anon.c_str(), size.c_str(), file.c_str(),
+                        paced ? "paced" : nullptr, nullptr};
   return spawn([&argv] {
     ::execv(argv[0], const_cast<char* const*>(argv));
     ::_exit(127);
@@ -132,6 +197,15 @@ pid_t TestCgroup::spawn_command(const std::vector<std::string>& argv, const std:
     ::execv(args[0], const_cast<char* const*>(args.data()));
     ::_exit(127);
   });
+}
+
+bool TestCgroup::write(const std::string& name, const std::string& value) {
+  return m_ok && write_file(m_dir + "/" + name, value);
+}
+
+std::string TestCgroup::read(const std::string& name) const {
+  std::ifstream in(m_dir + "/" + name);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 void TestCgroup::kill_one(pid_t pid) {

@@ -23,6 +23,23 @@ std::optional<std::string> live_problem();
     }                                                                                     \
   } while (0)
 
+// Why the tests of what users run cannot run here, or nothing: they need pure cgroup2 (no v1
+// hierarchy) with the memory controller delegated from the root, cgroup.kill (5.14+), and root
+// with every capability (CAP_SYS_RESOURCE takes trigger windows below 2 s).
+std::optional<std::string> pure_cgroup2_problem();
+
+// Inside the VM test bed (PRESSURE_IN_VM) in CI such a test fails when it cannot run; anywhere
+// else it skips and says where it runs: tests/vm/run.sh boots a machine that has all of it.
+#define PRESSURE_REQUIRE_PURE_CGROUP2()                                                              \
+  do {                                                                                               \
+    if (auto problem = ::pressure::test::pure_cgroup2_problem()) {                                   \
+      std::string why = "needs pure cgroup2 with the memory controller and full root (" + *problem + \
+                        "): run tests/vm/run.sh -R cgroup2";                                         \
+      if (std::getenv("PRESSURE_IN_VM") != nullptr && std::getenv("CI") != nullptr) FAIL() << why;   \
+      GTEST_SKIP() << why;                                                                           \
+    }                                                                                                \
+  } while (0)
+
 // A cgroup2 group with a unique name, made for one test. Only processes it started are ever
 // signalled; the destructor kills them by pid and removes the group, also when a test fails.
 class TestCgroup {
@@ -45,9 +62,16 @@ class TestCgroup {
   // A child that joins the group(s) and cycles `anon_mib` of anonymous memory and a file of
   // `file_mib` it creates under `dir` (a disk-backed directory): more than the limit, so it
   // thrashes on refaults and shows real memory "full" stall.
-  pid_t spawn_memory_thrasher(std::size_t anon_mib, std::size_t file_mib, const std::string& dir);
+  // `paced`: random reads with work between them (see support/thrash.cpp), whose stall grows
+  // gradually as the limit falls below the file's size.
+  pid_t spawn_memory_thrasher(std::size_t anon_mib, std::size_t file_mib, const std::string& dir,
+                              bool paced = false);
   // A program in the group, its stdout to `out_path`; killed with the group.
   pid_t spawn_command(const std::vector<std::string>& argv, const std::string& out_path);
+  // Writes `value` to the group's control file `name` (e.g. "memory.max", "cgroup.pressure").
+  bool write(const std::string& name, const std::string& value);
+  // The group's control file `name`, "" if unreadable.
+  std::string read(const std::string& name) const;
   // Kills one process this object started.
   void kill_one(pid_t pid);
   // SIGKILL every process this object started and reap them.

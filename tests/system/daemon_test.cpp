@@ -16,6 +16,7 @@
 
 #include "policy/control_writer.hpp"
 #include "support/command.hpp"
+#include "support/daemon.hpp"
 #include "support/live.hpp"
 #include "support/process.hpp"
 
@@ -23,46 +24,6 @@ namespace pressure::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A temporary directory for one daemon run: its config, its log, sockets and files.
-class Scratch {
- public:
-  Scratch() {
-    char tmpl[] = "/tmp/pressure-test-daemon-XXXXXX";
-    m_dir = ::mkdtemp(tmpl) != nullptr ? tmpl : "";
-  }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(m_dir, ec);
-  }
-  std::string path(const std::string& name) const { return m_dir + "/" + name; }
-
- private:
-  std::string m_dir;
-};
-
-// The daemon as a user starts it, with `toml` as its config.
-class Daemon {
- public:
-  Daemon(const Scratch& scratch, const std::string& toml, std::vector<std::string> extra = {},
-         std::vector<std::pair<std::string, std::string>> env = {})
-      : m_config(scratch.path("daemon.toml")) {
-    write_file(m_config, toml);
-    std::vector<std::string> argv{PRESSURE_BINARY, "daemon", "--config", m_config};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    m_process = std::make_unique<Background>(argv, scratch.path("daemon.log"), env);
-  }
-  Background& process() { return *m_process; }
-  std::string log() const { return m_process->log(); }
-  bool log_has(const std::string& needle, std::chrono::milliseconds timeout) {
-    return wait_until([&] { return log().find(needle) != std::string::npos; }, timeout);
-  }
-  const std::string& config() const { return m_config; }
-
- private:
-  std::string m_config;
-  std::unique_ptr<Background> m_process;
-};
 
 // A unix datagram socket bound at `path`, receiving with a 10 s timeout; -1 on failure.
 int bind_datagram(const std::string& path) {
@@ -77,16 +38,6 @@ int bind_datagram(const std::string& path) {
   timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return fd;
-}
-
-bool alive(pid_t pid) { return !child_exited(pid) && ::kill(pid, 0) == 0; }
-
-// A process holding `mib` MiB of written memory in `group`.
-pid_t spawn_holder(TestCgroup& group, int mib) {
-  return group.spawn_command(
-      {"/usr/bin/python3", "-c",
-       "import time\nb = b'\\x01' * (" + std::to_string(mib) + " << 20)\ntime.sleep(600)\n"},
-      "/dev/null");
 }
 
 // A rule on `cgroup` whose condition always holds, checked every 100 ms, acting at most once
@@ -193,10 +144,13 @@ class LiveVictims : public testing::Test {
   void SetUp() override {
     PRESSURE_REQUIRE_LIVE();
     ASSERT_TRUE(parent.ok() && a.ok() && b.ok() && c.ok());
-    ASSERT_GT(spawn_holder(a, 20), 0);
-    ASSERT_GT(spawn_holder(b, 60), 0);
-    ASSERT_GT(spawn_holder(c, 40), 0);
-    std::this_thread::sleep_for(1500ms);  // the holders have written their memory
+    pid_t holders[] = {spawn_holder(a, 20), spawn_holder(b, 60), spawn_holder(c, 40)};
+    int sizes[] = {20, 60, 40};
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_GT(holders[i], 0);
+      // Written and still: a holder that is still growing would win a choice by growth.
+      ASSERT_TRUE(wait_for_rss(holders[i], sizes[i]));
+    }
   }
   // The group a dry run would kill, with `extra` added to an always-true rule.
   std::string decide(const std::string& extra, const std::string& among = "children",
@@ -260,8 +214,9 @@ TEST_F(LiveVictims, NeverTheGroupOrProcessOfTheDaemonItself) {
   // The daemon runs inside a child group that also holds the most memory.
   TestCgroup home("victim-home", parent.path());
   ASSERT_TRUE(home.ok());
-  ASSERT_GT(spawn_holder(home, 150), 0);
-  std::this_thread::sleep_for(1500ms);
+  pid_t holder = spawn_holder(home, 150);
+  ASSERT_GT(holder, 0);
+  ASSERT_TRUE(wait_for_rss(holder, 150));
   Scratch scratch;
   write_file(scratch.path("daemon.toml"),
              "[[rule]]\nname = \"choose\"\ntarget = { cgroup = \"" + parent.path() +
@@ -311,8 +266,9 @@ TEST(LiveDaemon, MemoryUsageChecksTheTargetsOwnMemory) {
   PRESSURE_REQUIRE_LIVE();
   TestCgroup group("daemon-usage");
   ASSERT_TRUE(group.ok());
-  ASSERT_GT(spawn_holder(group, 100), 0);
-  std::this_thread::sleep_for(1500ms);
+  pid_t holder = spawn_holder(group, 100);
+  ASSERT_GT(holder, 0);
+  ASSERT_TRUE(wait_for_rss(holder, 100));
   Scratch scratch;
   auto rule = [&](const std::string& name, const std::string& when) {
     return "[[rule]]\nname = \"" + name + "\"\ntarget = { cgroup = \"" + group.path() + "\" }\nwhen = [\"" +
