@@ -151,6 +151,9 @@ int run(const Options& options) {
   }
 
   if (!options.check) protect_self(format);  // before any thread: they are locked as they start
+  // Before arming (for --check too): each rule holds a file and often a trigger open.
+  if (Result<std::uint64_t> files = sys::raise_open_file_limit(); !files)
+    log_text(5, "the open-file limit stays where it was: " + files.error().message(), format);
 
   Monitor monitor(options.reader);
   std::unique_ptr<policy::Actuator> actuator = policy::real_actuator(monitor, options.reader.proc_root);

@@ -365,6 +365,8 @@ Result<void> write_control(const std::string& path, const std::string& value) {
   return file->write(value);
 }
 
+Result<std::string> read_text(const std::string& path) { return slurp(path); }
+
 Result<std::string> read_control(const std::string& path) {
   Result<std::string> text = slurp(path);
   if (!text) return text;

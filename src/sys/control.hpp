@@ -100,6 +100,9 @@ class ControlFile {
   std::string m_path;
   Fd m_fd;
 };
+
+// A whole small kernel file (at most 4 MiB): Errc::not_found, gone (ENODEV, ESRCH) or system.
+Result<std::string> read_text(const std::string& path);
 // A control file's first line, e.g. "max" or "536870912".
 Result<std::string> read_control(const std::string& path);
 

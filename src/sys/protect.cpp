@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "sys/control.hpp"
 #include "sys/files.hpp"
 
 #ifndef MCL_ONFAULT
@@ -20,21 +21,6 @@ namespace pressure::sys {
 namespace {
 
 constexpr int k_cap_ipc_lock = 14;
-
-Result<std::string> read_small(const char* path) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return tl::unexpected(open_error(errno, path, "it"));
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return text;
-}
 
 // The value after "Key:" in /proc/self/status, as text.
 std::string_view status_field(std::string_view status, std::string_view key) {
@@ -55,7 +41,7 @@ std::string_view status_field(std::string_view status, std::string_view key) {
 bool may_lock_without_limit() {
   rlimit limit{};
   if (::getrlimit(RLIMIT_MEMLOCK, &limit) == 0 && limit.rlim_cur == RLIM_INFINITY) return true;
-  Result<std::string> status = read_small("/proc/self/status");
+  Result<std::string> status = read_text("/proc/self/status");
   if (!status) return false;
   std::string caps(status_field(*status, "CapEff"));
   if (caps.empty()) return false;
@@ -83,7 +69,7 @@ Result<MemoryLock> lock_memory() {
 
 Result<int> shield_from_oom_killer() {
   constexpr const char* k_path = "/proc/self/oom_score_adj";
-  Result<std::string> text = read_small(k_path);
+  Result<std::string> text = read_text(k_path);
   if (!text) return tl::unexpected(text.error());
   int now = std::atoi(text->c_str());
   if (now != 0) return now;  // chosen by whoever started us
@@ -101,8 +87,22 @@ Result<int> shield_from_oom_killer() {
   return -1000;
 }
 
+Result<std::uint64_t> raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+    return fail(Errc::system, std::string("getrlimit(RLIMIT_NOFILE): ") + errno_text(errno), {}, errno);
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) != 0)
+      return fail(Errc::system, std::string("setrlimit(RLIMIT_NOFILE): ") + errno_text(errno), {}, errno);
+    limit = raised;
+  }
+  return static_cast<std::uint64_t>(limit.rlim_cur);
+}
+
 Result<OwnMemory> own_memory() {
-  Result<std::string> status = read_small("/proc/self/status");
+  Result<std::string> status = read_text("/proc/self/status");
   if (!status) return tl::unexpected(status.error());
   auto kib = [&](std::string_view key) {
     std::string v(status_field(*status, key));

@@ -30,6 +30,11 @@ Result<MemoryLock> lock_memory();
 // force. Errc::permission when lowering needs CAP_SYS_RESOURCE we do not have.
 Result<int> shield_from_oom_killer();
 
+// Raises the soft RLIMIT_NOFILE to the hard limit (no privilege needed): the daemon keeps a
+// pressure file and often a trigger open per rule and reads cgroups when it acts, and the common
+// soft limit of 1024 runs out at a few hundred rules. Returns the soft limit now in force.
+Result<std::uint64_t> raise_open_file_limit();
+
 // This process's resident and locked memory in bytes (VmRSS, VmLck of /proc/self/status).
 struct OwnMemory {
   std::uint64_t resident = 0, locked = 0;

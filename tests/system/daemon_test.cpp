@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -674,6 +675,26 @@ TEST(LiveDaemon, CheckArmsTheRulesAndNamesAMissingTarget) {
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
   EXPECT_NE(missing.err.find("rule 'gone' (" + scratch.path("missing.toml") + ":1)"), std::string::npos)
       << missing.err;
+}
+
+// Six hundred rules under the common soft open-file limit of 1024 (a file and a trigger each): the
+// daemon raises its soft limit to the hard one instead of failing at rule 338.
+TEST(LiveDaemon, ArmsSixHundredRulesUnderASoftOpenFileLimitOf1024) {
+  PRESSURE_REQUIRE_LIVE();
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_max < 1400) GTEST_SKIP() << "the hard open-file limit here is " << limit.rlim_max;
+  Scratch scratch;
+  std::string rules;
+  for (int i = 0; i < 600; ++i)
+    rules += "[[rule]]\nname = \"r" + std::to_string(i) +
+             "\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some 10%/2s\"\n";
+  write_file(scratch.path("many.toml"), rules);
+  CommandResult r =
+      run_command({"/usr/bin/prlimit", "--nofile=1024:" + std::to_string(limit.rlim_max), PRESSURE_BINARY,
+                   "daemon", "--check", "--config", scratch.path("many.toml")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("OK, 600 rules parsed and armed"), std::string::npos) << r.err;
 }
 
 }  // namespace
