@@ -31,6 +31,7 @@ done
 printf '127.0.0.1:9101' > "$work/serve_flags/seed-1"; printf '[::1]:0' > "$work/serve_flags/seed-2"
 printf ':9101' > "$work/serve_flags/seed-3"; printf 'system.slice/**/*.service' > "$work/serve_flags/seed-4"
 printf 'sys[a-z]em.slice/job-?.scope' > "$work/serve_flags/seed-5"
+printf 'deflate, gzip;q=0.5, br, *;q=0' > "$work/serve_flags/seed-6"; printf '/evil\n<4>\033[2J\xc2\x9b' > "$work/serve_flags/seed-7"
 
 status=0
 for target in parse_pressure mountinfo proc_cgroup cgroup_path trigger_spec condition daemon_config recorder_args \

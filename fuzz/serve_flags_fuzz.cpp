@@ -1,10 +1,15 @@
 // Any bytes as `pressure serve --listen` and `--cgroup` values: a parsed address round-trips
 // through its own text with a port in range, a refusal always says why; a parsed glob matches
-// its own literal base and never recurses without bound.
+// its own literal base and never recurses without bound. The same bytes as a request's
+// Accept-Encoding (never a yes without gzip or * in it), and as a name to print: the escaped
+// text has no control character left and escaping it again changes nothing.
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
+#include "core/printable.hpp"
+#include "exporter/accept_encoding.hpp"
 #include "exporter/cgroup_glob.hpp"
 #include "exporter/listen.hpp"
 
@@ -24,5 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (glob.error().message().empty()) {
     std::abort();
   }
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool named = lower.find("gzip") != std::string::npos || lower.find('*') != std::string::npos;
+  if (pressure::exporter::accepts_gzip(text) && !named) std::abort();
+  std::string shown = pressure::core::printable(text);
+  for (unsigned char c : shown)
+    if (c < 0x20 || c == 0x7f) std::abort();
+  if (pressure::core::printable(shown) != shown) std::abort();
   return 0;
 }
