@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "core/cgroup_path.hpp"
 #include "sys/files.hpp"
@@ -158,14 +159,17 @@ struct Reader::Impl {
                    file.path + " disappeared: PSI was switched off for cgroup " + where +
                        " (cgroup.pressure is 0); it reads again once that is 1",
                    file.path, ENODEV);
-    return removed_or_not_a_group(file.path, ENODEV);
+    return Error(Errc::gone, "cgroup " + where + " was removed (" + dir_path + ")", file.path, ENODEV);
   }
 
-  // The group we hold has no cgroup.procs: removed, unless its path never held a cgroup (a tree
-  // that only looks like one), which a user is told instead.
+  // A file missing from the group we hold, which has no cgroup.procs either: removed, unless the
+  // directory is still the one at its path (a tree that only looks like cgroup2), which a user is
+  // told instead. A group removed and made again at the same path is another directory.
   Error removed_or_not_a_group(const std::string& path, int err) {
-    if (!can_open(AT_FDCWD, dir_path + "/cgroup.procs", O_RDONLY) &&
-        can_open(AT_FDCWD, dir_path, O_DIRECTORY))
+    struct stat held {
+    }, named{};
+    if (::fstat(dir.get(), &held) == 0 && ::stat(dir_path.c_str(), &named) == 0 &&
+        held.st_dev == named.st_dev && held.st_ino == named.st_ino && held.st_nlink > 0)
       return Error(Errc::system, dir_path + " is not a cgroup2 directory (it has no cgroup.procs)", path,
                    err);
     return Error(Errc::gone, "cgroup " + where + " was removed (" + dir_path + ")", path, err);
