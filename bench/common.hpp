@@ -1,4 +1,4 @@
-// Small helpers the benchmark programs share: a clock, medians, argument parsing.
+// Small helpers the benchmark programs share: a clock, medians, argument parsing, file chores.
 #pragma once
 
 #include <algorithm>
@@ -9,10 +9,33 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace bench {
+
+// A control file written with one write() (cgroup files take a value per write), a whole file
+// read, a file replaced: the benches' small file chores.
+inline bool write_text(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok;
+}
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+inline void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 inline std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(

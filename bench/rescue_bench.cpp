@@ -133,20 +133,9 @@ extern "C" void on_signal(int sig) {
   ::raise(sig);
 }
 
-bool write_text(const std::string& path, const std::string& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  return ok;
-}
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+using bench::read_text;
+using bench::write_file;
+using bench::write_text;
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
