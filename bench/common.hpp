@@ -3,12 +3,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -16,9 +19,26 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace bench {
+
+// Async-signal-safe cleanup of what a bench made: rmdir a cgroup, waiting up to `tries` x 10 ms
+// while it still counts an exiting process; SIGKILL and reap one of our own children.
+inline bool remove_dir_waiting(const char* dir, int tries) {
+  for (int i = 0; i < tries; ++i) {
+    if (::rmdir(dir) == 0 || errno == ENOENT) return true;
+    timespec ts{0, 10'000'000};
+    ::nanosleep(&ts, nullptr);
+  }
+  return false;
+}
+inline void kill_and_reap(pid_t pid) {
+  if (pid <= 1) return;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
 
 // A control file written with one write() (cgroup files take a value per write), a whole file
 // read, a file replaced: the benches' small file chores.

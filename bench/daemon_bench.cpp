@@ -60,19 +60,8 @@ void disown_pid(pid_t pid) {
 void own_dir(const std::string& d) {
   if (g_owned.ndirs < 16) std::snprintf(g_owned.dirs[g_owned.ndirs++].data(), 512, "%s", d.c_str());
 }
-bool remove_dir(const char* d) {
-  for (int i = 0; i < 200; ++i) {
-    if (::rmdir(d) == 0 || errno == ENOENT) return true;
-    timespec ts{0, 10'000'000};
-    ::nanosleep(&ts, nullptr);
-  }
-  return false;
-}
-void kill_and_reap(pid_t pid) {
-  if (pid <= 1) return;
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-}
+bool remove_dir(const char* d) { return bench::remove_dir_waiting(d, 200); }
+using bench::kill_and_reap;
 void cleanup() {
   for (int i = 0; i < g_owned.npids; ++i) kill_and_reap(g_owned.pids[i]);
   g_owned.npids = 0;

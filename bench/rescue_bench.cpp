@@ -86,19 +86,8 @@ void disown_pid(pid_t pid) {
 void own_dir(const std::string& d) {
   if (g_owned.ndirs < k_max) std::snprintf(g_owned.dirs[g_owned.ndirs++].data(), 256, "%s", d.c_str());
 }
-bool remove_dir(const char* d) {
-  for (int i = 0; i < 300; ++i) {
-    if (::rmdir(d) == 0 || errno == ENOENT) return true;
-    timespec ts{0, 10'000'000};
-    ::nanosleep(&ts, nullptr);
-  }
-  return false;
-}
-void kill_and_reap(pid_t pid) {
-  if (pid <= 1) return;
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-}
+bool remove_dir(const char* d) { return bench::remove_dir_waiting(d, 300); }
+using bench::kill_and_reap;
 void remove_dirs() {
   for (int i = g_owned.ndirs - 1; i >= 0; --i) remove_dir(g_owned.dirs[i].data());
   g_owned.ndirs = 0;
