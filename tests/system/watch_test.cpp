@@ -15,6 +15,7 @@
 
 #include "support/command.hpp"
 #include "support/live.hpp"
+#include "support/watcher.hpp"
 
 namespace pressure {
 namespace {
@@ -24,48 +25,13 @@ using test::run_pressure;
 using test::TestCgroup;
 
 // Runs a Monitor on its own thread and collects events.
-class Watcher {
+// The Monitor of these tests: polling where asked, unprivileged windows rounded up as the CLI does.
+class Watcher : public test::EventWatcher {
  public:
-  Watcher() : m_thread([this] { m_ran = monitor.run(); }) {}
-  ~Watcher() {
-    monitor.stop();
-    m_thread.join();
-  }
-
   Result<WatchInfo> add(const Target& target, const std::string& spec, TriggerMode mode,
                         std::chrono::milliseconds idle_period = {}) {
-    auto parsed = parse_trigger_spec(spec);
-    if (!parsed) return tl::unexpected(parsed.error());
-    return monitor.add(
-        target, *parsed,
-        [this](const Event& e) {
-          std::lock_guard lock(m_mutex);
-          m_events.push_back(e);
-          m_changed.notify_all();
-        },
-        TriggerOptions{mode, WindowPolicy::round_up, idle_period});
+    return EventWatcher::add(target, spec, TriggerOptions{mode, WindowPolicy::round_up, idle_period});
   }
-
-  // The first event of `kind` within `timeout`, if any.
-  std::optional<Event> wait_for(Event::Kind kind, std::chrono::seconds timeout) {
-    std::unique_lock lock(m_mutex);
-    std::optional<Event> found;
-    m_changed.wait_for(lock, timeout, [&] {
-      for (const Event& e : m_events)
-        if (e.kind == kind) found = e;
-      return found.has_value();
-    });
-    return found;
-  }
-
-  Monitor monitor;
-
- private:
-  std::mutex m_mutex;
-  std::condition_variable m_changed;
-  std::vector<Event> m_events;
-  Result<void> m_ran;
-  std::thread m_thread;
 };
 
 const char* mode_name(TriggerMode m) { return m == TriggerMode::kernel ? "kernel" : "polling"; }
