@@ -1,6 +1,7 @@
 // `pressure daemon` side by side with oomd (Debian's), on the same real thrashing workload:
 // alternating runs, the time from the victim's first memory stall to its death and the stall
-// it suffered; then the idle cost of 5 rules over a minute (CPU time, RSS) for both.
+// it suffered, for our rule as written and holding a second like oomd's `duration`; then the idle cost of 5
+// rules over a minute (CPU time, RSS) for both.
 //
 //   daemon_bench PRESSURE THRASH [--trials N] [--idle-seconds S] [--timeout S] [--no-oomd]
 //
@@ -154,12 +155,19 @@ struct Setup {
   int timeout_s = 60;
 };
 
-std::string our_config(const std::vector<std::string>& groups) {
+// The contenders: ours as the README writes the rule (no `for`), ours holding a second as oomd's
+// `duration` does (like for like), and oomd.
+enum class Peer { ours, ours_for, oomd };
+const char* name_of(Peer p) {
+  return p == Peer::ours ? "pressure" : p == Peer::ours_for ? "pressure-for1s" : "oomd";
+}
+
+std::string our_config(const std::vector<std::string>& groups, bool hold) {
   std::string toml;
   for (std::size_t i = 0; i < groups.size(); ++i)
     toml += "[[rule]]\nname = \"thrash " + std::to_string(i) + "\"\ntarget = { cgroup = \"" + groups[i] +
-            "\" }\nwhen = \"memory full 10%/1s\"\naction = \"kill\"\nvictim = { among = \"children\", by = "
-            "\"pressure\" }\n"
+            "\" }\nwhen = \"memory full 10%/1s\"\n" + (hold ? "for = \"1s\"\n" : "") +
+            "action = \"kill\"\nvictim = { among = \"children\", by = \"pressure\" }\n"
             "cooldown = \"15s\"\n\n";
   return toml;
 }
@@ -179,8 +187,8 @@ std::string oomd_config(const std::vector<std::string>& groups) {
   return json + "]}";
 }
 
-pid_t start_peer(const Setup& s, bool oomd, const std::vector<std::string>& groups, const std::string& tag) {
-  if (oomd) {
+pid_t start_peer(const Setup& s, Peer peer, const std::vector<std::string>& groups, const std::string& tag) {
+  if (peer == Peer::oomd) {
     write_file(s.work + "/oomd.json", oomd_config(groups));
     ::mkdir((s.work + "/oomd-run").c_str(), 0700);
     return start(
@@ -188,12 +196,12 @@ pid_t start_peer(const Setup& s, bool oomd, const std::vector<std::string>& grou
          "--runtime-dir", s.work + "/oomd-run", "--kmsg-override", s.work + "/oomd-kmsg.log"},
         s.work + "/oomd-" + tag + ".log");
   }
-  write_file(s.work + "/daemon.toml", our_config(groups));
+  write_file(s.work + "/daemon.toml", our_config(groups, peer == Peer::ours_for));
   return start({s.pressure, "daemon", "--config", s.work + "/daemon.toml"},
                s.work + "/pressure-" + tag + ".log");
 }
 
-Trial run_trial(const Setup& s, bool oomd, int n) {
+Trial run_trial(const Setup& s, Peer who, int n) {
   Trial t;
   // A fresh parent per trial: oomd's avg10 of a reused parent would still carry the last trial.
   std::string parent = s.base + "/trial-" + std::to_string(n);
@@ -215,7 +223,7 @@ Trial run_trial(const Setup& s, bool oomd, int n) {
   } else {
     write_text(dir + "/memory.max", std::to_string(64 << 20));
   }
-  pid_t peer = start_peer(s, oomd, {parent}, std::to_string(n));
+  pid_t peer = start_peer(s, who, {parent}, std::to_string(n));
   std::this_thread::sleep_for(2s);  // both have read their config and armed or started polling
   std::string file = "/var/tmp/pressure-thrash-" + std::to_string(::getpid()) + "-" + std::to_string(n);
   std::snprintf(g_owned.file.data(), g_owned.file.size(), "%s", file.c_str());
@@ -310,37 +318,51 @@ int main(int argc, char** argv) {
       "reaction: thrashing in a 64 MiB group (40 MiB anon + 40 MiB file), rule 'memory full >= 10%% over 1 "
       "s, kill'\n");
   std::printf("  oomd: pressure_above threshold 10 duration 1 + kill_by_pressure, --interval 1\n");
-  std::vector<double> ours_time, ours_stall, oomd_time, oomd_stall;
-  int ours_missed = 0, oomd_missed = 0, n = 0;
+  std::printf("  pressure-for1s: the same rule with for = \"1s\", oomd's duration (like for like)\n");
+  struct Results {
+    std::vector<double> time, stall;
+    int missed = 0;
+  };
+  std::vector<Peer> peers{Peer::ours, Peer::ours_for};
+  if (with_oomd) peers.push_back(Peer::oomd);
+  std::vector<Results> results(peers.size());
+  int n = 0;
   for (int i = 0; i < trials; ++i) {
-    for (bool oomd : {false, true}) {
-      if (oomd && !with_oomd) continue;
-      Trial t = run_trial(s, oomd, n++);
-      std::printf("  trial %d %-8s %s first stall -> death %6.2f s, stall suffered %6.2f s\n", i + 1,
-                  oomd ? "oomd" : "pressure", t.killed ? "killed:" : "MISSED:", t.first_stall_to_death_s,
+    for (std::size_t k = 0; k < peers.size(); ++k) {
+      std::size_t slot = (k + static_cast<std::size_t>(i)) % peers.size();  // alternate who goes first
+      Trial t = run_trial(s, peers[slot], n++);
+      std::printf("  trial %d %-14s %s first stall -> death %6.2f s, stall suffered %6.2f s\n", i + 1,
+                  name_of(peers[slot]), t.killed ? "killed:" : "MISSED:", t.first_stall_to_death_s,
                   t.stall_s);
       std::fflush(stdout);
-      auto& time = oomd ? oomd_time : ours_time;
-      auto& stall = oomd ? oomd_stall : ours_stall;
+      Results& r = results[slot];
       if (t.killed) {
-        time.push_back(t.first_stall_to_death_s);
-        stall.push_back(t.stall_s);
-      } else
-        (oomd ? oomd_missed : ours_missed)++;
+        r.time.push_back(t.first_stall_to_death_s);
+        r.stall.push_back(t.stall_s);
+      } else {
+        ++r.missed;
+      }
     }
   }
-  std::printf(
-      "pressure: median first stall -> death %.2f s, stall %.2f s (%zu killed, %d missed within %d s)\n",
-      bench::median(ours_time), bench::median(ours_stall), ours_time.size(), ours_missed, s.timeout_s);
-  if (with_oomd) {
+  for (std::size_t k = 0; k < peers.size(); ++k)
     std::printf(
-        "oomd:     median first stall -> death %.2f s, stall %.2f s (%zu killed, %d missed within %d s)\n",
-        bench::median(oomd_time), bench::median(oomd_stall), oomd_time.size(), oomd_missed, s.timeout_s);
-    if (!ours_time.empty() && !oomd_time.empty()) {
-      double ratio = bench::median(oomd_time) / bench::median(ours_time);
+        "%-14s median first stall -> death %.2f s, stall %.2f s (%zu killed, %d missed within %d s)\n",
+        name_of(peers[k]), bench::median(results[k].time), bench::median(results[k].stall),
+        results[k].time.size(), results[k].missed, s.timeout_s);
+  if (with_oomd) {
+    const Results &ours = results[0], &ours_for = results[1], &oomd = results[2];
+    if (!ours.time.empty() && !oomd.time.empty()) {
+      double ratio = bench::median(oomd.time) / bench::median(ours.time);
       std::printf("ratio: oomd / pressure reaction time = %.1fx (target: at least 4x and under 1.5 s: %s)\n",
-                  ratio, ratio >= 4.0 && bench::median(ours_time) < 1.5 ? "met" : "NOT met");
+                  ratio, ratio >= 4.0 && bench::median(ours.time) < 1.5 ? "met" : "NOT met");
     }
+    if (!ours_for.time.empty() && !oomd.time.empty())
+      std::printf(
+          "ratio, like for like (both hold 1 s): oomd / pressure-for1s reaction time = %.1fx, stall = "
+          "%.1fx\n",
+          bench::median(oomd.time) / bench::median(ours_for.time),
+          bench::median(ours_for.stall) > 0 ? bench::median(oomd.stall) / bench::median(ours_for.stall)
+                                            : 0.0);
   }
 
   if (idle > 0) {
@@ -351,8 +373,8 @@ int main(int argc, char** argv) {
       own_dir(s.mount + g);
       groups.push_back(g);
     }
-    pid_t ours = start_peer(s, false, groups, "idle");
-    pid_t theirs = with_oomd ? start_peer(s, true, groups, "idle") : -1;
+    pid_t ours = start_peer(s, Peer::ours, groups, "idle");
+    pid_t theirs = with_oomd ? start_peer(s, Peer::oomd, groups, "idle") : -1;
     std::this_thread::sleep_for(2s);
     Cpu ours0 = usage(ours), theirs0 = with_oomd ? usage(theirs) : Cpu{};
     std::this_thread::sleep_for(std::chrono::seconds(idle));

@@ -3,7 +3,8 @@
 // always reclaimable and always refaulted), and how fast each contender ends it.
 //
 //   rescue_bench [--trials N] [--contenders none,pressure,pressure-nofor,oomd,earlyoom]
-//                (also pressure-forD: our rule with for = D, e.g. pressure-for500ms)
+//                (also pressure-forD: our rule with for = D, e.g. pressure-for500ms; pressure-normal:
+//                 for = 1s with realtime = false)
 //                [--timeout S] [--service-mib 300] [--hog-mib 480] [--file PATH] [--log-dir DIR] [--assert]
 //
 // Only in the VM test bed (PRESSURE_IN_VM=1, e.g. tests/vm/run.sh --mem 768 -- ...): it thrashes
@@ -193,21 +194,25 @@ struct Setup {
   Shared* shared = nullptr;
 };
 
-// The `for` of a contender: "pressure" 1s, "pressure-nofor" none, "pressure-forD" D.
+// The `for` of a contender: "pressure" and "pressure-normal" 1s, "pressure-nofor" none,
+// "pressure-forD" D.
 std::string hold_of(const std::string& who) {
-  if (who == "pressure") return "1s";
+  if (who == "pressure" || who == "pressure-normal") return "1s";
   if (who.starts_with("pressure-for")) return who.substr(12);
   return "";
 }
 
-// `for`: "" for none.
-std::string our_config(const std::string& hold) {
-  return std::string(
-             "[daemon]\nlog_format = \"text\"\n\n"
-             "[[rule]]\nname = \"rescue the machine\"\ntarget = \"system\"\nallow_root = true\n"
-             "when = \"memory full 10%/1s\"\n") +
-         (hold.empty() ? "" : "for = \"" + hold + "\"\n") +
-         "action = \"kill\"\nvictim = { among = \"processes\", by = \"memory\" }\ncooldown = \"5s\"\n";
+// `for`: "" for none. JSON lines, for their times (see timeline()). "pressure-normal" keeps the
+// event loop a normal task (realtime = false).
+std::string our_config(const std::string& hold, bool realtime) {
+  std::string daemon =
+      std::string("[daemon]\nlog_format = \"json\"\n") + (realtime ? "" : "realtime = false\n");
+  std::string rule =
+      "[[rule]]\nname = \"rescue the machine\"\ntarget = \"system\"\nallow_root = true\n"
+      "when = \"memory full 10%/1s\"\n";
+  if (!hold.empty()) rule += "for = \"" + hold + "\"\n";
+  rule += "action = \"kill\"\nvictim = { among = \"processes\", by = \"memory\" }\ncooldown = \"5s\"\n";
+  return daemon + "\n" + rule;
 }
 
 std::string oomd_config(const std::string& parent) {
@@ -233,7 +238,7 @@ pid_t start_contender(const Setup& s, const std::string& who, const std::string&
   pid_t pid = 0;
   std::string ready_text;
   if (who.starts_with("pressure")) {
-    write_file(s.work + "/daemon.toml", our_config(hold_of(who)));
+    write_file(s.work + "/daemon.toml", our_config(hold_of(who), who != "pressure-normal"));
     pid = start({s.pressure, "daemon", "--config", s.work + "/daemon.toml"}, log);
     ready_text = "started";
   } else if (who == "oomd") {
@@ -268,8 +273,56 @@ struct Trial {
   bool rescued = false;
   double rescue_s = 0, stall_s = 0, gap_s = 0;
   std::string hog, service, heartbeat;  // how each ended, empty if alive
+  std::string timeline;                 // ours: where the stall went (see timeline())
   bool right() const { return !hog.empty() && service.empty() && heartbeat.empty(); }
 };
+
+// The system's memory `full total` (µs) sampled through a trial: seconds since the hog started.
+using StallTrace = std::vector<std::pair<double, std::uint64_t>>;
+
+void sample(StallTrace& trace, Clock::time_point t0) {
+  if (auto f = system_memory_full()) trace.emplace_back(seconds(Clock::now() - t0), f->total_us);
+}
+
+// Stall (s) between two moments of the trace (the last samples at or before each).
+double stall_between(const StallTrace& trace, double from, double to) {
+  auto at = [&](double t) {
+    std::uint64_t v = trace.empty() ? 0 : trace.front().second;
+    for (const auto& [when, total] : trace)
+      if (when <= t) v = total;
+    return v;
+  };
+  return static_cast<double>(at(to) - at(from)) / 1e6;
+}
+
+// Where our daemon's trial went, from its JSON log: the streak's start (the kill's time less
+// its "held"), the kill, the hog's death, and the stall suffered in each part. Empty without a
+// kill line.
+std::string timeline(const std::string& log, std::chrono::system_clock::time_point wall0,
+                     const StallTrace& trace, double death_s, double end_s) {
+  std::stringstream in(log);
+  int released = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"what\":\"released\"") != std::string::npos) ++released;
+    if (line.find("\"what\":\"kill\"") == std::string::npos) continue;
+    std::size_t t = line.find("\"time\":");
+    if (t == std::string::npos) return {};
+    double logged =
+        std::atof(line.c_str() + t + 7) - std::chrono::duration<double>(wall0.time_since_epoch()).count();
+    std::size_t h = line.find("held ");
+    double held = h == std::string::npos ? 0.0 : std::atof(line.c_str() + h + 5);
+    double streak = logged - held;
+    char out[256];
+    std::snprintf(out, sizeof out,
+                  "streak +%.2f s (stall %.2f s before it), kill logged +%.2f s (%.2f s in the hold), "
+                  "hog dead +%.2f s (%.2f s), %.2f s after; %d streak%s released before",
+                  streak, stall_between(trace, 0, streak), logged, stall_between(trace, streak, logged),
+                  death_s, stall_between(trace, logged, death_s), stall_between(trace, death_s, end_s),
+                  released, released == 1 ? "" : "s");
+    return out;
+  }
+  return {};
+}
 
 std::optional<Trial> run_trial(const Setup& s, const std::string& who, int n) {
   g_trial = n;
@@ -337,6 +390,9 @@ std::optional<Trial> run_trial(const Setup& s, const std::string& who, int n) {
   }
   auto before = system_memory_full();
   s.shared->longest_gap_ns = 0;
+  StallTrace trace;
+  trace.reserve(1 << 16);
+  auto wall0 = std::chrono::system_clock::now();
   Clock::time_point t0 = Clock::now();
   pid_t hog = start({s.workload, "hog", std::to_string(s.hog_mib)}, s.work + "/hog.log",
                     parent + "/hog/cgroup.procs");
@@ -351,9 +407,13 @@ std::optional<Trial> run_trial(const Setup& s, const std::string& who, int n) {
             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s.settle_s));
       break;
     }
+    sample(trace, t0);
     std::this_thread::sleep_for(5ms);
   }
-  while (Clock::now() < end) std::this_thread::sleep_for(10ms);
+  while (Clock::now() < end) {
+    sample(trace, t0);
+    std::this_thread::sleep_for(10ms);
+  }
   auto after = system_memory_full();
   t.gap_s = static_cast<double>(s.shared->longest_gap_ns.load()) / 1e9;
   if (before && after) t.stall_s = static_cast<double>(after->total_us - before->total_us) / 1e6;
@@ -364,9 +424,11 @@ std::optional<Trial> run_trial(const Setup& s, const std::string& who, int n) {
 
   stop(contender);
   if (who.starts_with("pressure")) {
+    std::string text = read_text(s.logs + "/contender-" + std::to_string(g_trial) + ".log");
+    if (t.rescued) t.timeline = timeline(text, wall0, trace, t.rescue_s, seconds(Clock::now() - t0));
     // What the daemon says about protecting itself, once per run, for bench/README.md.
     static bool shown = false;
-    std::stringstream log(read_text(s.logs + "/contender-" + std::to_string(g_trial) + ".log"));
+    std::stringstream log(text);
     for (std::string line; std::getline(log, line);)
       if (!shown &&
           (line.find("memory locked") != std::string::npos ||
@@ -532,7 +594,9 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total_mib), s.service_mib, s.file.c_str(), s.hog_mib, s.timeout_s,
       rounds);
   std::printf("  pressure: system memory full 10%%/1s, for 1s, kill the process with the most memory\n");
-  std::printf("  pressure-nofor: the same without for; pressure-forD: with for = D\n");
+  std::printf(
+      "  pressure-nofor: the same without for; pressure-forD: with for = D; pressure-normal: for 1s, "
+      "realtime = false\n");
   std::printf(
       "  oomd: pressure_above / memory 10 duration 1, kill_by_memory_size_or_growth among the parent's "
       "children, --interval 1\n");
@@ -560,6 +624,7 @@ int main(int argc, char** argv) {
           "heartbeat %s%s\n",
           n, who.c_str(), rescue, t->stall_s, t->gap_s, how(t->hog).c_str(), how(t->service).c_str(),
           how(t->heartbeat).c_str(), verdict(*t));
+      if (!t->timeline.empty()) std::printf("          %s\n", t->timeline.c_str());
       std::fflush(stdout);
       all[who].push_back(*t);
     }

@@ -499,8 +499,9 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
   if (const toml::node* d = doc.get("daemon")) {
     const toml::table* dt = d->as_table();
     if (dt == nullptr) return ck.error(*d, "[daemon] must be a table");
-    if (auto ok = only_keys(ck, *dt, {"log_format", "scope", "idle_poll", "listen", "metrics_cgroups"},
-                            "[daemon]: ");
+    if (auto ok =
+            only_keys(ck, *dt, {"log_format", "scope", "idle_poll", "listen", "metrics_cgroups", "realtime"},
+                      "[daemon]: ");
         !ok)
       return tl::unexpected(ok.error());
     if (const toml::node* n = dt->get("log_format")) {
@@ -519,6 +520,11 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
       if (*poll < std::chrono::milliseconds(10) || *poll > std::chrono::seconds(10))
         return ck.error(*n, "[daemon]: key 'idle_poll' must be between 10ms and 10s");
       config.idle_poll = std::chrono::duration_cast<std::chrono::milliseconds>(*poll);
+    }
+    if (const toml::node* n = dt->get("realtime")) {
+      std::optional<bool> b = n->value<bool>();
+      if (!b) return ck.error(*n, "[daemon]: key 'realtime' must be true or false");
+      config.realtime = *b;
     }
     if (const toml::node* n = dt->get("listen")) {
       auto address_text = need_string(ck, *n, "listen", "[daemon]: ");

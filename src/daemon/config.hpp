@@ -22,7 +22,8 @@ struct Config {
   // the root (which needs allow_root); set but empty (`scope = []`): nowhere.
   std::optional<std::vector<std::string>> scope;
   std::chrono::milliseconds idle_poll{500};  // polling rules on a target with no stall
-  std::string listen;                        // serve /metrics here (as `pressure serve`), if set
+  bool realtime = true;  // run the event loop under SCHED_FIFO where allowed (sys::run_in_real_time)
+  std::string listen;    // serve /metrics here (as `pressure serve`), if set
   std::vector<std::string> metrics_cgroups;  // the cgroups it exports (globs); empty: top-level
   std::vector<policy::Rule> rules;
 };

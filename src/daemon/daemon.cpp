@@ -64,7 +64,7 @@ std::string mib(std::uint64_t bytes) {
 // When memory runs out the daemon must still run: its code and data stay resident (a page it
 // had to read back from disk would cost it the seconds it is there to save), and the kernel's
 // OOM killer passes it by. Neither is required: without them it runs, and says so.
-void protect_self(LogFormat format) {
+void protect_self(LogFormat format, bool realtime) {
   Result<sys::OwnMemory> before = sys::own_memory();
   Result<sys::MemoryLock> locked = sys::lock_memory();
   Result<sys::OwnMemory> after = sys::own_memory();
@@ -83,6 +83,13 @@ void protect_self(LogFormat format) {
                           "and CAP_IPC_LOCK is missing") +
             sizes,
         format);
+  }
+  if (realtime) {
+    if (Result<void> rt = sys::run_in_real_time(); !rt)
+      log_text(5, "the event loop runs as a normal task: " + rt.error().message(), format);
+    else
+      log_text(6, "the event loop runs in real time (SCHED_FIFO 1); threads and commands it starts do not",
+               format);
   }
   Result<int> adj = sys::shield_from_oom_killer();
   if (!adj)
@@ -150,7 +157,8 @@ int run(const Options& options) {
     return k_exit_runtime;
   }
 
-  if (!options.check) protect_self(format);  // before any thread: they are locked as they start
+  if (!options.check)
+    protect_self(format, config->realtime);  // before any thread: they are locked as they start
   // Before arming (for --check too): each rule holds a file and often a trigger open.
   if (Result<std::uint64_t> files = sys::raise_open_file_limit(); !files)
     log_text(5, "the open-file limit stays where it was: " + files.error().message(), format);

@@ -6,12 +6,17 @@
 #include <string_view>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "sys/control.hpp"
 #include "sys/files.hpp"
+
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK 0x40000000
+#endif
 
 #ifndef MCL_ONFAULT
 #define MCL_ONFAULT 4
@@ -99,6 +104,17 @@ Result<std::uint64_t> raise_open_file_limit() {
     limit = raised;
   }
   return static_cast<std::uint64_t>(limit.rlim_cur);
+}
+
+Result<void> run_in_real_time() {
+  sched_param param{};
+  param.sched_priority = 1;
+  if (::sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &param) == 0) return {};
+  int err = errno;
+  return fail(err == EPERM ? Errc::permission : Errc::system,
+              "cannot run the event loop in real time (sched_setscheduler SCHED_FIFO: " + errno_text(err) +
+                  "); it needs CAP_SYS_NICE or RLIMIT_RTPRIO >= 1 (systemd: RestrictRealtime=no)",
+              {}, err);
 }
 
 Result<OwnMemory> own_memory() {

@@ -35,6 +35,16 @@ Result<int> shield_from_oom_killer();
 // soft limit of 1024 runs out at a few hundred rules. Returns the soft limit now in force.
 Result<std::uint64_t> raise_open_file_limit();
 
+// Puts the calling thread (the daemon's event loop) under SCHED_FIFO at priority 1, as Android's
+// lmkd does, with SCHED_RESET_ON_FORK so threads and commands started later run as normal
+// tasks. A thrashing machine has every CPU busy with reclaim and refaults: a normal task waits
+// its turn to notice and to kill, and its own allocations (a /proc read) enter direct reclaim;
+// a real-time task runs as soon as it wakes and allocates from the kernel's reserves
+// (ALLOC_HARDER). The kernel's real-time throttling (sched_rt_runtime_us) still leaves the
+// other tasks 5 % of each CPU should the loop ever spin. Errc::permission without
+// CAP_SYS_NICE or an RLIMIT_RTPRIO of at least 1 (systemd: RestrictRealtime=yes forbids it).
+Result<void> run_in_real_time();
+
 // This process's resident and locked memory in bytes (VmRSS, VmLck of /proc/self/status).
 struct OwnMemory {
   std::uint64_t resident = 0, locked = 0;

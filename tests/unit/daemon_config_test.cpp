@@ -67,6 +67,7 @@ TEST(DaemonConfig, ParsesEveryKindOfRule) {
   auto c = parse_config(k_good, "good.toml");
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->log_format, daemon::LogFormat::json);
+  EXPECT_TRUE(c->realtime);  // the default
   ASSERT_EQ(c->rules.size(), 4U);
   const Rule& kill = c->rules[0];
   EXPECT_EQ(kill.source, "good.toml:5");
@@ -112,6 +113,7 @@ TEST(DaemonConfig, EveryBadFileNamesItsLineAndKey) {
       {"[daemon]\nidle_poll = \"1ms\"\n",
        "bad.toml:2: [daemon]: key 'idle_poll' must be between 10ms and 10s"},
       {"[daemon]\nlistening = 1\n", "bad.toml:2: [daemon]: unknown key 'listening'"},
+      {"[daemon]\nrealtime = \"yes\"\n", "bad.toml:2: [daemon]: key 'realtime' must be true or false"},
       {"rule = 3\n", "bad.toml:1: 'rule' must be an array of tables"},
       {"[[rule]]\ntarget = \"system\"\n", "bad.toml:1: rule 1: key 'name' is missing"},
       {"[[rule]]\nname = \"\"\n", "bad.toml:2: rule 1: key 'name' is empty"},
@@ -261,6 +263,15 @@ TEST(DaemonConfig, EveryBadFileNamesItsLineAndKey) {
     EXPECT_EQ(c.error().message().rfind(b.says, 0), 0U) << "file:\n"
                                                         << b.text << "\nsaid: " << c.error().message();
   }
+}
+
+TEST(DaemonConfig, RealtimeCanBeTurnedOff) {
+  auto c = parse_config(
+      "[daemon]\nrealtime = false\n[[rule]]\nname = \"r\"\ntarget = \"system\"\n"
+      "when = \"memory full 10%/1s\"\naction = \"log\"\n",
+      "rt.toml");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_FALSE(c->realtime);
 }
 
 TEST(DaemonConfig, RootAndScopeAllowedWhenSaidSo) {
