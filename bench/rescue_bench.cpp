@@ -295,6 +295,19 @@ double stall_between(const StallTrace& trace, double from, double to) {
   return static_cast<double>(at(to) - at(from)) / 1e6;
 }
 
+// The first moment the stall over the preceding second reached `share` (the rule's crossing, as
+// the bench saw it), or -1.
+double first_crossing(const StallTrace& trace, double share) {
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    while (from < i && trace[i].first - trace[from + 1].first >= 1.0) ++from;
+    double span = trace[i].first - trace[from].first;
+    if (span >= 0.9 && static_cast<double>(trace[i].second - trace[from].second) / 1e6 >= share * span)
+      return trace[i].first;
+  }
+  return -1;
+}
+
 // Where our daemon's trial went, from its JSON log: the streak's start (the kill's time less
 // its "held"), the kill, the hog's death, and the stall suffered in each part. Empty without a
 // kill line.
@@ -312,13 +325,14 @@ std::string timeline(const std::string& log, std::chrono::system_clock::time_poi
     std::size_t h = line.find("held ");
     double held = h == std::string::npos ? 0.0 : std::atof(line.c_str() + h + 5);
     double streak = logged - held;
-    char out[256];
-    std::snprintf(out, sizeof out,
-                  "streak +%.2f s (stall %.2f s before it), kill logged +%.2f s (%.2f s in the hold), "
-                  "hog dead +%.2f s (%.2f s), %.2f s after; %d streak%s released before",
-                  streak, stall_between(trace, 0, streak), logged, stall_between(trace, streak, logged),
-                  death_s, stall_between(trace, logged, death_s), stall_between(trace, death_s, end_s),
-                  released, released == 1 ? "" : "s");
+    char out[320];
+    std::snprintf(
+        out, sizeof out,
+        "crossed +%.2f s, streak +%.2f s (stall %.2f s before it), kill logged +%.2f s (%.2f s in the hold), "
+        "hog dead +%.2f s (%.2f s), %.2f s after; %d streak%s released before",
+        first_crossing(trace, 0.10), streak, stall_between(trace, 0, streak), logged,
+        stall_between(trace, streak, logged), death_s, stall_between(trace, logged, death_s),
+        stall_between(trace, death_s, end_s), released, released == 1 ? "" : "s");
     return out;
   }
   return {};
