@@ -769,13 +769,15 @@ struct Engine::Impl {
           for (sys::Pid pid : *pids) {
             Candidate c;
             c.pid = pid;
-            c.name = sys::process_name(pid, options.reader.proc_root);
+            // One /proc read per process here (a machine-wide list is the whole process table,
+            // read while the machine thrashes); the rest for the one chosen (finish_candidate).
+            if (!rule.prefer.empty() || !rule.avoid.empty())
+              c.name = sys::process_name(pid, options.reader.proc_root);
             // Its anonymous memory, not its RSS: the mapped file pages a thrashing service keeps
             // refaulting can outweigh a hog still growing, yet killing it frees nothing lasting.
             c.memory = sys::process_anonymous_rss(pid, options.reader.proc_root).value_or(0);
-            // What the kernel's OOM killer may never take (oom_score_adj -1000), we do not either.
-            c.protected_ = pid <= 1 || pid == sys::self_pid() ||
-                           sys::process_oom_score_adj(pid, options.reader.proc_root) == -1000;
+            c.protected_ = pid <= 1 || pid == sys::self_pid();
+            c.partial = !c.protected_;
             std::string key = "pid:" + std::to_string(pid);
             bool keep_baseline = false;
             if (auto it = s.seen.find(key); it != s.seen.end()) {
@@ -827,6 +829,17 @@ struct Engine::Impl {
     report(d);
   }
 
+  // Reads what candidates() left out of a process it listed by memory: its name, and whether
+  // it is one the kernel's OOM killer may never take (oom_score_adj -1000), which we never
+  // take either. True if it turned out protected (choose again).
+  bool finish_candidate(Candidate& c) const {
+    if (!c.partial) return false;
+    c.partial = false;
+    if (c.name.empty()) c.name = sys::process_name(c.pid, options.reader.proc_root);
+    c.protected_ = sys::process_oom_score_adj(c.pid, options.reader.proc_root) == -1000;
+    return c.protected_;
+  }
+
   std::string describe(const Candidate& c) const {
     if (c.pid != 0) return "pid " + std::to_string(c.pid) + " (" + c.name + ")";
     return c.path;
@@ -846,6 +859,7 @@ struct Engine::Impl {
     Clock::time_point started = Clock::now();
     std::vector<Candidate> list = candidates(s);
     std::optional<Choice> choice = choose_victim(list, rule);
+    while (choice && finish_candidate(list[choice->index])) choice = choose_victim(list, rule);
     Clock::time_point chosen = Clock::now();
     if (!choice) {
       d.severity = Decision::Severity::warning;

@@ -106,6 +106,9 @@ struct Candidate {
   double growth = 0;         // bytes/s since the previous look, 0 when new
   double pressure = 0;       // stall share of the candidate's memory some line, 0..1
   bool protected_ = false;   // holds pid 1 or the daemon, or has oom_score_adj -1000: never chosen
+  // A process listed by its memory alone: its oom_score_adj (and its name, when no prefer/avoid
+  // glob needs it) is read only if it is chosen (Engine: finish_candidate).
+  bool partial = false;
 };
 
 struct Choice {

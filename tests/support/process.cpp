@@ -93,4 +93,11 @@ void write_file(const std::string& path, const std::string& text) {
   out << text;
 }
 
+bool write_file_ok(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.flush();
+  return static_cast<bool>(out);
+}
+
 }  // namespace pressure::test

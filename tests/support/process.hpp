@@ -45,5 +45,7 @@ bool child_exited(pid_t pid);
 // A file's contents ("" if missing).
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
+// The same, for kernel files that may refuse the value: true if the whole text was written.
+bool write_file_ok(const std::string& path, const std::string& text);
 
 }  // namespace pressure::test

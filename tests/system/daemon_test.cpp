@@ -211,6 +211,27 @@ TEST_F(LiveVictims, ProcessesByMemoryTheLargestProcess) {
   EXPECT_NE(victim.find("(python3)"), std::string::npos) << victim;
 }
 
+// What the kernel's OOM killer may never take (oom_score_adj -1000), the daemon does not either:
+// the largest process is passed over for the next one.
+TEST_F(LiveVictims, NeverAProcessTheKernelMayNeverKill) {
+  TestCgroup shielded("victim-shielded", parent.path());
+  ASSERT_TRUE(shielded.ok());
+  pid_t holder = spawn_holder(shielded, 150);
+  ASSERT_GT(holder, 0);
+  ASSERT_TRUE(wait_for_rss(holder, 150));
+  if (!write_file_ok("/proc/" + std::to_string(holder) + "/oom_score_adj", "-1000")) {
+    const char* vm = std::getenv("PRESSURE_IN_VM");
+    if (vm != nullptr && std::string(vm) == "1") FAIL() << "cannot set oom_score_adj -1000 in the VM";
+    GTEST_SKIP() << "lowering oom_score_adj needs CAP_SYS_RESOURCE, which root lacks here; runs in the VM "
+                    "test bed (tests/vm/run.sh -R NeverAProcess)";
+  }
+  std::string victim = decide("", "processes", "memory");
+  EXPECT_EQ(victim.rfind("pid ", 0), 0U) << victim;
+  EXPECT_NE(victim, "pid " + std::to_string(holder) + " (python3)")
+      << "the shielded 150 MiB holder was chosen";
+  EXPECT_NE(victim.find("(python3)"), std::string::npos) << victim;  // the 60 MiB holder
+}
+
 TEST_F(LiveVictims, NeverTheGroupOrProcessOfTheDaemonItself) {
   // The daemon runs inside a child group that also holds the most memory.
   TestCgroup home("victim-home", parent.path());
