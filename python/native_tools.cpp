@@ -1,5 +1,6 @@
-// pressure._native's one-shot tools: snapshots, cgroup scans, stall shares and admission. Every
-// read and wait releases the GIL.
+// pressure._native's one-shot tools: snapshots, cgroup scans, stall shares, admission, the decay
+// prediction and waiting until pressure has ended. Every wait releases the GIL and wakes every
+// 100 ms to let Python handle signals, so Ctrl-C interrupts it.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -22,6 +23,26 @@ namespace pressure_py {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Sleeps until `until` with the GIL released, looking for signals every 100 ms (a raised
+// KeyboardInterrupt unwinds from here).
+void sleep_until(Clock::time_point until) {
+  for (;;) {
+    Clock::time_point now = Clock::now();
+    if (now >= until) return;
+    {
+      py::gil_scoped_release release;
+      std::this_thread::sleep_until(std::min(until, now + std::chrono::milliseconds(100)));
+    }
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  }
+}
+
+pressure::Line line_or_raise(const std::string& name) {
+  std::optional<pressure::Line> line = pressure::line_from_string(name);
+  if (!line) raise_error(Error(Errc::invalid_argument, "unknown line '" + name + "' (some or full)"));
+  return *line;
+}
 
 py::tuple snapshot(const std::optional<std::string>& cgroup, const std::optional<int>& pid,
                    const std::optional<std::string>& proc_root,
@@ -89,6 +110,95 @@ py::tuple admit(const std::vector<std::string>& texts, const std::optional<std::
   return py::make_tuple(admission.admitted, admission.reason, admission.measured);
 }
 
+pressure::Thresholds thresholds_or_default(const std::optional<std::string>& text) {
+  if (!text) return pressure::EndCriteria::default_thresholds();
+  return value_or_raise(pressure::parse_thresholds(*text));
+}
+
+// What `pressure predict` prints for one line: (estimate, earliest, latest, never, below_now,
+// stall_now, updates_min, updates_max), seconds and percent; stall_now None after a counter reset.
+py::tuple predict(const std::string& resource_name, const std::string& line_name,
+                  const std::optional<std::string>& thresholds_text, double sample,
+                  const std::optional<std::string>& cgroup, const std::optional<int>& pid,
+                  const std::optional<std::string>& proc_root,
+                  const std::optional<std::string>& cgroup_root) {
+  pressure::Resource resource = resource_or_raise(resource_name);
+  pressure::Line line = line_or_raise(line_name);
+  pressure::Thresholds thresholds = thresholds_or_default(thresholds_text);
+  pressure::Reader reader(make_target(cgroup, pid), make_options(proc_root, cgroup_root));
+  auto read = [&]() -> pressure::Stall {
+    pressure::Result<pressure::Snapshot> s;
+    {
+      py::gil_scoped_release release;
+      s = reader.snapshot();
+    }
+    pressure::Snapshot snap = value_or_raise(std::move(s));
+    const pressure::Result<pressure::Pressure>& p = snap[resource];
+    if (!p) raise_error(p.error());
+    if (!(*p)[line])
+      raise_error(Error(Errc::unavailable,
+                        "the kernel prints no '" + line_name + "' line for " + resource_name + " here"));
+    return *(*p)[line];
+  };
+  pressure::Stall before = read();
+  Clock::time_point start = Clock::now();
+  sleep_until(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(sample)));
+  pressure::Stall after = read();
+  double measured = pressure::stall_share(before, after, Clock::now() - start);
+  // The kernel truncates each 2 s sample to a whole percent before averaging.
+  auto background = static_cast<unsigned>(std::floor(std::isnan(measured) ? 0.0 : measured * 100.0));
+  pressure::DecayPrediction d = pressure::time_until_below(after, thresholds, background);
+  py::object stall_now =
+      std::isnan(measured) ? py::object(py::none()) : py::object(py::float_(measured * 100.0));
+  py::object none = py::none();
+  return py::make_tuple(d.never ? none : py::float_(seconds(d.estimate)),
+                        d.never ? none : py::float_(seconds(d.earliest)),
+                        d.never ? none : py::float_(seconds(d.latest)), d.never,
+                        !d.never && d.updates_max == 0, stall_now, d.updates_min, d.updates_max);
+}
+
+// True once pressure has ended (PressureEnded), False when `timeout` passes first; sleeps
+// until the decay model says it can be true, as pressure::wait_until_ended does.
+bool wait_ended(const std::string& resource_name, const std::string& line_name,
+                const std::optional<std::string>& thresholds_text, double quiet,
+                std::optional<double> timeout, const std::optional<std::string>& cgroup,
+                const std::optional<int>& pid, const std::optional<std::string>& proc_root,
+                const std::optional<std::string>& cgroup_root) {
+  pressure::Resource resource = resource_or_raise(resource_name);
+  pressure::Line line = line_or_raise(line_name);
+  pressure::EndCriteria criteria;
+  criteria.below = thresholds_or_default(thresholds_text);
+  criteria.quiet = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(quiet));
+  const std::chrono::nanoseconds longest_sleep =
+      std::max<std::chrono::nanoseconds>(criteria.quiet, std::chrono::seconds(1));
+  pressure::Reader reader(make_target(cgroup, pid), make_options(proc_root, cgroup_root));
+  pressure::PressureEnded ended(resource, line, criteria);
+  std::optional<Clock::time_point> deadline;
+  if (timeout)
+    deadline =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*timeout));
+  for (;;) {
+    pressure::Result<pressure::Snapshot> s;
+    {
+      py::gil_scoped_release release;
+      s = reader.snapshot();
+    }
+    pressure::Snapshot snap = value_or_raise(std::move(s));
+    const pressure::Result<pressure::Pressure>& p = snap[resource];
+    if (!p) raise_error(p.error());
+    if (!(*p)[line])
+      raise_error(Error(Errc::unavailable,
+                        "the kernel prints no '" + line_name + "' line for " + resource_name + " here"));
+    pressure::PressureEnded::Verdict verdict = ended.observe(snap);
+    if (verdict.ended) return true;
+    Clock::time_point now = Clock::now();
+    if (deadline && now >= *deadline) return false;
+    Clock::time_point wake = std::min(verdict.next_check, now + longest_sleep);
+    if (deadline) wake = std::min(wake, *deadline);
+    sleep_until(std::max(wake, now + std::chrono::milliseconds(1)));
+  }
+}
+
 }  // namespace
 
 void bind_tools(py::module_& m) {
@@ -98,6 +208,12 @@ void bind_tools(py::module_& m) {
         py::arg("proc_root") = py::none(), py::arg("cgroup_root") = py::none());
   m.def("share", &share, py::arg("before_us"), py::arg("after_us"), py::arg("elapsed_ns"));
   m.def("admit", &admit, py::arg("conditions"), py::arg("cgroup") = py::none(), py::arg("pid") = py::none(),
+        py::arg("proc_root") = py::none(), py::arg("cgroup_root") = py::none());
+  m.def("predict", &predict, py::arg("resource"), py::arg("line"), py::arg("thresholds"), py::arg("sample"),
+        py::arg("cgroup") = py::none(), py::arg("pid") = py::none(), py::arg("proc_root") = py::none(),
+        py::arg("cgroup_root") = py::none());
+  m.def("wait_ended", &wait_ended, py::arg("resource"), py::arg("line"), py::arg("thresholds"),
+        py::arg("quiet"), py::arg("timeout"), py::arg("cgroup") = py::none(), py::arg("pid") = py::none(),
         py::arg("proc_root") = py::none(), py::arg("cgroup_root") = py::none());
 }
 

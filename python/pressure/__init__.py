@@ -51,7 +51,7 @@ import types as _types
 from typing import Callable, List, NamedTuple, Optional, Tuple, Union
 
 from . import _native
-from ._tools import Admission, Snapshot, spressure
+from ._tools import Admission, Prediction, Snapshot, spressure
 from ._errors import (
     Error,
     GoneError,
@@ -218,11 +218,11 @@ def _darwin_api(sysctl: Optional[Callable[[str], int]] = None) -> _types.SimpleN
     return _types.SimpleNamespace(pressure_memory=pressure_memory, memory_pressure_level=memory_pressure_level)
 
 
-for _type in (spressure, Snapshot, Admission):
+for _type in (spressure, Snapshot, Admission, Prediction):
     _type.__module__ = __name__
 
 __all__ = [
-    "PLATFORM", "spressure", "Snapshot", "Admission", "MemoryPressureLevel", "PressureEvent",
+    "PLATFORM", "spressure", "Snapshot", "Admission", "Prediction", "MemoryPressureLevel", "PressureEvent",
     "Watcher",
     "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
     "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
@@ -292,10 +292,11 @@ if PLATFORM == "linux":
                                _fspath(proc_root, "proc_root"), _fspath(cgroup_root, "cgroup_root"))
         return Watcher(native, timeout)
 
-    from ._tools import admit, scan_cgroups, snapshot, stall_share
+    from ._tools import admit, scan_cgroups, snapshot, stall_share, time_until_below, wait_until_ended
 
     __all__ += ["pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level",
-                "watch", "admit", "snapshot", "stall_share", "scan_cgroups"]
+                "watch", "admit", "snapshot", "stall_share", "scan_cgroups", "time_until_below",
+                "wait_until_ended"]
 
 elif PLATFORM == "darwin":
     _darwin = _darwin_api()
@@ -304,7 +305,7 @@ elif PLATFORM == "darwin":
     __all__ += ["pressure_memory", "memory_pressure_level"]
 
 _ABSENT = ("pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch",
-           "admit", "snapshot", "stall_share", "scan_cgroups")
+           "admit", "snapshot", "stall_share", "scan_cgroups", "time_until_below", "wait_until_ended")
 
 
 def __getattr__(name: str) -> object:

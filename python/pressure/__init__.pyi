@@ -3,7 +3,7 @@
 import enum
 import os
 import types
-from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from . import _native
 from ._errors import (
@@ -18,16 +18,17 @@ from ._errors import (
 )
 
 _Path = Union[str, os.PathLike[str]]
+_Thresholds = Union[Mapping[str, float], str, None]
 
 __version__: str
 __all__ = [
-    "PLATFORM", "spressure", "Snapshot", "Admission", "MemoryPressureLevel", "PressureEvent",
+    "PLATFORM", "spressure", "Snapshot", "Admission", "Prediction", "MemoryPressureLevel", "PressureEvent",
     "Watcher",
     "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
     "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
     "PermissionDeniedError", "MalformedError", "InvalidArgumentError",
     "pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch",
-    "admit", "snapshot", "stall_share", "scan_cgroups",
+    "admit", "snapshot", "stall_share", "scan_cgroups", "time_until_below", "wait_until_ended",
 ]
 PLATFORM: str
 LINUX_WARN_SOME_AVG10: float
@@ -57,6 +58,16 @@ class Admission(NamedTuple):
     admitted: bool
     reason: str
     measured: Dict[str, Optional[float]]
+
+class Prediction(NamedTuple):
+    estimate: Optional[float]
+    earliest: Optional[float]
+    latest: Optional[float]
+    never: bool
+    below_now: bool
+    stall_now: Optional[float]
+    updates_min: int
+    updates_max: int
 
 class MemoryPressureLevel(enum.IntEnum):
     NORMAL = 1
@@ -108,5 +119,12 @@ def scan_cgroups(under: _Path = ..., *, recursive: bool = ..., include_self: boo
                  proc_root: Optional[_Path] = ..., cgroup_root: Optional[_Path] = ...) -> List[Tuple[str, Snapshot]]: ...
 def admit(condition: str, *conditions: str, cgroup: Optional[_Path] = ..., pid: Optional[int] = ...,
           proc_root: Optional[_Path] = ..., cgroup_root: Optional[_Path] = ...) -> Admission: ...
+def time_until_below(resource: str = ..., line: str = ..., thresholds: _Thresholds = ..., *,
+                     cgroup: Optional[_Path] = ..., pid: Optional[int] = ..., sample: float = ...,
+                     proc_root: Optional[_Path] = ..., cgroup_root: Optional[_Path] = ...) -> Prediction: ...
+def wait_until_ended(resource: str = ..., line: str = ..., thresholds: _Thresholds = ..., *,
+                     quiet: float = ..., timeout: Optional[float] = ..., cgroup: Optional[_Path] = ...,
+                     pid: Optional[int] = ..., proc_root: Optional[_Path] = ...,
+                     cgroup_root: Optional[_Path] = ...) -> bool: ...
 def _darwin_api(sysctl: Optional[Callable[[str], int]] = ...) -> types.SimpleNamespace: ...
 def __getattr__(name: str) -> object: ...

@@ -1,5 +1,8 @@
 """The one-shot tools of the pressure module (Linux): admission, snapshots and stall shares,
-cgroup scans. Every call that reads or waits releases the GIL.
+cgroup scans, the decay prediction and waiting until pressure has ended.
+
+Every call that waits releases the GIL; the prediction's sample and wait_until_ended wake every
+100 ms for signals, so Ctrl-C interrupts them.
 """
 
 from __future__ import annotations
@@ -7,12 +10,13 @@ from __future__ import annotations
 import math
 import operator
 import os
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from . import _native
 from ._errors import InvalidArgumentError
 
 _Path = Union[str, "os.PathLike[str]"]
+_Thresholds = Union[Mapping[str, float], str, None]
 _EINVAL = 22
 RESOURCES = ("cpu", "memory", "io", "irq")
 
@@ -55,6 +59,20 @@ class Admission(NamedTuple):
     measured: Dict[str, Optional[float]]  #: condition as given -> measured percent (None: unknown)
 
 
+class Prediction(NamedTuple):
+    """When the kernel's averages will have decayed below thresholds, if no new stall comes:
+    what ``pressure predict`` prints for one line. Seconds are None when ``never``."""
+
+    estimate: Optional[float]  #: seconds, for the typical phase of the kernel's 2 s clock
+    earliest: Optional[float]  #: seconds, the bounds over that unknown phase
+    latest: Optional[float]
+    never: bool  #: the stall still accruing keeps an average at or above its threshold
+    below_now: bool  #: every listed average is below its threshold already
+    stall_now: Optional[float]  #: percent of the sample stalled (None: the counter was reset)
+    updates_min: int  #: kernel updates (every ~2 s) until below
+    updates_max: int
+
+
 def _path(value: Optional[_Path], name: str) -> Optional[str]:
     if value is None:
         return None
@@ -87,6 +105,25 @@ def _name(value: object, name: str, allowed: Tuple[str, ...]) -> str:
     if value not in allowed:
         raise InvalidArgumentError(_EINVAL, f"unknown {name} {value!r} ({', '.join(allowed)})")
     return value
+
+
+def _thresholds(thresholds: _Thresholds) -> Optional[str]:
+    """{"avg10": 1.0} -> "avg10=1.0" for the C++ parser, which names what is wrong in it."""
+    if thresholds is None or isinstance(thresholds, str):
+        return thresholds
+    if not isinstance(thresholds, Mapping):
+        raise TypeError(f"thresholds must be a dict such as {{'avg10': 1.0}}, not {type(thresholds).__name__}")
+    if not thresholds:
+        raise InvalidArgumentError(_EINVAL, "thresholds is empty (e.g. {'avg10': 0.01, 'avg60': 0.03})")
+    items = []
+    for key, value in thresholds.items():
+        _name(key, "average", ("avg10", "avg60", "avg300"))
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"thresholds[{key!r}] must be a percentage, not {type(value).__name__}")
+        if not 0 < value <= 100:  # also refuses nan
+            raise InvalidArgumentError(_EINVAL, f"thresholds[{key!r}] must be > 0 and <= 100, not {value!r}")
+        items.append(f"{key}={value!r}")
+    return ",".join(items)
 
 
 def _snapshot(raw: Tuple[Any, ...]) -> Snapshot:
@@ -164,3 +201,37 @@ def admit(condition: str, *conditions: str, cgroup: Optional[_Path] = None, pid:
                                                _path(proc_root, "proc_root"), _path(cgroup_root, "cgroup_root"))
     values = {text: (None if math.isnan(value) else value) for text, value in zip(texts, measured)}
     return Admission(admitted, reason, values)
+
+
+def time_until_below(resource: str = "memory", line: str = "full", thresholds: _Thresholds = None, *,
+                     cgroup: Optional[_Path] = None, pid: Optional[int] = None, sample: float = 1.0,
+                     proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> Prediction:
+    """When ``line`` of ``resource``'s averages will all be below ``thresholds`` ({"avg10":
+    1.0, "avg60": 5.0}, each strictly below; default avg10 < 0.01 and avg60 < 0.03), if no new
+    stall comes: ``pressure predict``. Watches ``total`` for ``sample`` seconds first (GIL
+    released) for stall still accruing, which may keep an average up for ever (``never``)."""
+    _name(resource, "resource", RESOURCES)
+    _name(line, "line", ("some", "full"))
+    text = _thresholds(thresholds)
+    seconds = _seconds(sample, "sample", allow_zero=False)
+    raw = _native.predict(resource, line, text, seconds, _path(cgroup, "cgroup"), _pid(pid),
+                          _path(proc_root, "proc_root"), _path(cgroup_root, "cgroup_root"))
+    return tuple.__new__(Prediction, raw)
+
+
+def wait_until_ended(resource: str = "memory", line: str = "full", thresholds: _Thresholds = None, *,
+                     quiet: float = 10.0, timeout: Optional[float] = None, cgroup: Optional[_Path] = None,
+                     pid: Optional[int] = None, proc_root: Optional[_Path] = None,
+                     cgroup_root: Optional[_Path] = None) -> bool:
+    """Sleeps until pressure has ended: ``total`` has not moved for ``quiet`` seconds and
+    every average is below its threshold (default avg10 < 0.01 and avg60 < 0.03). True then,
+    False if ``timeout`` seconds pass first. It looks only when the kernel's decay says it can
+    be true (a look or two if no new stall comes), with the GIL released; Ctrl-C interrupts it.
+    The case it is for: give memory back to a VM once the squeeze is over."""
+    _name(resource, "resource", RESOURCES)
+    _name(line, "line", ("some", "full"))
+    text = _thresholds(thresholds)
+    quiet_s = _seconds(quiet, "quiet")
+    timeout_s = None if timeout is None else _seconds(timeout, "timeout")
+    return bool(_native.wait_ended(resource, line, text, quiet_s, timeout_s, _path(cgroup, "cgroup"), _pid(pid),
+                                   _path(proc_root, "proc_root"), _path(cgroup_root, "cgroup_root")))

@@ -55,3 +55,24 @@ def test_scan_cgroups_sees_the_groups_the_test_made(test_cgroup: TestCgroup) -> 
         for d in reversed(made):
             if os.path.isdir(d):
                 os.rmdir(d)
+
+
+def test_wait_until_ended_meets_the_prediction_after_a_real_squeeze(test_cgroup: TestCgroup) -> None:
+    spinners(test_cgroup)
+    deadline = time.monotonic() + 40
+    while (pressure.pressure_cpu(cgroup=test_cgroup.path).some_avg10 or 0) < 60:
+        assert time.monotonic() < deadline, "cpu some avg10 of the group never reached 60 %"
+        time.sleep(0.5)
+    test_cgroup.kill_all()
+    before = pressure.snapshot(cgroup=test_cgroup.path)
+    prediction = pressure.time_until_below("cpu", "some", {"avg10": 30}, cgroup=test_cgroup.path, sample=0.3)
+    assert not prediction.never and prediction.stall_now == 0.0
+    assert prediction.earliest is not None and prediction.latest is not None
+    start = time.monotonic()
+    assert pressure.wait_until_ended("cpu", "some", {"avg10": 30}, quiet=1.0, timeout=60, cgroup=test_cgroup.path)
+    took = time.monotonic() - start
+    assert prediction.earliest - 1.0 <= took <= prediction.latest + 1.0 + 3.0, (prediction, took)
+    after = pressure.snapshot(cgroup=test_cgroup.path)
+    assert after.cpu is not None and after.cpu.some_avg10 is not None and after.cpu.some_avg10 < 30
+    share = pressure.stall_share(before, after, "cpu", "some")
+    assert share is not None and share < 5

@@ -1,11 +1,15 @@
 """The one-shot tools over fixture trees and pressure files written by the test: snapshot,
-stall_share, scan_cgroups and admit, the same answers as
+stall_share, scan_cgroups, admit, time_until_below and wait_until_ended, the same answers as
 the CLI, and hostile input refused with an exception naming what is wrong."""
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -130,3 +134,91 @@ def test_admit_refuses_bad_conditions_naming_the_part() -> None:
         pressure.admit()  # type: ignore[call-arg]
     with pytest.raises(pressure.InvalidArgumentError, match="either cgroup= or pid="):
         pressure.admit("memory full avg10<10", cgroup="a", pid=1)
+
+
+# ---- time_until_below and wait_until_ended ------------------------------------------------------
+
+def test_time_until_below_is_what_pressure_predict_prints(tmp_path: Path) -> None:
+    busy_proc(tmp_path)
+    p = pressure.time_until_below("memory", "some", {"avg10": 1.0, "avg60": 5.0}, proc_root=tmp_path, sample=0.05)
+    assert isinstance(p, pressure.Prediction)
+    out = cli("--proc-root", str(tmp_path), "predict", "--json", "--below", "avg10=1.0,avg60=5.0",
+              "--sample", "0.05")
+    expected = json.loads(out.stdout)["memory"]["some"]
+    assert not p.never and not p.below_now and p.stall_now == 0.0
+    assert p.estimate is not None and p.earliest is not None and p.latest is not None
+    assert round(p.estimate, 1) == expected["seconds"]
+    assert (round(p.earliest, 1), round(p.latest, 1)) == (expected["seconds_min"], expected["seconds_max"])
+    assert (p.updates_min, p.updates_max) == (expected["updates_min"], expected["updates_max"])
+    assert p.earliest <= p.estimate <= p.latest
+    below = pressure.time_until_below("memory", "some", "avg10=50", proc_root=tmp_path, sample=0.01)
+    assert below.below_now and below.estimate == 0.0
+
+
+def test_time_until_below_says_never_while_stall_keeps_accruing(tmp_path: Path) -> None:
+    busy_proc(tmp_path, total=1_000_000)
+
+    def grow() -> None:  # 50 % of the sample stalled
+        time.sleep(0.1)
+        busy_proc(tmp_path, total=1_000_000 + 100_000)
+
+    t = threading.Thread(target=grow)
+    t.start()
+    p = pressure.time_until_below("memory", "some", {"avg10": 1.0}, proc_root=tmp_path, sample=0.2)
+    t.join()
+    assert p.never and p.estimate is None and p.stall_now is not None and p.stall_now > 10
+
+
+def test_wait_until_ended_returns_at_once_when_over_and_false_at_the_timeout(tmp_path: Path) -> None:
+    quiet = write_proc(tmp_path / "quiet", memory=stall_line("some", "0.00", "0.00", "0.00", 5)
+                       + stall_line("full", "0.00", "0.00", "0.00", 5))
+    start = time.monotonic()
+    assert pressure.wait_until_ended(quiet=0, proc_root=quiet) is True
+    assert time.monotonic() - start < 0.5
+    busy = busy_proc(tmp_path / "busy")
+    start = time.monotonic()
+    assert pressure.wait_until_ended("memory", "some", timeout=0.3, proc_root=busy) is False
+    assert 0.29 <= time.monotonic() - start < 2
+
+
+def test_ctrl_c_interrupts_wait_until_ended(tmp_path: Path) -> None:
+    busy = busy_proc(tmp_path)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        pressure.wait_until_ended("memory", "full", proc_root=busy)
+    assert time.monotonic() - start < 1.5
+
+
+def test_waits_refuse_nan_negative_and_mistyped_times(tmp_path: Path) -> None:
+    for bad in (math.nan, -1.0, math.inf):
+        with pytest.raises(pressure.InvalidArgumentError, match="timeout must be a finite number"):
+            pressure.wait_until_ended(timeout=bad, proc_root=K513)
+        with pytest.raises(pressure.InvalidArgumentError, match="quiet must be"):
+            pressure.wait_until_ended(quiet=bad, proc_root=K513)
+        with pytest.raises(pressure.InvalidArgumentError, match="sample must be"):
+            pressure.time_until_below(sample=bad, proc_root=K513)
+    with pytest.raises(pressure.InvalidArgumentError, match="sample must be .* > 0"):
+        pressure.time_until_below(sample=0, proc_root=K513)
+    with pytest.raises(TypeError, match="timeout must be a number of seconds, not str"):
+        pressure.wait_until_ended(timeout="1", proc_root=K513)  # type: ignore[arg-type]
+    with pytest.raises(pressure.InvalidArgumentError, match="unknown resource 'ram'"):
+        pressure.wait_until_ended("ram", proc_root=K513)
+
+
+def test_thresholds_refused_with_what_is_wrong() -> None:
+    with pytest.raises(pressure.InvalidArgumentError, match="unknown average 'avg5'"):
+        pressure.time_until_below(thresholds={"avg5": 1.0}, proc_root=K513)
+    with pytest.raises(pressure.InvalidArgumentError, match=r"thresholds\['avg10'\] must be > 0"):
+        pressure.time_until_below(thresholds={"avg10": math.nan}, proc_root=K513)
+    with pytest.raises(pressure.InvalidArgumentError, match=r"thresholds\['avg10'\] must be > 0"):
+        pressure.time_until_below(thresholds={"avg10": -1}, proc_root=K513)
+    with pytest.raises(pressure.InvalidArgumentError, match="at most two decimals"):
+        pressure.time_until_below(thresholds={"avg10": 0.001}, proc_root=K513)
+    with pytest.raises(pressure.InvalidArgumentError, match="is empty"):
+        pressure.time_until_below(thresholds={}, proc_root=K513)
+    with pytest.raises(pressure.InvalidArgumentError, match="not NAME=VALUE"):
+        pressure.time_until_below(thresholds="avg10", proc_root=K513)
+    with pytest.raises(TypeError, match="thresholds must be a dict"):
+        pressure.time_until_below(thresholds=[1.0], proc_root=K513)  # type: ignore[arg-type]
