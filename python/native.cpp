@@ -242,4 +242,5 @@ PYBIND11_MODULE(_native, m) {
       .def("close", &Watch::close);
 
   bind_tools(m);
+  bind_levels(m);
 }

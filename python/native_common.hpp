@@ -103,5 +103,6 @@ inline py::tuple snapshot_tuple(const std::string& where, const pressure::Snapsh
 
 // Bindings defined in their own files, called from PYBIND11_MODULE.
 void bind_tools(py::module_& m);
+void bind_levels(py::module_& m);
 
 }  // namespace pressure_py

@@ -8,7 +8,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
+import textwrap
 import time
+from typing import List
+
 import pytest
 
 import pressure
@@ -76,3 +80,65 @@ def test_wait_until_ended_meets_the_prediction_after_a_real_squeeze(test_cgroup:
     assert after.cpu is not None and after.cpu.some_avg10 is not None and after.cpu.some_avg10 < 30
     share = pressure.stall_share(before, after, "cpu", "some")
     assert share is not None and share < 5
+
+
+LEVELS_CHILD = textwrap.dedent("""
+    import json, sys, threading
+    from pressure import levels
+    out = sys.stdout
+    lock = threading.Lock()
+    def say(*what):
+        with lock:
+            out.write(json.dumps(what) + "\\n"); out.flush()
+    m = levels.Manager([levels.psi_share_above("cpu", "some", 50),
+                        levels.psi_share_above("cpu", "some", 50, window=2.0)], interval=0.25)
+    for n in (1, 2):
+        m.on_entered(n, lambda t: say("entered", *t))
+        m.on_left(n, lambda t: say("left", *t))
+    m.on_normal(lambda t: say("normal", *t))
+    class Cache: pass
+    kept, dropped = Cache(), Cache()
+    m.cleanup_on_entered(1, kept, lambda c: say("cleanup", "kept"))
+    m.cleanup_on_entered(1, dropped, lambda c: say("cleanup", "dropped"))
+    del dropped
+    import gc; gc.collect()
+    with m:
+        say("ready")
+        sys.stdin.readline()
+""")
+
+
+def test_levels_entered_and_left_under_a_real_squeeze(test_cgroup: TestCgroup) -> None:
+    env = dict(os.environ)
+    child = subprocess.Popen([sys.executable, "-c", LEVELS_CHILD], preexec_fn=test_cgroup._join, env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    test_cgroup.children.append(child)
+    assert child.stdout is not None and child.stdin is not None
+    lines: List[list] = []
+
+    def read_until(*wanted: str) -> None:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            line = child.stdout.readline()
+            assert line, f"the child ended early after {lines}"
+            lines.append(json.loads(line))
+            if tuple(lines[-1][:2]) == wanted or tuple(lines[-1][:1]) == wanted:
+                return
+        pytest.fail(f"no {wanted} within 40 s: {lines}")
+
+    read_until("ready")
+    spinners(test_cgroup)
+    read_until("entered", 2)
+    for spinner in test_cgroup.children[1:]:
+        spinner.kill()
+        spinner.wait()
+    read_until("normal")
+    events = [tuple(e) for e in lines[1:]]
+    assert events[:3] == [("entered", 1, 0, 1), ("cleanup", "kept"), ("entered", 2, 1, 2)] \
+        or events[:3] == [("entered", 1, 0, 2), ("cleanup", "kept"), ("entered", 2, 0, 2)], events
+    assert ("cleanup", "dropped") not in events
+    downs = [e for e in events if e[0] in ("left", "normal")]
+    assert [e[:2] for e in downs[-3:]] == [("left", 2), ("left", 1), ("normal", 0)], events
+    child.stdin.write("\n")
+    child.stdin.flush()
+    assert child.wait(10) == 0
