@@ -33,6 +33,12 @@ platforms the kernel reports no resource pressure at all, so every reading funct
 (psutil's convention: ``hasattr(pressure, "pressure_memory")`` is False, and the
 AttributeError says why). :data:`PLATFORM` says which case this is.
 
+Linux also has the toolkit of the CLI: :func:`admit` (``pressure admit``'s gate, an
+:class:`Admission`), :func:`snapshot` and :func:`stall_share` (every resource at once; the stall
+share between two snapshots), :func:`scan_cgroups`, :func:`time_until_below` (``pressure
+predict``, a :class:`Prediction`) and :func:`wait_until_ended`; and :mod:`pressure.levels`,
+severity levels with handlers for programs holding droppable memory (Satella-style).
+
 Errors are :class:`Error` (an :class:`OSError` with ``errno`` and ``filename``) subclasses:
 :class:`NotFoundError` (also a FileNotFoundError), :class:`PermissionDeniedError` (also a
 PermissionError), :class:`InvalidArgumentError` (also a ValueError; a bad spec or path),

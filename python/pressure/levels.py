@@ -60,6 +60,7 @@ _T = TypeVar("_T")
 
 _KINDS = {"entered": 0, "left": 1, "remaining": 2, "normal": 3}
 _running: "weakref.WeakSet[Manager]" = weakref.WeakSet()
+_ticking = threading.local()  # the Managers this thread is in check_now() of
 
 
 class Registration:
@@ -260,8 +261,18 @@ class Manager:
     # ---- ticking -------------------------------------------------------------------------------
 
     def check_now(self) -> int:
-        """One tick now on this thread: read, evaluate, call the handlers. Returns the level."""
-        return self._native.check_now()
+        """One tick now on this thread: read, evaluate, call the handlers. Returns the level.
+        Not from inside this Manager's own tick (a handler or condition): that would wait for
+        itself, so it raises instead."""
+        ticking = _ticking.__dict__.setdefault("managers", set())
+        if id(self) in ticking or threading.current_thread() is self._thread:
+            raise InvalidArgumentError(_EINVAL, "check_now() from inside this Manager's own tick (a handler or a "
+                                                "condition) would wait for itself")
+        ticking.add(id(self))
+        try:
+            return self._native.check_now()
+        finally:
+            ticking.discard(id(self))
 
     def start(self) -> List[str]:
         """Starts the background thread; returns the triggers' notices (e.g. a window rounded

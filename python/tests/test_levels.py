@@ -285,6 +285,24 @@ def test_registering_and_cancelling_from_other_threads_while_it_ticks() -> None:
     assert m.ticks > 10 and calls[0] > 0 and kept.active
 
 
+def test_check_now_inside_its_own_tick_raises_instead_of_waiting_for_itself() -> None:
+    s = Switch()
+    errors: List[BaseException] = []
+    m = manager(s, count=1, interval=0.02, on_error=lambda exc, t: errors.append(exc))
+    m.on_entered(1, lambda t: m.check_now())
+    s.value = 1
+    m.check_now()
+    assert len(errors) == 1 and "would wait for itself" in str(errors[0])
+    s.value = 0
+    m.check_now()
+    s.value = 1
+    with m:
+        deadline = time.monotonic() + 5
+        while len(errors) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert len(errors) == 2 and "would wait for itself" in str(errors[1])
+
+
 def test_a_handler_may_stop_its_manager() -> None:
     s = Switch()
     m = manager(s, count=1, interval=0.02)
