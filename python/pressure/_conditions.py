@@ -230,3 +230,7 @@ def _report(on_error: Optional[Callable[[BaseException], None]], exc: BaseExcept
         except BaseException as again:  # noqa: B902
             _log.error("on_error %r raised while reporting: %s", on_error, what, exc_info=again)
     _log.error("%s", what, exc_info=exc)
+
+
+for _type in (HostMemory, LocalMemory, Reading, Transition, Condition):
+    _type.__module__ = "pressure.levels"  # where users find them
