@@ -16,6 +16,10 @@ Latency: tick -> Python code on the background thread (interval 20 ms): from the
 time (taken by the C++ Sampler) to a custom condition running with the GIL (the hand-over a
 handler takes too), while the main thread is
 idle and while it spins in Python (then the handler waits for the GIL's 5 ms switch interval).
+Trigger: a Manager woken only by a system-wide PSI trigger ("cpu some 100ms/2s", interval 1 h)
+beside pressure.watch() on the same spec; from each event's time as the library reports it to
+Python running on the Manager's thread for the tick it woke. With root, spinners in a cgroup of
+the bench's own make the pressure (killed and removed after); without, the machine's load must.
 Never fails on times.
 """
 
@@ -126,11 +130,71 @@ def latency(ticks: int, busy: bool) -> List[float]:
     return out
 
 
+def squeeze(seconds: float) -> Callable[[], None]:
+    """CPU pressure for the trigger trial: spinners this process starts in a cgroup of its own
+    (root and a writable cgroup2 only; else the machine's own load has to do). Returns the
+    cleanup, which kills only those spinners and removes only that group."""
+    mount = next((line.split(" - ")[0].split()[4] for line in open("/proc/self/mountinfo")
+                  if line.partition(" - ")[2].split()[:1] == ["cgroup2"]), None)
+    if os.geteuid() != 0 or mount is None:
+        return lambda: None
+    group = os.path.join(mount, f"pressure-bench-py-{os.getpid()}")
+    os.mkdir(group)
+
+    def join() -> None:
+        with open(os.path.join(group, "cgroup.procs"), "w") as f:
+            f.write("0")
+
+    import subprocess
+
+    spinners = [subprocess.Popen([sys.executable, "-c", f"import time\nend = time.time() + {seconds + 5}\n"
+                                  "while time.time() < end: pass"], preexec_fn=join)
+                for _ in range(2 * (os.cpu_count() or 2))]
+
+    def cleanup() -> None:
+        for p in spinners:
+            p.kill()
+        for p in spinners:
+            p.wait()
+        for _ in range(250):
+            try:
+                os.rmdir(group)
+                return
+            except OSError:
+                time.sleep(0.02)
+
+    return cleanup
+
+
+def trigger_latency(seconds: float, spec: str) -> List[float]:
+    """Milliseconds from a PSI trigger event, as pressure.watch() sees it (the library's event
+    time), to Python running on the Manager's thread for the tick that event woke (interval 1 h:
+    only triggers wake it). Both watch the same system-wide spec."""
+    events: List[float] = []
+    ticks: List[float] = []
+    m = levels.Manager([levels.custom(lambda: ticks.append(time.time()) is None and False)], interval=3600.0,
+                       wake_on=[spec], wake_scope="system")
+    cleanup = squeeze(seconds)
+    try:
+        with m:
+            for ev in pressure.watch(spec, timeout=seconds):
+                events.append(ev.time)
+    finally:
+        cleanup()
+    out = []
+    for t in ticks:
+        before = [e for e in events if e <= t]
+        if before and t - before[-1] < 0.5:
+            out.append((t - before[-1]) * 1000.0)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="pressure.levels and admit against hand-written Python")
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--latency-ticks", type=int, default=100)
+    parser.add_argument("--trigger-seconds", type=float, default=20.0, help="0: no trigger trial")
     args = parser.parse_args()
     if min(args.calls, args.repeat, args.latency_ticks) <= 0:
         parser.error("--calls, --repeat and --latency-ticks must be positive")
@@ -166,6 +230,15 @@ def main() -> int:
         p50, p99 = ms[len(ms) // 2], ms[min(len(ms) - 1, int(len(ms) * 0.99))]
         print(f"tick->handler latency, main thread {'spinning' if busy else 'idle'}: "
               f"p50={p50:.3f} ms p99={p99:.3f} ms max={ms[-1]:.3f} ms ({len(ms)} ticks)")
+    if args.trigger_seconds > 0:
+        spec = "cpu some 100ms/2s"  # a multiple of 2 s: armed without CAP_SYS_RESOURCE too
+        ms = sorted(trigger_latency(args.trigger_seconds, spec))
+        if not ms:
+            print(f"trigger->handler latency: no '{spec}' events in {args.trigger_seconds} s (no CPU pressure?)")
+        else:
+            p50, p99 = ms[len(ms) // 2], ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+            print(f"trigger->handler latency ({spec}, system): p50={p50:.3f} ms p99={p99:.3f} ms "
+                  f"max={ms[-1]:.3f} ms ({len(ms)} events)")
     return 0
 
 
