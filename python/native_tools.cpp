@@ -1,10 +1,15 @@
 // pressure._native's one-shot tools: snapshots, cgroup scans, stall shares, admission, the decay
-// prediction and waiting until pressure has ended. Every wait releases the GIL and wakes every
-// 100 ms to let Python handle signals, so Ctrl-C interrupts it.
+// prediction and waiting until pressure has ended. Every read and wait releases the GIL; the
+// waits (admission windows too) wake every 100 ms to let Python handle signals, so Ctrl-C
+// interrupts them.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +98,37 @@ double share(std::uint64_t before_us, std::uint64_t after_us, std::int64_t elaps
   return pressure::stall_share(before, after, std::chrono::nanoseconds(elapsed_ns)) * 100.0;
 }
 
+// pressure::admit sleeps through the longest window (up to 1 h), so it runs on a thread of its
+// own while this one wakes every 100 ms for signals. After Ctrl-C that thread finishes alone (it
+// holds no Python object) and its answer is dropped.
+pressure::Result<pressure::Admission> admit_interruptibly(pressure::Target target,
+                                                          std::vector<pressure::Condition> conditions,
+                                                          pressure::ReaderOptions options) {
+  struct State {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::optional<pressure::Result<pressure::Admission>> result;
+  };
+  auto state = std::make_shared<State>();
+  std::thread([state, target = std::move(target), conditions = std::move(conditions),
+               options = std::move(options)] {
+    pressure::Result<pressure::Admission> result = pressure::admit(target, conditions, options);
+    std::lock_guard lock(state->mutex);
+    state->result = std::move(result);
+    state->done.notify_all();
+  }).detach();
+  for (;;) {
+    {
+      py::gil_scoped_release release;
+      std::unique_lock lock(state->mutex);
+      if (state->done.wait_for(lock, std::chrono::milliseconds(100),
+                               [&] { return state->result.has_value(); }))
+        return std::move(*state->result);
+    }
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  }
+}
+
 // (admitted, reason, [measured percent or NaN]) for conditions in the CLI's syntax.
 py::tuple admit(const std::vector<std::string>& texts, const std::optional<std::string>& cgroup,
                 const std::optional<int>& pid, const std::optional<std::string>& proc_root,
@@ -100,9 +136,13 @@ py::tuple admit(const std::vector<std::string>& texts, const std::optional<std::
   std::vector<pressure::Condition> conditions;
   for (const std::string& text : texts) conditions.push_back(value_or_raise(pressure::parse_condition(text)));
   pressure::Target target = make_target(cgroup, pid);
+  bool windows = std::any_of(conditions.begin(), conditions.end(), [](const pressure::Condition& c) {
+    return c.metric == pressure::Condition::Metric::window;
+  });
   pressure::Result<pressure::Admission> a;
-  {
-    // The windows sleep inside; up to the longest window (at most 1 h) without Ctrl-C.
+  if (windows) {
+    a = admit_interruptibly(std::move(target), std::move(conditions), make_options(proc_root, cgroup_root));
+  } else {
     py::gil_scoped_release release;
     a = pressure::admit(target, conditions, make_options(proc_root, cgroup_root));
   }

@@ -190,7 +190,7 @@ def admit(condition: str, *conditions: str, cgroup: Optional[_Path] = None, pid:
 
     A condition is ``<resource> <some|full> <avg10|avg60|avg300|DURATION><op><percent>``, op
     one of ``< <= > >=``; a DURATION ("2s", "500ms") is the stall share over that long, so the
-    call sleeps for the longest one (GIL released). A bad condition raises
+    call sleeps for the longest one (GIL released; Ctrl-C interrupts it). A bad condition raises
     InvalidArgumentError (a ValueError) naming the part at fault.
     """
     texts = (condition, *conditions)

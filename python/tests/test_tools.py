@@ -122,6 +122,16 @@ def test_admit_a_window_sleeps_for_it_and_measures_the_share(tmp_path: Path) -> 
     assert a.admitted and a.measured == {"memory some 300ms<20%": 0.0}  # the files did not move
 
 
+def test_ctrl_c_interrupts_an_admission_window(tmp_path: Path) -> None:
+    busy_proc(tmp_path)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        pressure.admit("memory some 30s<20%", proc_root=tmp_path)
+    assert time.monotonic() - start < 1.5
+
+
 def test_admit_refuses_bad_conditions_naming_the_part() -> None:
     with pytest.raises(pressure.InvalidArgumentError) as e:
         pressure.admit("memory full avg11<10", proc_root=K513)
