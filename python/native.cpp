@@ -15,73 +15,17 @@
 
 #include <pressure/pressure.hpp>
 
+#include "native_common.hpp"
+
 #include "sys/platform.hpp"
 
 namespace py = pybind11;
 
 namespace {
 
+using namespace pressure_py;
 using pressure::Errc;
 using pressure::Error;
-
-// Sets the Python exception for `error` (built by pressure._errors.from_native) and unwinds
-// to pybind11, which returns it to Python.
-[[noreturn]] void raise_error(const Error& error) {
-  py::object exc = py::module_::import("pressure._errors")
-                       .attr("from_native")(std::string(pressure::code_name(error.code())), error.sys_errno(),
-                                            error.message(), error.path());
-  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
-  throw py::error_already_set();
-}
-
-template <class T>
-T value_or_raise(pressure::Result<T> result) {
-  if (!result) raise_error(result.error());
-  return std::move(*result);
-}
-
-pressure::Target make_target(const std::optional<std::string>& cgroup, const std::optional<int>& pid) {
-  if (cgroup && pid) raise_error(Error(Errc::invalid_argument, "give either cgroup= or pid=, not both"));
-  if (cgroup) return pressure::Target::cgroup(*cgroup);
-  if (pid) {
-    if (*pid <= 0)
-      raise_error(Error(Errc::invalid_argument, "pid must be positive, not " + std::to_string(*pid)));
-    return pressure::Target::pid(*pid);
-  }
-  return pressure::Target::system();
-}
-
-pressure::ReaderOptions make_options(const std::optional<std::string>& proc_root,
-                                     const std::optional<std::string>& cgroup_root) {
-  pressure::ReaderOptions options;
-  if (proc_root) options.proc_root = *proc_root;
-  if (cgroup_root) options.cgroup_root = *cgroup_root;
-  return options;
-}
-
-pressure::Resource resource_or_raise(const std::string& name) {
-  std::optional<pressure::Resource> resource = pressure::resource_from_string(name);
-  if (!resource) raise_error(Error(Errc::invalid_argument, "unknown resource '" + name + "'"));
-  return *resource;
-}
-
-// (some_avg10, some_avg60, some_avg300, some_total, full_avg10, ..., full_total); None where
-// the kernel prints no such line.
-py::tuple to_tuple(const pressure::Pressure& p) {
-  py::tuple out(8);
-  std::size_t i = 0;
-  for (const std::optional<pressure::Stall>* line : {&p.some, &p.full}) {
-    if (*line) {
-      out[i++] = py::float_((*line)->avg10.value());
-      out[i++] = py::float_((*line)->avg60.value());
-      out[i++] = py::float_((*line)->avg300.value());
-      out[i++] = py::int_((*line)->total_us);
-    } else {
-      for (int k = 0; k < 4; ++k) out[i++] = py::none();
-    }
-  }
-  return out;
-}
 
 // The system's readers stay open between calls (one pread per call); the GIL serialises them.
 pressure::Reader& system_reader(pressure::Resource resource) {
@@ -296,4 +240,7 @@ PYBIND11_MODULE(_native, m) {
       .def("armed", &Watch::armed)
       .def_property_readonly("closed", &Watch::closed)
       .def("close", &Watch::close);
+
+  bind_tools(m);
+  bind_levels(m);
 }

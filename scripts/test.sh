@@ -122,6 +122,7 @@ if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_b
    bench/peers.sh build --scrapes 50 --python-calls 1000 &&
    build/bench/serve_bench --cgroups 200 --rounds 2 --scrapes 5 --system-scrapes 100 &&
    PYTHONPATH=build/python /usr/bin/python3 python/bench/pressure_bench.py --calls 2000 --repeat 5 &&
+   PYTHONPATH=build/python /usr/bin/python3 python/bench/levels_bench.py --calls 1000 --repeat 5 --trigger-seconds 10 &&
    tests/vm/run.sh --mem 1024 --timeout 900 -- bash -c 'for w in 500ms 1s; do
      build/bench/watch_bench --trials 3 --idle-seconds 0 --spec "cpu some 20%/$w" || exit 1; done'; then
   passed=$((passed + 1))

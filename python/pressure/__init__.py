@@ -33,6 +33,12 @@ platforms the kernel reports no resource pressure at all, so every reading funct
 (psutil's convention: ``hasattr(pressure, "pressure_memory")`` is False, and the
 AttributeError says why). :data:`PLATFORM` says which case this is.
 
+Linux also has the toolkit of the CLI: :func:`admit` (``pressure admit``'s gate, an
+:class:`Admission`), :func:`snapshot` and :func:`stall_share` (every resource at once; the stall
+share between two snapshots), :func:`scan_cgroups`, :func:`time_until_below` (``pressure
+predict``, a :class:`Prediction`) and :func:`wait_until_ended`; and :mod:`pressure.levels`,
+severity levels with handlers for programs holding droppable memory (Satella-style).
+
 Errors are :class:`Error` (an :class:`OSError` with ``errno`` and ``filename``) subclasses:
 :class:`NotFoundError` (also a FileNotFoundError), :class:`PermissionDeniedError` (also a
 PermissionError), :class:`InvalidArgumentError` (also a ValueError; a bad spec or path),
@@ -51,6 +57,7 @@ import types as _types
 from typing import Callable, List, NamedTuple, Optional, Tuple, Union
 
 from . import _native
+from ._tools import Admission, Prediction, Snapshot, spressure
 from ._errors import (
     Error,
     GoneError,
@@ -68,23 +75,6 @@ __version__ = "0.1.0"
 PLATFORM: str = _native.platform()
 
 _Path = Union[str, "os.PathLike[str]"]
-
-
-class spressure(NamedTuple):
-    """One pressure file: averages in percent (float), totals in microseconds (int).
-
-    ``some``: at least one task stalled; ``full``: all non-idle tasks stalled at once. A line
-    the kernel does not print is None in all four of its fields.
-    """
-
-    some_avg10: Optional[float]
-    some_avg60: Optional[float]
-    some_avg300: Optional[float]
-    some_total: Optional[int]
-    full_avg10: Optional[float]
-    full_avg60: Optional[float]
-    full_avg300: Optional[float]
-    full_total: Optional[int]
 
 
 class MemoryPressureLevel(enum.IntEnum):
@@ -234,8 +224,12 @@ def _darwin_api(sysctl: Optional[Callable[[str], int]] = None) -> _types.SimpleN
     return _types.SimpleNamespace(pressure_memory=pressure_memory, memory_pressure_level=memory_pressure_level)
 
 
+for _type in (spressure, Snapshot, Admission, Prediction):
+    _type.__module__ = __name__
+
 __all__ = [
-    "PLATFORM", "spressure", "MemoryPressureLevel", "PressureEvent", "Watcher",
+    "PLATFORM", "spressure", "Snapshot", "Admission", "Prediction", "MemoryPressureLevel", "PressureEvent",
+    "Watcher",
     "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
     "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
     "PermissionDeniedError", "MalformedError", "InvalidArgumentError",
@@ -304,8 +298,11 @@ if PLATFORM == "linux":
                                _fspath(proc_root, "proc_root"), _fspath(cgroup_root, "cgroup_root"))
         return Watcher(native, timeout)
 
+    from ._tools import admit, scan_cgroups, snapshot, stall_share, time_until_below, wait_until_ended
+
     __all__ += ["pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level",
-                "watch"]
+                "watch", "admit", "snapshot", "stall_share", "scan_cgroups", "time_until_below",
+                "wait_until_ended"]
 
 elif PLATFORM == "darwin":
     _darwin = _darwin_api()
@@ -313,7 +310,8 @@ elif PLATFORM == "darwin":
     memory_pressure_level = _darwin.memory_pressure_level
     __all__ += ["pressure_memory", "memory_pressure_level"]
 
-_ABSENT = ("pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch")
+_ABSENT = ("pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch",
+           "admit", "snapshot", "stall_share", "scan_cgroups", "time_until_below", "wait_until_ended")
 
 
 def __getattr__(name: str) -> object:

@@ -3,7 +3,7 @@
 import enum
 import os
 import types
-from typing import Callable, Iterator, List, NamedTuple, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from . import _native
 from ._errors import (
@@ -18,14 +18,17 @@ from ._errors import (
 )
 
 _Path = Union[str, os.PathLike[str]]
+_Thresholds = Union[Mapping[str, float], str, None]
 
 __version__: str
 __all__ = [
-    "PLATFORM", "spressure", "MemoryPressureLevel", "PressureEvent", "Watcher",
+    "PLATFORM", "spressure", "Snapshot", "Admission", "Prediction", "MemoryPressureLevel", "PressureEvent",
+    "Watcher",
     "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
     "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
     "PermissionDeniedError", "MalformedError", "InvalidArgumentError",
     "pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch",
+    "admit", "snapshot", "stall_share", "scan_cgroups", "time_until_below", "wait_until_ended",
 ]
 PLATFORM: str
 LINUX_WARN_SOME_AVG10: float
@@ -40,6 +43,31 @@ class spressure(NamedTuple):
     full_avg60: Optional[float]
     full_avg300: Optional[float]
     full_total: Optional[int]
+
+class Snapshot(NamedTuple):
+    target: str
+    time: float
+    monotonic: float
+    cpu: Optional[spressure]
+    memory: Optional[spressure]
+    io: Optional[spressure]
+    irq: Optional[spressure]
+    unavailable: Dict[str, str]
+
+class Admission(NamedTuple):
+    admitted: bool
+    reason: str
+    measured: Dict[str, Optional[float]]
+
+class Prediction(NamedTuple):
+    estimate: Optional[float]
+    earliest: Optional[float]
+    latest: Optional[float]
+    never: bool
+    below_now: bool
+    stall_now: Optional[float]
+    updates_min: int
+    updates_max: int
 
 class MemoryPressureLevel(enum.IntEnum):
     NORMAL = 1
@@ -84,5 +112,19 @@ def memory_pressure_level(*, cgroup: Optional[_Path] = ..., pid: Optional[int] =
 def watch(spec: str, *specs: str, timeout: Optional[float] = ..., cgroup: Optional[_Path] = ...,
           pid: Optional[int] = ..., mode: str = ..., strict_window: bool = ..., proc_root: Optional[_Path] = ...,
           cgroup_root: Optional[_Path] = ...) -> Watcher: ...
+def snapshot(*, cgroup: Optional[_Path] = ..., pid: Optional[int] = ..., proc_root: Optional[_Path] = ...,
+             cgroup_root: Optional[_Path] = ...) -> Snapshot: ...
+def stall_share(before: Snapshot, after: Snapshot, resource: str, line: str) -> Optional[float]: ...
+def scan_cgroups(under: _Path = ..., *, recursive: bool = ..., include_self: bool = ...,
+                 proc_root: Optional[_Path] = ..., cgroup_root: Optional[_Path] = ...) -> List[Tuple[str, Snapshot]]: ...
+def admit(condition: str, *conditions: str, cgroup: Optional[_Path] = ..., pid: Optional[int] = ...,
+          proc_root: Optional[_Path] = ..., cgroup_root: Optional[_Path] = ...) -> Admission: ...
+def time_until_below(resource: str = ..., line: str = ..., thresholds: _Thresholds = ..., *,
+                     cgroup: Optional[_Path] = ..., pid: Optional[int] = ..., sample: float = ...,
+                     proc_root: Optional[_Path] = ..., cgroup_root: Optional[_Path] = ...) -> Prediction: ...
+def wait_until_ended(resource: str = ..., line: str = ..., thresholds: _Thresholds = ..., *,
+                     quiet: float = ..., timeout: Optional[float] = ..., cgroup: Optional[_Path] = ...,
+                     pid: Optional[int] = ..., proc_root: Optional[_Path] = ...,
+                     cgroup_root: Optional[_Path] = ...) -> bool: ...
 def _darwin_api(sysctl: Optional[Callable[[str], int]] = ...) -> types.SimpleNamespace: ...
 def __getattr__(name: str) -> object: ...

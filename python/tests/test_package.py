@@ -87,10 +87,28 @@ def test_stubs_match_the_module_and_type_check_a_program(tmp_path: Path) -> None
         "    pressure.pressure_cpu(pid=1)\n"
         "except pressure.NotFoundError as e:\n"
         "    print(e.errno, e.filename)\n")
+    levels_program = tmp_path / "use_levels.py"
+    levels_program.write_text(
+        "import pressure\n"
+        "from pressure import levels\n"
+        "a: pressure.Admission = pressure.admit('memory full avg10<10', cgroup='vms.slice')\n"
+        "share = pressure.stall_share(pressure.snapshot(), pressure.snapshot(), 'memory', 'full')\n"
+        "p: pressure.Prediction = pressure.time_until_below('memory', 'full', {'avg10': 1.0})\n"
+        "ended: bool = pressure.wait_until_ended(timeout=1.0)\n"
+        "m = levels.Manager([levels.psi_share_above('memory', 'some', 10) | levels.host_available_below(1 << 30)])\n"
+        "@m.on_entered(1)\n"
+        "def shed(t: levels.Transition) -> None:\n"
+        "    print(t.level)\n"
+        "r: levels.Registration = m.on_remaining(0, lambda: None, call_no_more_often_than=30)\n"
+        "class Cache:\n"
+        "    def clear(self) -> None: ...\n"
+        "m.cleanup_on_entered(1, Cache(), Cache.clear)\n")
+    example = Path(__file__).resolve().parents[2] / "examples" / "shedding_cache.py"
     bad = tmp_path / "bad.py"
     bad.write_text("import pressure\nx: float = pressure.pressure_memory().some_avg10 + 1.0\n")
     args = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache")]
-    ok = subprocess.run(args + [str(program)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    ok = subprocess.run(args + [str(program), str(levels_program), str(example)], capture_output=True, text=True,
+                        env=env, cwd=tmp_path)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     wrong = subprocess.run(args + [str(bad)], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert wrong.returncode != 0 and "None" in wrong.stdout, wrong.stdout
@@ -100,7 +118,7 @@ def fake_package(tmp_path: Path, platform: str) -> Path:
     """The package's Python files over a stand-in _native that reports `platform`."""
     target = tmp_path / platform / "pressure"
     target.mkdir(parents=True)
-    for name in ("__init__.py", "_errors.py"):
+    for name in ("__init__.py", "_errors.py", "_tools.py"):
         shutil.copy(PACKAGE / name, target / name)
     (target / "_native.py").write_text(
         f"def platform(): return {platform!r}\n"
