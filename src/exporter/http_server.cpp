@@ -31,6 +31,7 @@ constexpr std::string_view k_timeout_answer =
 // never reused, so an event still queued for a closed connection finds nothing.
 constexpr std::uint64_t k_wake_tag = 0;
 constexpr std::uint64_t k_listen_tag = 1;
+constexpr int k_accept_batch = 16;  // connections accepted between two looks at the others
 
 struct Connection {
   std::uint64_t tag = 0;
@@ -70,7 +71,7 @@ class EventServer final : public Server {
   }
 
  private:
-  void accept_all(Clock::time_point now);
+  void accept_some(Clock::time_point now);
   void on_event(Connection& c, std::uint32_t events, Clock::time_point now);
   void progress(Connection& c, Clock::time_point now);
   bool read_some(Connection& c);
@@ -138,6 +139,7 @@ bool EventServer::serve() {
       return false;
     }
     now = Clock::now();
+    bool listener_ready = false;
     for (int i = 0; i < n; ++i) {
       std::uint64_t tag = events[i].data.u64;
       if (tag == k_wake_tag) {  // stop(): sticky, the counter is never read back
@@ -147,16 +149,19 @@ bool EventServer::serve() {
         return true;
       }
       if (tag == k_listen_tag) {
-        accept_all(now);
+        listener_ready = true;
       } else if (auto found = m_connections.find(tag); found != m_connections.end()) {
         on_event(found->second, events[i].events, now);
       }
     }
+    // After the connections' own events, and a batch at a time: a request that has arrived is
+    // answered before a burst of new connections could evict its connection.
+    if (listener_ready) accept_some(now);
   }
 }
 
-void EventServer::accept_all(Clock::time_point now) {
-  for (;;) {
+void EventServer::accept_some(Clock::time_point now) {
+  for (int accepted = 0; accepted < k_accept_batch; ++accepted) {
     int fd = ::accept4(m_listen, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;

@@ -5,6 +5,8 @@
 //     (its accept, or the end of its previous answer); bytes trickling in do not extend it;
 //   - an answer must be written within `deadline`, and one answer at a time is held per connection;
 //   - at most `max_connections` are open: a new one closes the one that has waited longest;
+//     new connections are accepted 16 at a time, after the requests that have arrived on the
+//     open ones are answered, so a burst of connections cannot evict a scrape already sent;
 //   - a head above RequestLimits::max_head is refused (431), a refused or closing request gets
 //     its answer, then the write side is shut and what the client still sends is drained briefly,
 //     so the answer is not lost to a reset;
