@@ -32,6 +32,9 @@ std::optional<std::string> gzip(const std::string& text) {
   return out;
 }
 
+constexpr std::string_view k_no_answer =
+    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
 std::string_view reason(int status) {
   switch (status) {
     case 200: return "OK";
@@ -136,7 +139,14 @@ extern "C" __attribute__((visibility("default"))) pressure::exporter::http::Serv
     LoopLimits limits;
     limits.max_connections = settings.max_connections;
     limits.deadline = settings.deadline;
-    return make_event_server(limits, [settings](const Parsed& parsed) { return respond(settings, parsed); })
+    return make_event_server(limits,
+                             [settings](const Parsed& parsed) {
+                               try {
+                                 return respond(settings, parsed);
+                               } catch (...) {  // out of memory making the answer: the loop goes on
+                                 return Answer{std::string(k_no_answer), true};
+                               }
+                             })
         .release();
   } catch (...) {
     return nullptr;
