@@ -10,7 +10,8 @@ work=$(mktemp -d /tmp/pressure-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/parse_pressure" "$work/mountinfo" "$work/proc_cgroup" "$work/cgroup_path" "$work/trigger_spec" \
-         "$work/condition" "$work/daemon_config" "$work/recorder_args" "$work/serve_flags"
+         "$work/condition" "$work/daemon_config" "$work/recorder_args" "$work/serve_flags" \
+         "$work/http_request"
 i=0
 for f in $(find "$fixtures" -path '*pressure*' -type f); do cp "$f" "$work/parse_pressure/seed-$((i++))"; done
 for f in "$fixtures"/proc-hybrid/self/mountinfo /proc/self/mountinfo "$fixtures"/proc-hybrid/meminfo; do cp "$f" "$work/mountinfo/seed-$((i++))"; done
@@ -33,9 +34,14 @@ printf ':9101' > "$work/serve_flags/seed-3"; printf 'system.slice/**/*.service' 
 printf 'sys[a-z]em.slice/job-?.scope' > "$work/serve_flags/seed-5"
 printf 'deflate, gzip;q=0.5, br, *;q=0' > "$work/serve_flags/seed-6"; printf '/evil\n<4>\033[2J\xc2\x9b' > "$work/serve_flags/seed-7"
 
+printf 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9101\r\nAccept-Encoding: gzip\r\n\r\n' > "$work/http_request/seed-1"
+printf 'HEAD / HTTP/1.0\nConnection: keep-alive\n\nGET /metrics?x=1 HTTP/1.1\r\n\r\n' > "$work/http_request/seed-2"
+printf 'POST /metrics HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello' > "$work/http_request/seed-3"
+printf 'GET http://h/metrics HTTP/2.0\r\nX: a\r\n folded\r\n\r\n' > "$work/http_request/seed-4"
+
 status=0
 for target in parse_pressure mountinfo proc_cgroup cgroup_path trigger_spec condition daemon_config recorder_args \
-              serve_flags; do
+              serve_flags http_request; do
   echo "== fuzz ${target} for ${seconds}s"
   if ! "$build/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 "$work/$target" > "$work/$target.log" 2>&1; then

@@ -1,4 +1,5 @@
 #include "cli/admit.hpp"
+#include "cli/format.hpp"
 
 #include <cmath>
 
@@ -43,7 +44,7 @@ int run_admit(const GlobalOptions& global, const AdmitOptions& options) {
           std::isnan(v) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v);
     }
     j["measured"] = measured;
-    fmt::print("{}\n", j.dump());
+    fmt::print("{}\n", json_line(j));
   } else {
     fmt::print("{}\n", a->reason);
   }

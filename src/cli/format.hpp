@@ -20,6 +20,14 @@ struct TargetLabel {
 // reason under "unavailable"), and "window" (percent of the interval stalled) when given.
 nlohmann::ordered_json to_json(const TargetLabel& label, const Snapshot& snapshot, const Snapshot* previous);
 
+// `j` as one line of JSON in valid UTF-8 whatever the names in it hold: a byte that is not part
+// of valid UTF-8 (a cgroup name can have any) becomes U+FFFD, as in the daemon's JSON lines,
+// where nlohmann's plain dump() would throw.
+template <class Json>
+std::string json_line(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 // An aligned table, resources as rows; SHARE column when `previous` is given.
 std::string to_table(const TargetLabel& label, const Snapshot& snapshot, const Snapshot* previous);
 

@@ -146,7 +146,7 @@ int run_predict(const GlobalOptions& global, const PredictOptions& options) {
   }
   j["unavailable"] = unavailable;
   if (options.json)
-    std::cout << j.dump() << '\n';
+    std::cout << json_line(j) << '\n';
   else
     std::cout << table;
   return code;

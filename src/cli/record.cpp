@@ -328,7 +328,7 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
       j["episodes"] = list;
       j["since"] = epoch_seconds(rec.ticks.front());
       j["until"] = epoch_seconds(rec.ticks.back());
-      std::cout << j.dump() << '\n';
+      std::cout << json_line(j) << '\n';
     }
     return k_exit_ok;
   }

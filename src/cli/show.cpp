@@ -29,7 +29,7 @@ namespace {
 void print(const ShowOptions& options, const TargetLabel& label, const Snapshot& snapshot,
            const Snapshot* previous) {
   if (options.json)
-    std::cout << to_json(label, snapshot, previous).dump() << '\n';
+    std::cout << json_line(to_json(label, snapshot, previous)) << '\n';
   else
     std::cout << to_table(label, snapshot, previous) << (previous != nullptr ? "\n" : "");
   std::cout.flush();

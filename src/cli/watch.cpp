@@ -53,7 +53,7 @@ std::string event_json(const Event& e) {
   j["share"] = percent(e.share);
   j["mode"] = to_string(e.mode);
   if (e.error) j["message"] = e.error->message();
-  return j.dump();
+  return json_line(j);
 }
 
 std::string event_line(const Event& e) {

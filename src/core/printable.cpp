@@ -8,26 +8,37 @@ namespace {
 // Length of the valid UTF-8 sequence at `at` that is printable (1 for printable ASCII), or 0
 // when the byte there must be escaped.
 std::size_t printable_length(std::string_view text, std::size_t at) {
+  char32_t code = 0;
+  std::size_t length = utf8_sequence(text, at, &code);
+  bool control = code < 0x20 || (code >= 0x7f && code <= 0x9f);  // C0, DEL, C1
+  return control ? 0 : length;
+}
+
+}  // namespace
+
+std::size_t utf8_sequence(std::string_view text, std::size_t at, char32_t* code) {
   auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(text[i]); };
   std::uint8_t lead = byte(at);
-  if (lead < 0x80) return lead >= 0x20 && lead != 0x7f ? 1 : 0;
+  if (lead < 0x80) {
+    *code = lead;
+    return 1;
+  }
   std::size_t length = lead >= 0xc2 && lead <= 0xdf   ? 2
                        : lead >= 0xe0 && lead <= 0xef ? 3
                        : lead >= 0xf0 && lead <= 0xf4 ? 4
                                                       : 0;
   if (length == 0 || at + length > text.size()) return 0;
-  std::uint32_t code = lead & (0x7f >> length);
+  char32_t value = lead & (0x7f >> length);
   for (std::size_t i = 1; i < length; ++i) {
     if ((byte(at + i) & 0xc0) != 0x80) return 0;
-    code = (code << 6) | (byte(at + i) & 0x3f);
+    value = (value << 6) | (byte(at + i) & 0x3f);
   }
-  bool overlong = (length == 3 && code < 0x800) || (length == 4 && code < 0x10000);
-  bool surrogate = code >= 0xd800 && code <= 0xdfff;
-  bool c1 = code >= 0x80 && code <= 0x9f;
-  return overlong || surrogate || c1 || code > 0x10ffff ? 0 : length;
+  bool overlong = (length == 3 && value < 0x800) || (length == 4 && value < 0x10000);
+  bool surrogate = value >= 0xd800 && value <= 0xdfff;
+  if (overlong || surrogate || value > 0x10ffff) return 0;
+  *code = value;
+  return length;
 }
-
-}  // namespace
 
 std::string printable(std::string_view text) {
   std::string out;

@@ -15,4 +15,9 @@ namespace pressure::core {
 // printable UTF-8 included, unchanged.
 std::string printable(std::string_view text);
 
+// The length of the valid UTF-8 sequence that starts at `text[at]` (1 to 4; overlong forms,
+// surrogates and code points above U+10FFFF are not valid), with its code point in `code`; 0
+// when the byte there does not start one.
+std::size_t utf8_sequence(std::string_view text, std::size_t at, char32_t* code);
+
 }  // namespace pressure::core

@@ -1,21 +1,19 @@
-// pressure-http.so: the HTTP module MetricsServer loads (see http_module.hpp). It links
-// cpp-httplib and zlib and nothing of the pressure library.
+// pressure-http.so: the HTTP module MetricsServer loads (see http_module.hpp). It links zlib and
+// nothing of the pressure library: the server is http_server.cpp (one thread, epoll), the
+// requests are parsed by http_request.cpp, and the answers are made here.
 #include "exporter/http_module.hpp"
 
-#include "exporter/accept_encoding.hpp"
-
-#include <algorithm>
+#include <ctime>
 #include <exception>
 #include <optional>
 #include <string>
 
-#include <httplib.h>
 #include <zlib.h>
+
+#include "exporter/http_server.hpp"
 
 namespace pressure::exporter::http {
 namespace {
-
-constexpr const char* k_wants_gzip = "X-Pressure-Gzip";
 
 // gzip at level 1 (fast; metrics text compresses well at any level). Nothing if zlib fails.
 std::optional<std::string> gzip(const std::string& text) {
@@ -34,76 +32,98 @@ std::optional<std::string> gzip(const std::string& text) {
   return out;
 }
 
-class HttplibServer final : public Server {
- public:
-  explicit HttplibServer(const Settings& settings) : m_settings(settings) {
-    std::size_t threads = settings.threads == 0 ? 1 : settings.threads;
-    m_server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    m_server.set_socket_options(socket_options);
-    m_server.set_tcp_nodelay(true);  // headers and body go out in separate writes: no 40 ms Nagle wait
-    m_server.set_read_timeout(settings.timeout_seconds, 0);
-    m_server.set_write_timeout(settings.timeout_seconds, 0);
-    m_server.set_keep_alive_timeout(settings.timeout_seconds);
-    m_server.set_keep_alive_max_count(100);
-    // Compression is ours: httplib would answer "br" with brotli at quality 11 (over 4 s for the
-    // exposition of 1000 cgroups) and gzip at level 6; gzip at level 1 costs a few ms and still
-    // shrinks the text about 30 times. So httplib never sees Accept-Encoding (the request object
-    // is httplib's own and not const, so editing it is defined).
-    m_server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-      auto& headers = const_cast<httplib::Request&>(req).headers;
-      auto accept = headers.find("Accept-Encoding");
-      if (accept != headers.end()) {
-        bool gzip = accepts_gzip(accept->second);
-        headers.erase("Accept-Encoding");
-        if (gzip) headers.emplace(k_wants_gzip, "1");
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    m_server.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-      std::string text = m_settings.render();
-      if (req.has_header(k_wants_gzip)) {
-        if (std::optional<std::string> packed = gzip(text)) {
-          res.set_header("Content-Encoding", "gzip");
-          text = std::move(*packed);
-        }
-      }
-      res.set_header("Vary", "Accept-Encoding");
-      res.set_content(std::move(text), std::string(m_settings.content_type));
-    });
-    m_server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(std::string(m_settings.index), "text/html; charset=utf-8");
-    });
-    m_server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-      if (res.body.empty())
-        res.set_content(res.status == 404 ? "404 page not found: the metrics are at /metrics\n"
-                                          : std::to_string(res.status) + "\n",
-                        "text/plain; charset=utf-8");
-    });
-    m_server.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-          res.status = 500;
-          std::string what = "internal error";
-          try {
-            if (error) std::rethrow_exception(error);
-          } catch (const std::exception& thrown) {
-            what += std::string(": ") + thrown.what();
-          } catch (...) {
-          }
-          res.set_content(what + "\n", "text/plain; charset=utf-8");
-        });
-  }
+constexpr std::string_view k_no_answer =
+    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
-  int bind(const std::string& host, int port) override {
-    if (port == 0) return std::max(m_server.bind_to_any_port(host), 0);
-    return m_server.bind_to_port(host, port) ? port : 0;
+std::string_view reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Internal Server Error";
   }
-  bool serve() override { return m_server.listen_after_bind(); }
-  void stop() override { m_server.stop(); }
+}
 
- private:
-  Settings m_settings;
-  httplib::Server m_server;
+// RFC 9110 §6.6.1: an origin server with a clock sends Date.
+std::string http_date() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char text[40];
+  std::size_t n = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  return std::string(text, n);
+}
+
+struct Reply {
+  int status = 200;
+  std::string_view type = "text/plain; charset=utf-8";
+  std::string body;
+  std::string_view extra;  // more header fields, each ending in CRLF
 };
+
+// The whole response; a HEAD's carries the GET's Content-Length and no body.
+Answer compose(Reply reply, const Request* request, bool close) {
+  bool keep_alive_said = !close && request != nullptr && request->http10;
+  std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " " + std::string(reason(reply.status)) +
+                    "\r\nDate: " + http_date() + "\r\nContent-Type: " + std::string(reply.type) +
+                    "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\n";
+  out += reply.extra;
+  if (close) out += "Connection: close\r\n";
+  if (keep_alive_said) out += "Connection: keep-alive\r\n";
+  out += "\r\n";
+  if (request == nullptr || request->method != Method::head) out += reply.body;
+  return {std::move(out), close};
+}
+
+Answer refusal(int status, std::string_view why, const Request* request, bool close = true,
+               std::string_view extra = {}) {
+  Reply reply{status, "text/plain; charset=utf-8", std::to_string(status) + " " + std::string(why) + "\n",
+              extra};
+  return compose(std::move(reply), request, close);
+}
+
+Answer metrics(const Settings& settings, const Request& request) {
+  Reply reply{200, settings.content_type, {}, "Vary: Accept-Encoding\r\n"};
+  try {
+    reply.body = settings.render();
+  } catch (const std::exception& error) {
+    return compose(
+        {500, "text/plain; charset=utf-8", std::string("500 internal error: ") + error.what() + "\n", {}},
+        &request, !request.keep_alive);
+  } catch (...) {
+    return compose({500, "text/plain; charset=utf-8", "500 internal error\n", {}}, &request,
+                   !request.keep_alive);
+  }
+  if (request.wants_gzip) {
+    if (std::optional<std::string> packed = gzip(reply.body)) {
+      reply.body = std::move(*packed);
+      reply.extra = "Vary: Accept-Encoding\r\nContent-Encoding: gzip\r\n";
+    }
+  }
+  return compose(std::move(reply), &request, !request.keep_alive);
+}
+
+// GET and HEAD of /metrics and /; a request with a body is refused and its connection closed,
+// since the body is never read (it would otherwise be taken for the next request).
+Answer respond(const Settings& settings, const Parsed& parsed) {
+  if (parsed.state != Parsed::State::request) return refusal(parsed.status, parsed.why, nullptr);
+  const Request& request = parsed.request;
+  if (request.method == Method::other)
+    return refusal(405, "only GET and HEAD are served", &request, request.has_body || !request.keep_alive,
+                   "Allow: GET, HEAD\r\n");
+  if (request.has_body) return refusal(413, "a GET or HEAD request has no body here", &request);
+  if (request.path == "/metrics") return metrics(settings, request);
+  if (request.path == "/")
+    return compose({200, "text/html; charset=utf-8", std::string(settings.index), {}}, &request,
+                   !request.keep_alive);
+  return compose({404, "text/plain; charset=utf-8", "404 page not found: the metrics are at /metrics\n", {}},
+                 &request, !request.keep_alive);
+}
 
 }  // namespace
 }  // namespace pressure::exporter::http
@@ -112,10 +132,22 @@ extern "C" __attribute__((visibility("default"))) const char* pressure_http_buil
   return PRESSURE_HTTP_BUILD_ID;
 }
 
-extern "C" __attribute__((visibility("default"))) pressure::exporter::http::Server* pressure_http_server_v1(
+extern "C" __attribute__((visibility("default"))) pressure::exporter::http::Server* pressure_http_server_v2(
     const pressure::exporter::http::Settings& settings) {
+  using namespace pressure::exporter::http;
   try {
-    return new pressure::exporter::http::HttplibServer(settings);
+    LoopLimits limits;
+    limits.max_connections = settings.max_connections;
+    limits.deadline = settings.deadline;
+    return make_event_server(limits,
+                             [settings](const Parsed& parsed) {
+                               try {
+                                 return respond(settings, parsed);
+                               } catch (...) {  // out of memory making the answer: the loop goes on
+                                 return Answer{std::string(k_no_answer), true};
+                               }
+                             })
+        .release();
   } catch (...) {
     return nullptr;
   }

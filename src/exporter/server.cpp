@@ -3,7 +3,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -28,7 +27,7 @@ constexpr std::string_view k_index =
     "cgroups.</p>\n"
     "<p><a href=\"/metrics\">Metrics</a></p>\n</body></html>\n";
 
-// httplib says only "false" when binding fails; bind a socket of our own the same way to learn why.
+// The module says only "0" when binding fails; bind a socket of our own the same way to learn why.
 Error bind_error(const ListenAddress& address, const std::string& host) {
   std::string where = address.to_string();
   addrinfo hints{};
@@ -138,7 +137,7 @@ Result<http::Create> load_module() {
               paths.front());
 }
 
-// Loaded once, on the first listen(); a program that never serves never maps httplib.
+// Loaded once, on the first listen(); a program that never serves never maps the module.
 const Result<http::Create>& http_module() {
   static const Result<http::Create> loaded = load_module();
   return loaded;
@@ -149,22 +148,12 @@ const Result<http::Create>& http_module() {
 struct MetricsServer::Impl {
   explicit Impl(std::unique_ptr<http::Server> s) : server(std::move(s)) {}
 
-  // Serves until stop(). `serving` and `stopping` are set before being read on either side, so
-  // stop() either sees this serving (and stops the server until it returns) or this sees stopping.
-  bool serve() {
-    serving = true;
-    bool ok = stopping || server->serve() || stopping;
-    serving = false;
-    return ok;
-  }
+  // Serves until stop(); the module's stop() is sticky, so a stop() before serve() counts too.
+  bool serve() { return server->serve() || stopping; }
 
   void stop() {
     stopping = true;
-    // httplib's stop() does nothing until its loop has started, so repeat it until serve() is out.
-    while (serving) {
-      server->stop();
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    server->stop();
     std::lock_guard lock(thread_mutex);
     if (thread.joinable()) thread.join();
   }
@@ -172,7 +161,6 @@ struct MetricsServer::Impl {
   std::unique_ptr<http::Server> server;
   ListenAddress bound;
   std::atomic<bool> stopping{false};
-  std::atomic<bool> serving{false};
   std::mutex thread_mutex;
   std::thread thread;
 };
@@ -192,8 +180,8 @@ Result<MetricsServer> MetricsServer::listen(const ListenAddress& address, Export
                                             ServerOptions options) {
   const Result<http::Create>& create = http_module();
   if (!create) return tl::unexpected(create.error());
-  http::Settings settings{[&exporter] { return exporter.render(); }, k_content_type, k_index, options.threads,
-                          options.timeout_seconds};
+  http::Settings settings{[&exporter] { return exporter.render(); }, k_content_type, k_index,
+                          options.max_connections, options.deadline};
   std::unique_ptr<http::Server> server((*create)(settings));
   if (!server)
     return fail(Errc::system,

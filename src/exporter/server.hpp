@@ -1,6 +1,7 @@
-// An HTTP server for an Exporter (cpp-httplib): GET /metrics, GET / (a page linking it), HEAD
-// for both, 404 for anything else. Binds at listen(), so a port in use is reported before any
-// thread starts; serves on the caller's thread (run) or a thread of its own (start).
+// An HTTP/1.1 server for an Exporter: GET /metrics, GET / (a page linking it), HEAD for both, 404
+// for any other path, 405 for any other method. Binds at listen(), so a port in use is reported
+// before any thread starts; serves on the caller's thread (run) or a thread of its own (start),
+// one thread with epoll (http_server.hpp says what slow and hostile clients can hold).
 //
 //   Result<ListenAddress> where = parse_listen_address("127.0.0.1:9101");
 //   Result<MetricsServer> server = MetricsServer::listen(*where, exporter);
@@ -10,6 +11,7 @@
 //   server->stop();                                  // from any thread; also on destruction
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -23,8 +25,12 @@
 namespace pressure::exporter {
 
 struct ServerOptions {
-  std::size_t threads = 8;  // connections served at once (Prometheus keeps one open per target)
-  int timeout_seconds = 5;  // read/write timeout and keep-alive idle time of a connection
+  // Connections open at once; when full, a new one closes the one that has waited longest for
+  // its request (Prometheus keeps one open per target).
+  std::size_t max_connections = 64;
+  // How long a whole request head may take to arrive (from the accept or the previous answer:
+  // also the keep-alive idle time), and an answer to be written.
+  std::chrono::milliseconds deadline{std::chrono::seconds(5)};
 };
 
 class MetricsServer {

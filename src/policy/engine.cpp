@@ -8,6 +8,7 @@
 
 #include <pressure/memory.hpp>
 
+#include "core/printable.hpp"
 #include "core/stall_window.hpp"
 #include "policy/control_writer.hpp"
 #include "sys/control.hpp"
@@ -197,21 +198,29 @@ class RealActuator final : public Actuator {
 
 std::string json_string(std::string_view s) {
   std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
+  for (std::size_t at = 0; at < s.size();) {
+    char32_t code = 0;
+    std::size_t length = core::utf8_sequence(s, at, &code);
+    if (length == 0) {  // not UTF-8: U+FFFD, so the line stays valid JSON
+      out += "\xef\xbf\xbd";
+      ++at;
+      continue;
     }
+    if (code == '"' || code == '\\') {
+      out += '\\';
+      out += static_cast<char>(code);
+    } else if (code == '\n') {
+      out += "\\n";
+    } else if (code == '\t') {
+      out += "\\t";
+    } else if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) {  // C0, DEL, C1: never raw on a terminal
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(code));
+      out += buf;
+    } else {
+      out.append(s.substr(at, length));
+    }
+    at += length;
   }
   return out + "\"";
 }

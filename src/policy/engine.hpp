@@ -50,7 +50,9 @@ class Actuator {
   virtual Result<void> send_datagram(const std::string& socket, const std::string& payload) = 0;
   virtual Result<void> append_line(const std::string& path, const std::string& line) = 0;
 };
-// `s` as a JSON string, quotes included (for notify lines and JSON logs).
+// `s` as a JSON string, quotes included (for notify lines and JSON logs). Always valid UTF-8 and
+// one line: a byte that is not part of valid UTF-8 becomes U+FFFD; control characters (C0, DEL,
+// C1) are escaped (\n, \t, \u00XX).
 std::string json_string(std::string_view s);
 
 // The real one; exec needs the Monitor to wait for children.

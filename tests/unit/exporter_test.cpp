@@ -528,7 +528,7 @@ TEST(MetricsServer, StopsWhateverItsState) {
 // Scrapes from several threads at once, with a source added meanwhile: every answer complete.
 TEST(MetricsServer, ConcurrentScrapes) {
   Exporter exporter(fixture_options("kernel-6.1-irq", {"**"}));
-  Result<MetricsServer> server = MetricsServer::listen(loopback_any_port(), exporter, ServerOptions{4, 5});
+  Result<MetricsServer> server = MetricsServer::listen(loopback_any_port(), exporter, ServerOptions{});
   ASSERT_TRUE(server);
   server->start();
   int port = server->address().port;

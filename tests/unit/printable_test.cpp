@@ -3,11 +3,16 @@
 // names carry a newline and terminal escapes.
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/printable.hpp"
+#include "policy/engine.hpp"
 #include "support/command.hpp"
 #include "support/temp_dir.hpp"
 
@@ -16,6 +21,39 @@ namespace {
 
 namespace fs = std::filesystem;
 using core::printable;
+
+// The daemon's JSON log and notify lines: valid JSON in valid UTF-8 on one line, whatever a name
+// holds; a byte that is not UTF-8 becomes U+FFFD, control characters (C1 included) are escaped.
+TEST(JsonString, AlwaysValidUtf8OnOneLine) {
+  struct Row {
+    std::string in;
+    std::string decoded;
+  };
+  const std::string r = "\xef\xbf\xbd";  // U+FFFD
+  const std::vector<Row> rows = {
+      {"plain.slice", "plain.slice"},
+      {"/evil\n<4>kill", "/evil\n<4>kill"},
+      {"quote\" back\\slash", "quote\" back\\slash"},
+      {std::string("nul\0esc\x1b[2J del\x7f", 16), std::string("nul\0esc\x1b[2J del\x7f", 16)},
+      {"c1 \xc2\x9b"
+       "31m",
+       "c1 \xc2\x9b"
+       "31m"},
+      {"bad \xff\xfe end", "bad " + r + r + " end"},
+      {"cut \xe6\x97", "cut " + r + r},
+      {"overlong \xc0\xaf", "overlong " + r + r},
+      {"surrogate \xed\xa0\x80", "surrogate " + r + r + r},
+      {"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x99\x82", "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x99\x82"},
+  };
+  for (const Row& row : rows) {
+    std::string json = policy::json_string(row.in);
+    for (unsigned char c : json) EXPECT_FALSE(c < 0x20 || c == 0x7f) << printable(json);
+    EXPECT_EQ(json.find("\xc2\x9b"), std::string::npos) << printable(json);
+    nlohmann::json parsed;
+    ASSERT_NO_THROW(parsed = nlohmann::json::parse(json)) << printable(json);  // it checks the UTF-8
+    EXPECT_EQ(parsed.get<std::string>(), row.decoded) << printable(json);
+  }
+}
 
 TEST(Printable, ControlCharactersAndBrokenUtf8AreEscaped) {
   EXPECT_EQ(printable("/evil\n<4>kill"), "/evil\\x0a<4>kill");
@@ -79,6 +117,19 @@ TEST_F(ForgedNames, ShowTopHistoryAndErrorsPrintThemEscaped) {
       {"--proc-root", proc, "--cgroup-root", m_root, "show", "--json", "--cgroup", k_evil});
   EXPECT_NE(error.err.find("\\x0a<4>kill\\x1b[2J"), std::string::npos) << error.err;
   EXPECT_EQ(error.err.find("\n<4>kill"), std::string::npos) << error.err;
+}
+
+// A group name that is not UTF-8: `show --json` still prints valid JSON (it ended in "internal
+// error" when nlohmann's dump() threw), the bad byte as U+FFFD.
+TEST_F(ForgedNames, JsonOfANameThatIsNotUtf8IsValid) {
+  const std::string bad = "bad\xffname";
+  fs::copy(test::fixture("cgroup-tree") + "/system.slice", m_root + "/" + bad);
+  auto show = test::run_pressure({"--proc-root", test::fixture("kernel-6.1-irq"), "--cgroup-root", m_root,
+                                  "show", "--json", "--cgroup", bad});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  nlohmann::json parsed;
+  ASSERT_NO_THROW(parsed = nlohmann::json::parse(show.out)) << printable(show.out);
+  EXPECT_EQ(parsed["target"], "/bad\xef\xbf\xbdname");
 }
 
 }  // namespace
