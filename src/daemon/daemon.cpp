@@ -156,11 +156,13 @@ int run(const Options& options) {
     log_text(5, "the open-file limit stays where it was: " + files.error().message(), format);
 
   Monitor monitor(options.reader);
-  std::unique_ptr<policy::Actuator> actuator = policy::real_actuator(monitor, options.reader.proc_root);
+  // A dry run (and --check) goes down the same path, with an actuator that acts on nothing.
+  std::unique_ptr<policy::Actuator> actuator = dry_run
+                                                   ? std::make_unique<policy::DryRunActuator>()
+                                                   : policy::real_actuator(monitor, options.reader.proc_root);
   bool quiet_arming = options.check;
   policy::EngineOptions engine_options;
   engine_options.reader = options.reader;
-  engine_options.dry_run = dry_run;
   engine_options.idle_poll = config->idle_poll;
   engine_options.carryover = std::make_shared<policy::Carryover>();
   engine_options.report = [&format, &quiet_arming](const policy::Decision& d) {

@@ -8,15 +8,15 @@
 
 #include <pressure/memory.hpp>
 
+#include "core/cgroup_path.hpp"
 #include "core/stall_window.hpp"
-#include "policy/control_writer.hpp"
 #include "sys/control.hpp"
 #include "sys/files.hpp"
 
 namespace pressure::policy {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::TimePoint;
 using std::chrono::duration_cast;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
@@ -34,14 +34,6 @@ std::string seconds(nanoseconds d) {
   return buf;
 }
 
-// True if `path` is `ancestor` or below it ("/a/b" under "/a"; everything under "/").
-bool within(const std::string& path, const std::string& ancestor) {
-  if (ancestor == "/") return true;
-  return path == ancestor ||
-         (path.size() > ancestor.size() && path.compare(0, ancestor.size(), ancestor) == 0 &&
-          path[ancestor.size()] == '/');
-}
-
 std::string join(const std::string& parent, const std::string& child) {
   return parent == "/" ? "/" + child : parent + "/" + child;
 }
@@ -50,144 +42,6 @@ std::string basename_of(const std::string& path) {
   std::size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
-
-class RealActuator final : public Actuator {
- private:
-  struct Running;
-
- public:
-  RealActuator(Monitor& monitor, std::string proc_root)
-      : m_monitor(monitor), m_proc_root(std::move(proc_root)) {}
-
-  // The pidfd is opened first and the process's cgroup read after it, so the signal goes to the
-  // process that was checked, even if the pid was reused in between.
-  Result<sys::ProcessHandle> hold(int pid, const std::string& within_cgroup) const {
-    if (pid <= 1 || pid == sys::self_pid())
-      return fail(Errc::invalid_argument, "refusing to signal pid " + std::to_string(pid));
-    Result<sys::ProcessHandle> h = sys::ProcessHandle::open(pid);
-    if (!h) return tl::unexpected(h.error());
-    Result<std::string> where = sys::process_cgroup(pid, m_proc_root);
-    if (!where) return tl::unexpected(where.error());
-    if (!within(*where, within_cgroup))
-      return fail(Errc::invalid_argument, "refusing to signal pid " + std::to_string(pid) + ": it is in " +
-                                              *where + ", outside " + within_cgroup);
-    return h;
-  }
-
-  Result<void> signal_process(int pid, int sig, const std::string& within_cgroup) override {
-    Result<sys::ProcessHandle> h = hold(pid, within_cgroup);
-    if (!h) return tl::unexpected(h.error());
-    Result<void> sent = h->signal(sig);
-    if (sent && sig == SIGKILL) h->release_memory();
-    return sent;
-  }
-
-  Result<GroupKill> kill_cgroup(const std::string& dir, const std::string& cgroup) override {
-    Result<std::vector<sys::Pid>> pids = sys::cgroup_processes(dir, true);
-    if (!pids) return tl::unexpected(pids.error());
-    std::vector<sys::ProcessHandle> handles;
-    for (sys::Pid pid : *pids) {
-      if (pid <= 1 || pid == sys::self_pid())
-        return fail(Errc::invalid_argument,
-                    "refusing to kill " + cgroup + ": it holds pid " + std::to_string(pid));
-      if (auto h = hold(pid, cgroup)) handles.push_back(std::move(*h));
-    }
-    Result<void> killed = sys::cgroup_kill(dir);
-    std::size_t count = handles.size();
-    if (!killed && killed.error().code() == Errc::unsupported) {
-      // No cgroup.kill (before 5.14): kill what is there until nothing is left; new forks may
-      // appear between rounds, so a bounded number of rounds.
-      count = 0;
-      for (int round = 0; round < 10 && !handles.empty(); ++round) {
-        for (const sys::ProcessHandle& h : handles) count += h.signal(SIGKILL) ? 1 : 0;
-        for (const sys::ProcessHandle& h : handles) h.release_memory();
-        handles.clear();
-        Result<std::vector<sys::Pid>> left = sys::cgroup_processes(dir, true);
-        if (!left) break;
-        for (sys::Pid pid : *left) {
-          if (pid <= 1 || pid == sys::self_pid()) continue;
-          if (auto h = hold(pid, cgroup)) handles.push_back(std::move(*h));
-        }
-      }
-      if (!handles.empty())
-        return fail(Errc::system, "processes kept appearing in " + cgroup + " after 10 rounds of SIGKILL");
-      return GroupKill{count, false};
-    }
-    if (!killed) return tl::unexpected(killed.error());
-    for (const sys::ProcessHandle& h : handles) h.release_memory();
-    return GroupKill{count, true};
-  }
-
-  Result<void> write_control(const std::string& path, const std::string& value,
-                             std::function<void(const Result<void>&)> done) override {
-    return m_writer.write(path, value, std::move(done));
-  }
-
-  Result<void> exec(const std::vector<std::string>& argv,
-                    const std::vector<std::pair<std::string, std::string>>& env, microseconds timeout,
-                    std::function<void(int, bool)> done) override {
-    Result<sys::Child> child = sys::spawn(argv, env);
-    if (!child) return tl::unexpected(child.error());
-    auto running = std::make_shared<Running>();
-    running->child = std::move(*child);
-    running->done = std::move(done);
-    sys::Pid pid = running->child.handle.pid();
-    std::weak_ptr<Running> weak = running;
-    auto finish = [this, weak, pid] {
-      auto r = weak.lock();
-      if (!r) return;
-      std::optional<int> status = sys::reap(pid);
-      if (!status) return;
-      if (r->fd_watch) m_monitor.remove_fd(*r->fd_watch);
-      if (r->timer) m_monitor.cancel_timer(*r->timer);
-      auto keep = r;  // the callbacks below may drop the last reference
-      m_running.erase(std::remove(m_running.begin(), m_running.end(), r), m_running.end());
-      keep->done(*status, keep->timed_out);
-    };
-    Result<TimerId> fd_watch = m_monitor.add_fd(running->child.handle.fd(), finish);
-    if (!fd_watch) {
-      sys::kill_group(pid);
-      return tl::unexpected(fd_watch.error());
-    }
-    running->fd_watch = *fd_watch;
-    Result<TimerId> timer = m_monitor.add_timer(timeout, [weak, pid] {
-      if (auto r = weak.lock(); r && !r->timed_out) {
-        r->timed_out = true;
-        sys::kill_group(pid);
-      }
-    });
-    if (timer) running->timer = *timer;
-    m_running.push_back(std::move(running));
-    return {};
-  }
-
-  Result<void> send_datagram(const std::string& socket, const std::string& payload) override {
-    return sys::send_datagram(socket, payload);
-  }
-  Result<void> append_line(const std::string& path, const std::string& line) override {
-    return sys::append_line(path, line);
-  }
-
-  ~RealActuator() override {
-    for (auto& r : m_running) {
-      if (r->fd_watch) m_monitor.remove_fd(*r->fd_watch);
-      if (r->timer) m_monitor.cancel_timer(*r->timer);
-    }
-  }
-
- private:
-  // A command started by exec, until it ends.
-  struct Running {
-    sys::Child child;
-    std::optional<TimerId> fd_watch, timer;
-    bool timed_out = false;
-    std::function<void(int, bool)> done;
-  };
-  Monitor& m_monitor;
-  std::string m_proc_root;
-  std::vector<std::shared_ptr<Running>> m_running;
-  ControlWriter m_writer{m_monitor};
-};
 
 }  // namespace
 
@@ -212,17 +66,13 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
-std::unique_ptr<Actuator> real_actuator(Monitor& monitor, const std::string& proc_root) {
-  return std::make_unique<RealActuator>(monitor, proc_root);
-}
-
 namespace {
 
 // What the engine remembers about a candidate between looks, for growth and pressure.
 struct Seen {
   std::uint64_t memory = 0;
   std::uint64_t some_total_us = 0;
-  Clock::time_point t;
+  TimePoint t;
 };
 
 // What steering shares with the write of its last step, which ends on the loop later (perhaps
@@ -238,14 +88,14 @@ struct Measured {
   std::optional<Reader> reader;  // the target's pressure files
   std::optional<core::StallWindow> window;
   std::vector<core::StallWindow> condition_windows;
-  std::vector<std::optional<std::pair<std::uint64_t, Clock::time_point>>> reclaim_seen;  // per check
-  std::vector<std::optional<PressureEnded>> ended;                                       // per check
-  std::optional<Clock::time_point> held_since;
+  std::vector<std::optional<std::pair<std::uint64_t, TimePoint>>> reclaim_seen;  // per check
+  std::vector<std::optional<PressureEnded>> ended;                               // per check
+  std::optional<TimePoint> held_since;
   bool acted_in_streak = false;
   std::map<std::string, Seen> seen;
   // steering
   std::optional<std::uint64_t> steer_total;
-  Clock::time_point steer_t{};
+  TimePoint steer_t{};
   std::shared_ptr<SteerShared> steer = std::make_shared<SteerShared>();
 };
 
@@ -258,7 +108,7 @@ struct RuleState : Measured {
   std::optional<TimerId> rearm_timer;  // looks for a removed target to come back
   bool waiting = false;                // disarmed until the target is back
   bool waiting_for_psi = false;        // ... or until its PSI is switched on again
-  Clock::time_point quiet_until{};
+  TimePoint quiet_until{};
   std::string last_error;  // reported once
 };
 
@@ -268,6 +118,8 @@ struct Engine::Impl {
   Monitor& monitor;
   Actuator& actuator;
   EngineOptions options;
+  std::shared_ptr<const Clock> clock_owner;
+  const Clock& clock;
   std::string cgroup_root;
   std::vector<std::unique_ptr<RuleState>> rules;
   std::shared_ptr<Carryover> carryover;
@@ -279,6 +131,8 @@ struct Engine::Impl {
       : monitor(m),
         actuator(a),
         options(std::move(o)),
+        clock_owner(options.clock ? options.clock : real_clock()),
+        clock(*clock_owner),
         carryover(options.carryover ? options.carryover : std::make_shared<Carryover>()),
         own_carryover(!options.carryover),
         counters(carryover->counters) {}
@@ -286,22 +140,26 @@ struct Engine::Impl {
   // Reports and counts without the engine: for what finishes after a reload (a pending kill,
   // an exec that ends later).
   std::function<void(Decision, std::string_view)> detached_reporter() const {
-    return [report = options.report, dry_run = options.dry_run, counters = counters](
-               Decision d, std::string_view action) {
-      d.time = std::chrono::system_clock::now();
+    return [report = options.report, dry_run = actuator.rehearses(), clock = clock_owner,
+            counters = counters](Decision d, std::string_view action) {
+      d.time = clock->wall();
       d.dry_run = dry_run;
       counters->add(d.rule, action, d.result);
       if (report) report(d);
     };
   }
 
+  // "ok", or "dry-run" when the actuator only rehearses.
+  std::string ok_result() const { return actuator.rehearses() ? "dry-run" : "ok"; }
+  std::string would() const { return actuator.rehearses() ? "would " : ""; }
+
   void count(const Rule& rule, std::string_view result) {
     counters->add(rule.name, to_string(rule.action), result);
   }
 
   void report(Decision d) {
-    d.time = std::chrono::system_clock::now();
-    d.dry_run = options.dry_run;
+    d.time = clock.wall();
+    d.dry_run = actuator.rehearses();
     if (options.report) options.report(d);
   }
 
@@ -525,7 +383,7 @@ struct Engine::Impl {
       return;
     }
     if (s.timer) return;  // already sampling
-    Clock::time_point now = Clock::now();
+    TimePoint now = clock.now();
     if (now < s.quiet_until) return;
     const TriggerSpec& spec = *s.rule.spec;
     s.held_since = now;
@@ -554,7 +412,7 @@ struct Engine::Impl {
 
   void on_hot_tick(RuleState& s) {
     const TriggerSpec& spec = *s.rule.spec;
-    Clock::time_point now = Clock::now();
+    TimePoint now = clock.now();
     Result<Pressure> p = s.reader->read(spec.resource);
     if (!p || !(*p)[spec.line]) {
       cool(s);
@@ -615,7 +473,7 @@ struct Engine::Impl {
       case Check::What::reclaim: {
         Result<std::uint64_t> pages = sys::pages_scanned(cgroup_root, target, proc);
         if (!pages) return tl::unexpected(pages.error());
-        Clock::time_point now = Clock::now();
+        TimePoint now = clock.now();
         auto& seen = s.reclaim_seen[index];
         double rate = std::nan("");
         if (seen && *pages >= seen->first) {
@@ -636,7 +494,7 @@ struct Engine::Impl {
   }
 
   void on_condition_tick(RuleState& s) {
-    Clock::time_point now = Clock::now();
+    TimePoint now = clock.now();
     std::string measured;
     bool all = true;
     double first_share = 0;
@@ -715,14 +573,15 @@ struct Engine::Impl {
   std::vector<Candidate> candidates(RuleState& s) {
     std::vector<Candidate> out;
     const Rule& rule = s.rule;
-    Clock::time_point now = Clock::now();
+    TimePoint now = clock.now();
     std::string target = rule.system ? "/" : rule.cgroup;
     Result<std::string> self_cgroup = sys::process_cgroup(sys::self_pid(), options.reader.proc_root);
     Result<std::string> init_cgroup = sys::process_cgroup(1, options.reader.proc_root);
     std::set<std::string> alive;
     auto holds_protected = [&](const std::string& path) {
       // Where we or pid 1 cannot be told, protect everything (fail closed).
-      return !self_cgroup || !init_cgroup || within(*self_cgroup, path) || within(*init_cgroup, path);
+      return !self_cgroup || !init_cgroup || core::cgroup_within(*self_cgroup, path) ||
+             core::cgroup_within(*init_cgroup, path);
     };
     auto measure_group = [&](const std::string& path) {
       Candidate c;
@@ -796,14 +655,14 @@ struct Engine::Impl {
 
   void act(RuleState& s, double share, const std::string& measured) {
     const Rule& rule = s.rule;
-    Clock::time_point now = Clock::now();
+    TimePoint now = clock.now();
     s.quiet_until = now + rule.cooldown;
     carryover->quiet_until[rule.name] = s.quiet_until;  // a reload keeps the cooldown
     s.acted_in_streak = true;
     Decision d = decision(s, Decision::Severity::warning, std::string(to_string(rule.action)), "");
     d.share = share;
     d.measured = measured;
-    d.result = options.dry_run ? "dry-run" : "ok";
+    d.result = ok_result();
     switch (rule.action) {
       case ActionKind::log:
         d.severity = Decision::Severity::notice;
@@ -852,13 +711,7 @@ struct Engine::Impl {
     std::string verb = rule.action == ActionKind::kill ? "kill" : "signal " + std::to_string(rule.signal);
     if (rule.action == ActionKind::kill && rule.grace.count() > 0)
       verb += " (SIGTERM, SIGKILL after " + seconds(rule.grace) + ")";
-    d.detail = measured_prefix(d) + (options.dry_run ? "would " : "") + verb + " " + d.victim + ": " +
-               choice->reason;
-    if (options.dry_run) {
-      count(rule, d.result);
-      report(d);
-      return;
-    }
+    d.detail = measured_prefix(d) + would() + verb + " " + d.victim + ": " + choice->reason;
     // The actuator checks, after taking a pidfd, that each process is still inside its group.
     Result<void> outcome;
     std::string dir = victim.pid == 0 ? sys::cgroup_directory(cgroup_root, victim.path) : std::string{};
@@ -870,22 +723,24 @@ struct Engine::Impl {
       outcome = actuator.signal_process(victim.pid, first_signal, scope);
     } else if (first_signal == SIGKILL) {
       Result<Actuator::GroupKill> n = actuator.kill_cgroup(dir, scope);
-      if (n) d.detail += "; " + std::to_string(n->processes) + " processes killed " + n->how();
+      if (n && !actuator.rehearses())
+        d.detail += "; " + std::to_string(n->processes) + " processes killed " + n->how();
       outcome = n ? Result<void>{} : tl::unexpected(n.error());
     } else {
-      Result<std::vector<sys::Pid>> pids = sys::cgroup_processes(dir, true);
+      Result<std::vector<int>> pids = actuator.processes(dir);
       if (!pids) outcome = tl::unexpected(pids.error());
       if (pids) {
         std::size_t sent = 0;
         std::optional<Error> first_error;
-        for (sys::Pid pid : *pids) {
+        for (int pid : *pids) {
           Result<void> one = actuator.signal_process(pid, first_signal, scope);
           if (one)
             ++sent;
           else if (!first_error && one.error().code() != Errc::gone)
             first_error = one.error();
         }
-        d.detail += "; signal " + std::to_string(first_signal) + " sent to " + std::to_string(sent) + " of " +
+        d.detail += "; signal " + std::to_string(first_signal) +
+                    (actuator.rehearses() ? " would reach " : " sent to ") + std::to_string(sent) + " of " +
                     std::to_string(pids->size()) + " processes";
         if (sent == 0 && first_error) outcome = tl::unexpected(*first_error);
       }
@@ -897,7 +752,8 @@ struct Engine::Impl {
     }
     count(rule, d.result);
     report(d);
-    if (outcome && rule.action == ActionKind::kill && first_signal != SIGKILL)
+    // A dry run rehearses the first signal only: its grace period would end in a SIGKILL.
+    if (outcome && rule.action == ActionKind::kill && first_signal != SIGKILL && !actuator.rehearses())
       schedule_sigkill(s, victim, dir, scope);
   }
 
@@ -964,11 +820,12 @@ struct Engine::Impl {
   }
 
   std::vector<std::pair<std::string, std::string>> event_env(const RuleState& s, const Decision& d) {
-    std::vector<std::pair<std::string, std::string>> env{{"PRESSURE_RULE", s.rule.name},
-                                                         {"PRESSURE_TARGET", s.rule.where()},
-                                                         {"PRESSURE_SHARE", std::to_string(d.share * 100.0)},
-                                                         {"PRESSURE_MEASURED", d.measured},
-                                                         {"PRESSURE_DRY_RUN", options.dry_run ? "1" : "0"}};
+    std::vector<std::pair<std::string, std::string>> env{
+        {"PRESSURE_RULE", s.rule.name},
+        {"PRESSURE_TARGET", s.rule.where()},
+        {"PRESSURE_SHARE", std::to_string(d.share * 100.0)},
+        {"PRESSURE_MEASURED", d.measured},
+        {"PRESSURE_DRY_RUN", actuator.rehearses() ? "1" : "0"}};
     if (s.rule.spec) {
       env.emplace_back("PRESSURE_RESOURCE", std::string(to_string(s.rule.spec->resource)));
       env.emplace_back("PRESSURE_LINE", std::string(to_string(s.rule.spec->line)));
@@ -984,12 +841,7 @@ struct Engine::Impl {
     const Rule& rule = s.rule;
     std::string cmd;
     for (const std::string& a : rule.command) cmd += (cmd.empty() ? "" : " ") + a;
-    d.detail = measured_prefix(d) + (options.dry_run ? "would run: " : "running: ") + cmd;
-    if (options.dry_run) {
-      count(rule, d.result);
-      report(d);
-      return;
-    }
+    d.detail = measured_prefix(d) + (actuator.rehearses() ? "would run: " : "running: ") + cmd;
     Decision base = decision(s, Decision::Severity::notice, "exec", "");
     std::string timeout = seconds(rule.timeout);
     Result<void> started =
@@ -1029,12 +881,8 @@ struct Engine::Impl {
     std::string file = memory_limit_file(s, v1);
     const MemoryHigh& mh = s.rule.memory_high;
     std::string value = mh.bytes ? std::to_string(*mh.bytes) : (v1 ? "-1" : "max");
-    d.detail = measured_prefix(d) + (options.dry_run ? "would write " : "wrote ") + value + " to " + file;
-    if (options.dry_run) {
-      count(s.rule, d.result);
-      report(d);
-      return;
-    }
+    d.detail =
+        measured_prefix(d) + (actuator.rehearses() ? "would write " : "wrote ") + value + " to " + file;
     // Reported once the write is over (it may reclaim for a while); the rule may be gone by then.
     auto set_limit_failed = [](Decision& failed, const Error& error) {
       failed.severity = Decision::Severity::error;
@@ -1058,7 +906,7 @@ struct Engine::Impl {
   void steer(RuleState& s) {
     if (s.steer->busy) return;  // the last step is still being written: measure across both
     const MemoryHigh& mh = s.rule.memory_high;
-    Clock::time_point now = Clock::now();
+    TimePoint now = clock.now();
     Result<Pressure> p = s.reader->read(Resource::memory);
     if (!p) (void)target_removed(s, p.error());
     if (!p || !p->some) return;
@@ -1105,18 +953,13 @@ struct Engine::Impl {
     d.measured = "memory some " + percent(d.share) + " over " +
                  seconds(duration_cast<nanoseconds>(std::chrono::duration<double, std::micro>(dt_us))) +
                  " (target " + percent(mh.target_share) + ")";
-    d.result = options.dry_run ? "dry-run" : "ok";
+    d.result = ok_result();
     if (next == limit && !unlimited) return;
     // Every step is counted; a step is logged when the direction turns, or when it fails.
     bool turned = direction != s.steer->direction;
     d.detail = d.measured + "; " + (direction > 0 ? "backing off: " : "probing: ") + file + " " +
-               std::to_string(limit) + " -> " + std::to_string(next) + (options.dry_run ? " (dry run)" : "");
-    if (options.dry_run) {
-      s.steer->direction = direction;
-      count(s.rule, d.result);
-      if (turned) report(d);
-      return;
-    }
+               std::to_string(limit) + " -> " + std::to_string(next) +
+               (actuator.rehearses() ? " (dry run)" : "");
     auto steer_failed = [file](Decision& failed, const Error& error) {
       failed.severity = Decision::Severity::error;
       failed.result = "failed";
@@ -1147,17 +990,15 @@ struct Engine::Impl {
     const Rule& rule = s.rule;
     std::string line =
         "{\"time\":" +
-        std::to_string(
-            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) +
+        std::to_string(std::chrono::duration<double>(clock.wall().time_since_epoch()).count()) +
         ",\"rule\":" + json_string(rule.name) + ",\"target\":" + json_string(rule.where()) +
         ",\"share\":" + std::to_string(d.share) + ",\"measured\":" + json_string(d.measured);
     if (rule.spec)
       line += ",\"resource\":" + json_string(to_string(rule.spec->resource)) +
               ",\"line\":" + json_string(to_string(rule.spec->line));
-    line += ",\"dry_run\":" + std::string(options.dry_run ? "true" : "false") + "}";
+    line += ",\"dry_run\":" + std::string(actuator.rehearses() ? "true" : "false") + "}";
     std::string where = rule.notify_socket.empty() ? rule.notify_file : rule.notify_socket;
-    d.detail = measured_prefix(d) + (options.dry_run ? "would notify " : "notified ") + where;
-    if (options.dry_run) return;
+    d.detail = measured_prefix(d) + (actuator.rehearses() ? "would notify " : "notified ") + where;
     Result<void> sent = rule.notify_socket.empty() ? actuator.append_line(rule.notify_file, line)
                                                    : actuator.send_datagram(rule.notify_socket, line);
     if (!sent) {
