@@ -8,6 +8,7 @@
 
 #include <pressure/monitor.hpp>
 
+#include "core/exit_code.hpp"
 #include "core/printable.hpp"
 #include "daemon/preflight.hpp"
 #include "exporter/exporter.hpp"
@@ -19,20 +20,11 @@
 namespace pressure::daemon {
 namespace {
 
-constexpr int k_exit_ok = 0;
-constexpr int k_exit_config = 2;
-constexpr int k_exit_unsupported = 3;
-constexpr int k_exit_runtime = 4;
+using core::k_exit_ok;
+using core::k_exit_runtime;
+constexpr int k_exit_config = core::k_exit_usage;
 
-int exit_code_for(const Error& e) {
-  switch (e.code()) {
-    case Errc::unsupported: return k_exit_unsupported;
-    case Errc::invalid_argument:
-    case Errc::not_found:
-    case Errc::unavailable: return k_exit_config;
-    default: return k_exit_runtime;
-  }
-}
+int exit_code_for(const Error& e) { return core::exit_code(e.code(), core::Stage::configuration); }
 
 void log_line(const std::string& line) {
   std::fputs((line + "\n").c_str(), stderr);
