@@ -4,7 +4,10 @@
 // an event, a timer. The system tests (tests/system/daemon_test.cpp) run the same rules on the
 // real kernel.
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -530,6 +533,51 @@ TEST_F(EngineTest, ADryRunDecidesTheSameAndActsOnNothing) {
   EXPECT_EQ(dry.rehearsed()[0], "signal 15 to pid 102 within /batch/b");
   EXPECT_TRUE(ctx->carryover->pending.empty());  // no SIGKILL follows a rehearsal
   EXPECT_TRUE(actuator.calls.empty());
+}
+
+// ---- the real actuator's guards ------------------------------------------------------------------
+
+// A process this test started, held still until the end of the test; never signalled.
+struct Sleeper {
+  Sleeper() {
+    pid = ::fork();
+    if (pid == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+  }
+  ~Sleeper() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);  // our own child
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  pid_t pid = -1;
+};
+
+TEST(RealActuator, RefusesInitItselfAndAProcessOutsideTheScope) {
+  test::TempDir tmp("real-actuator");
+  ASSERT_TRUE(tmp.ok());
+  Sleeper child;
+  ASSERT_GT(child.pid, 0);
+  write(tmp.path() + "/" + std::to_string(child.pid) + "/cgroup", "0::/elsewhere/app\n");
+  Monitor monitor;
+  std::unique_ptr<policy::Actuator> real = policy::real_actuator(monitor, tmp.path());
+  for (int pid : {1, static_cast<int>(::getpid())}) {
+    Result<void> refused = real->signal_process(pid, SIGTERM, "/");
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message().find("refusing to signal pid " + std::to_string(pid)),
+              std::string::npos);
+  }
+  Result<void> outside = real->signal_process(child.pid, SIGTERM, "/batch");
+  ASSERT_FALSE(outside);
+  EXPECT_NE(outside.error().message().find("it is in /elsewhere/app, outside /batch"), std::string::npos)
+      << outside.error().message();
+  // "/batch" does not hold "/batchjob": a prefix is not an ancestor.
+  write(tmp.path() + "/" + std::to_string(child.pid) + "/cgroup", "0::/batchjob\n");
+  EXPECT_FALSE(real->signal_process(child.pid, SIGTERM, "/batch"));
+  int status = 0;
+  EXPECT_EQ(::waitpid(child.pid, &status, WNOHANG), 0) << "the child was signalled";
 }
 
 }  // namespace
