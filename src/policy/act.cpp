@@ -45,9 +45,8 @@ Result<void> signal_group(Context& ctx, const Aim& aim, Decision& d) {
     else if (!first_error && one.error().code() != Errc::gone)
       first_error = one.error();
   }
-  d.detail += "; signal " + std::to_string(aim.first_signal) +
-              (ctx.actuator.rehearses() ? " would reach " : " sent to ") + std::to_string(sent) + " of " +
-              std::to_string(pids->size()) + " processes";
+  d.detail += "; signal " + std::to_string(aim.first_signal) + ctx.said(" sent to ", " would reach ") +
+              std::to_string(sent) + " of " + std::to_string(pids->size()) + " processes";
   if (sent == 0 && first_error) return tl::unexpected(*first_error);
   return {};
 }
@@ -59,7 +58,7 @@ Result<void> strike(Context& ctx, const Aim& aim, Decision& d) {
   if (aim.first_signal != SIGKILL) return signal_group(ctx, aim, d);
   Result<Actuator::GroupKill> n = ctx.actuator.kill_cgroup(aim.dir, aim.scope);
   if (!n) return tl::unexpected(n.error());
-  if (!ctx.actuator.rehearses())
+  if (!ctx.actuator.rehearses())  // a rehearsal killed nothing: no count to give
     d.detail += "; " + std::to_string(n->processes) + " processes killed " + n->how();
   return {};
 }
@@ -168,12 +167,11 @@ void act_on_victim(Context& ctx, RuleState& s, Decision& d) {
 
 std::vector<std::pair<std::string, std::string>> event_env(const Context& ctx, const RuleState& s,
                                                            const Decision& d) {
-  std::vector<std::pair<std::string, std::string>> env{
-      {"PRESSURE_RULE", s.rule.name},
-      {"PRESSURE_TARGET", s.rule.where()},
-      {"PRESSURE_SHARE", std::to_string(d.share * 100.0)},
-      {"PRESSURE_MEASURED", d.measured},
-      {"PRESSURE_DRY_RUN", ctx.actuator.rehearses() ? "1" : "0"}};
+  std::vector<std::pair<std::string, std::string>> env{{"PRESSURE_RULE", s.rule.name},
+                                                       {"PRESSURE_TARGET", s.rule.where()},
+                                                       {"PRESSURE_SHARE", std::to_string(d.share * 100.0)},
+                                                       {"PRESSURE_MEASURED", d.measured},
+                                                       {"PRESSURE_DRY_RUN", ctx.said("0", "1")}};
   if (s.rule.spec) {
     env.emplace_back("PRESSURE_RESOURCE", std::string(to_string(s.rule.spec->resource)));
     env.emplace_back("PRESSURE_LINE", std::string(to_string(s.rule.spec->line)));
@@ -189,7 +187,7 @@ void act_exec(Context& ctx, RuleState& s, Decision& d) {
   const Rule& rule = s.rule;
   std::string cmd;
   for (const std::string& a : rule.command) cmd += (cmd.empty() ? "" : " ") + a;
-  d.detail = measured_prefix(d) + (ctx.actuator.rehearses() ? "would run: " : "running: ") + cmd;
+  d.detail = measured_prefix(d) + ctx.said("running: ", "would run: ") + cmd;
   Decision base = ctx.decision(s, Decision::Severity::notice, "exec", "");
   std::string timeout = seconds(rule.timeout);
   Result<void> started =
@@ -213,8 +211,7 @@ void act_memory_high(Context& ctx, RuleState& s, Decision& d) {
   std::string file = memory_limit_file(ctx, s, v1);
   const MemoryHigh& mh = s.rule.memory_high;
   std::string value = mh.bytes ? std::to_string(*mh.bytes) : (v1 ? "-1" : "max");
-  d.detail =
-      measured_prefix(d) + (ctx.actuator.rehearses() ? "would write " : "wrote ") + value + " to " + file;
+  d.detail = measured_prefix(d) + ctx.said("wrote ", "would write ") + value + " to " + file;
   auto set_limit_failed = [](Decision& failed, const Error& error) {
     fail_decision(failed, measured_prefix(failed) + "cannot set the limit: " + error.message());
   };
@@ -240,9 +237,9 @@ void act_notify(Context& ctx, RuleState& s, Decision& d) {
   if (rule.spec)
     line += ",\"resource\":" + json_string(to_string(rule.spec->resource)) +
             ",\"line\":" + json_string(to_string(rule.spec->line));
-  line += ",\"dry_run\":" + std::string(ctx.actuator.rehearses() ? "true" : "false") + "}";
+  line += ",\"dry_run\":" + ctx.said("false", "true") + "}";
   std::string where = rule.notify_socket.empty() ? rule.notify_file : rule.notify_socket;
-  d.detail = measured_prefix(d) + (ctx.actuator.rehearses() ? "would notify " : "notified ") + where;
+  d.detail = measured_prefix(d) + ctx.said("notified ", "would notify ") + where;
   Result<void> sent = rule.notify_socket.empty() ? ctx.actuator.append_line(rule.notify_file, line)
                                                  : ctx.actuator.send_datagram(rule.notify_socket, line);
   if (!sent) fail_decision(d, measured_prefix(d) + "cannot notify " + where + ": " + sent.error().message());

@@ -94,9 +94,13 @@ struct Context {
   bool published = false;  // the rules' armed states reach the counters once started
 
   const std::string& proc_root() const { return options.reader.proc_root; }
-  // "ok", or "dry-run" when the actuator only rehearses; "would " or nothing.
-  std::string ok_result() const { return actuator.rehearses() ? "dry-run" : "ok"; }
-  std::string would() const { return actuator.rehearses() ? "would " : ""; }
+  // The words of a decision: what was done, or in a dry run (the actuator only rehearses) what
+  // would have been. The only difference a dry run makes here, but for its grace kills.
+  std::string said(std::string_view done, std::string_view rehearsed) const {
+    return std::string(actuator.rehearses() ? rehearsed : done);
+  }
+  std::string ok_result() const { return said("ok", "dry-run"); }
+  std::string would() const { return said("", "would "); }
   void count(const Rule& rule, std::string_view result) const;
   void report(Decision d) const;
   Decision decision(const RuleState& s, Decision::Severity severity, std::string what,

@@ -117,8 +117,7 @@ void steer(Context& ctx, RuleState& s) {
                " (target " + percent(mh.target_share) + ")";
   d.result = ctx.ok_result();
   d.detail = d.measured + "; " + (step.direction > 0 ? "backing off: " : "probing: ") + file + " " +
-             std::to_string(limit) + " -> " + std::to_string(step.limit) +
-             (ctx.actuator.rehearses() ? " (dry run)" : "");
+             std::to_string(limit) + " -> " + std::to_string(step.limit) + ctx.said("", " (dry run)");
   write_step(ctx, s, d, file, step);
 }
 
