@@ -66,6 +66,7 @@ struct Event {
   std::uint64_t observed_stall_us = 0;
   std::chrono::nanoseconds observed_span{0};
   double share = 0.0;          // observed_stall / observed_span, in [0, 1]
+  std::uint64_t total_us = 0;  // the line's `total` at the reading behind the event (µs)
   std::optional<Error> error;  // why, for Kind::gone
 };
 

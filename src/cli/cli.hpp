@@ -1,16 +1,13 @@
 // The `pressure` command line: parses arguments and runs one subcommand.
 #pragma once
 
+#include "core/exit_code.hpp"
+
 namespace pressure::cli {
 
-// Exit codes, the same for every subcommand (DESIGN.md).
-enum Exit : int {
-  k_exit_ok = 0,
-  k_exit_negative = 1,     // a "no": admit refused, watch timed out
-  k_exit_usage = 2,        // bad flags or configuration
-  k_exit_unsupported = 3,  // no PSI here, or a resource this kernel lacks
-  k_exit_runtime = 4,      // malformed kernel file, permission, cgroup gone
-};
+// Exit codes, the same for every subcommand and the daemon (DESIGN.md).
+using core::Exit;
+using enum core::Exit;
 
 int run(int argc, char** argv);
 

@@ -54,14 +54,7 @@ CLI::Validator process_id() {
       "PID");
 }
 
-int exit_code(Errc code) {
-  switch (code) {
-    case Errc::unsupported:
-    case Errc::unavailable: return k_exit_unsupported;
-    case Errc::invalid_argument: return k_exit_usage;
-    default: return k_exit_runtime;
-  }
-}
+int exit_code(Errc code) { return core::exit_code(code); }
 
 int report(const Error& error) {
   // Messages carry paths and names from outside: printed so that none can forge a line.

@@ -24,4 +24,10 @@ Result<std::string> normalize_cgroup_path(std::string_view path, std::string_vie
   return out.empty() ? std::string("/") : out;
 }
 
+bool cgroup_within(std::string_view path, std::string_view ancestor) {
+  if (ancestor == "/") return true;
+  return path == ancestor || (path.size() > ancestor.size() && path.substr(0, ancestor.size()) == ancestor &&
+                              path[ancestor.size()] == '/');
+}
+
 }  // namespace pressure::core

@@ -13,4 +13,8 @@ namespace pressure::core {
 // the mount. Repeated and trailing slashes and "." are dropped.
 Result<std::string> normalize_cgroup_path(std::string_view path, std::string_view root);
 
+// True if the canonical path `path` is `ancestor` or below it ("/a/b" within "/a", not "/ab";
+// everything is within "/").
+bool cgroup_within(std::string_view path, std::string_view ancestor);
+
 }  // namespace pressure::core

@@ -8,6 +8,7 @@
 
 #include <pressure/monitor.hpp>
 
+#include "core/exit_code.hpp"
 #include "core/printable.hpp"
 #include "daemon/preflight.hpp"
 #include "exporter/exporter.hpp"
@@ -19,20 +20,11 @@
 namespace pressure::daemon {
 namespace {
 
-constexpr int k_exit_ok = 0;
-constexpr int k_exit_config = 2;
-constexpr int k_exit_unsupported = 3;
-constexpr int k_exit_runtime = 4;
+using core::k_exit_ok;
+using core::k_exit_runtime;
+constexpr int k_exit_config = core::k_exit_usage;
 
-int exit_code_for(const Error& e) {
-  switch (e.code()) {
-    case Errc::unsupported: return k_exit_unsupported;
-    case Errc::invalid_argument:
-    case Errc::not_found:
-    case Errc::unavailable: return k_exit_config;
-    default: return k_exit_runtime;
-  }
-}
+int exit_code_for(const Error& e) { return core::exit_code(e.code(), core::Stage::configuration); }
 
 void log_line(const std::string& line) {
   std::fputs((line + "\n").c_str(), stderr);
@@ -164,11 +156,13 @@ int run(const Options& options) {
     log_text(5, "the open-file limit stays where it was: " + files.error().message(), format);
 
   Monitor monitor(options.reader);
-  std::unique_ptr<policy::Actuator> actuator = policy::real_actuator(monitor, options.reader.proc_root);
+  // A dry run (and --check) goes down the same path, with an actuator that acts on nothing.
+  std::unique_ptr<policy::Actuator> actuator = dry_run
+                                                   ? std::make_unique<policy::DryRunActuator>()
+                                                   : policy::real_actuator(monitor, options.reader.proc_root);
   bool quiet_arming = options.check;
   policy::EngineOptions engine_options;
   engine_options.reader = options.reader;
-  engine_options.dry_run = dry_run;
   engine_options.idle_poll = config->idle_poll;
   engine_options.carryover = std::make_shared<policy::Carryover>();
   engine_options.report = [&format, &quiet_arming](const policy::Decision& d) {

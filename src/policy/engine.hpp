@@ -1,6 +1,6 @@
 // Runs rules on a Monitor: wakes on a kernel trigger (or polls), samples `total` while the
-// rule holds, and acts through an Actuator once it has held long enough. Every decision is
-// reported once, with the numbers behind it, and counted.
+// rule holds, and acts through an Actuator once it has held long enough (a DryRunActuator for
+// --dry-run). Every decision is reported once, with the numbers behind it, and counted.
 #pragma once
 
 #include <chrono>
@@ -17,46 +17,16 @@
 #include <pressure/monitor.hpp>
 #include <pressure/reader.hpp>
 
+#include "policy/actuator.hpp"
+#include "policy/clock.hpp"
 #include "policy/rules.hpp"
 
 namespace pressure::policy {
 
-// The side effects of rules. `real_actuator()` acts through sys; a dry run never reaches one.
-class Actuator {
- public:
-  virtual ~Actuator() = default;
-  // SIGTERM/SIGKILL/... to one process, through a pidfd, if it is inside `within_cgroup` (a
-  // path relative to the cgroup2 mount), never to pid 1 or ourselves.
-  virtual Result<void> signal_process(int pid, int sig, const std::string& within_cgroup) = 0;
-  // What a group kill did: how many processes were in the group, and how they were killed.
-  struct GroupKill {
-    std::size_t processes = 0;
-    bool atomic = false;  // cgroup.kill (5.14+); else SIGKILL to each process, in rounds
-    std::string how() const { return atomic ? "with cgroup.kill" : "one by one (no cgroup.kill)"; }
-  };
-  // SIGKILL to everything in the group `cgroup` whose directory is `dir` (cgroup.kill, else each
-  // process).
-  virtual Result<GroupKill> kill_cgroup(const std::string& dir, const std::string& cgroup) = 0;
-  // Writes a control file (memory.high, memory.limit_in_bytes) off the loop: the kernel may
-  // reclaim inside the write for seconds. `done` runs on the loop once it is over; an error
-  // means it was not started, and then `done` never runs.
-  virtual Result<void> write_control(const std::string& path, const std::string& value,
-                                     std::function<void(const Result<void>&)> done) = 0;
-  // Starts a command; `done(status)` is called on the loop when it ends or is killed.
-  virtual Result<void> exec(const std::vector<std::string>& argv,
-                            const std::vector<std::pair<std::string, std::string>>& env,
-                            std::chrono::microseconds timeout,
-                            std::function<void(int status, bool timed_out)> done) = 0;
-  virtual Result<void> send_datagram(const std::string& socket, const std::string& payload) = 0;
-  virtual Result<void> append_line(const std::string& path, const std::string& line) = 0;
-};
 // `s` as a JSON string, quotes included (for notify lines and JSON logs). Always valid UTF-8 and
 // one line: a byte that is not part of valid UTF-8 becomes U+FFFD; control characters (C0, DEL,
 // C1) are escaped (\n, \t, \u00XX).
 std::string json_string(std::string_view s);
-
-// The real one; exec needs the Monitor to wait for children.
-std::unique_ptr<Actuator> real_actuator(Monitor& monitor, const std::string& proc_root = "/proc");
 
 // One thing the engine decided or noticed.
 struct Decision {
@@ -114,7 +84,8 @@ class Carryover {
 
 struct EngineOptions {
   ReaderOptions reader;
-  bool dry_run = false;
+  // Where holds, cooldowns and rates take their time from; empty: real_clock().
+  std::shared_ptr<const Clock> clock;
   // Where the kernel takes no trigger and rules poll: how often to sample a target whose stall
   // has not moved for a whole window (see TriggerOptions::idle_period).
   std::chrono::milliseconds idle_poll{500};

@@ -1,5 +1,5 @@
 // The daemon's rules: where to measure, when to act, what to do. Pure values and the victim
-// choice; rules.cpp's Engine runs them on a Monitor and acts through an Actuator.
+// choice; engine.hpp's Engine runs them on a Monitor and acts through an Actuator.
 #pragma once
 
 #include <chrono>

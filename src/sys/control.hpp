@@ -1,5 +1,9 @@
 // Acting on processes and cgroups, and talking to the service manager: the daemon's hands.
-// Linux only; elsewhere every call answers `unsupported`.
+// Linux only. One header, a file per job: cgroup.cpp (processes and children of a group,
+// cgroup.kill, control files), process_info.cpp (what /proc says of a process),
+// cgroup_memory.cpp (a group's memory and limit, swap, reclaim), pidfd.cpp (ProcessHandle),
+// spawn.cpp (commands), service.cpp (datagrams, appends, the signalfd, sd_notify). Small files
+// are read by small_file.cpp, through the Io seam.
 #pragma once
 
 #include <chrono>

@@ -8,27 +8,13 @@
 
 #include "core/cgroup_path.hpp"
 #include "sys/files.hpp"
+#include "sys/small_file.hpp"
 
 namespace pressure {
 namespace {
 
 Result<std::string> read_text(const Io& io, const std::string& path) {
-  int fd = io.open_at(AT_FDCWD, path.c_str(), O_RDONLY);
-  if (fd < 0) {
-    if (-fd == ENOENT) return fail(Errc::not_found, path + " does not exist", path, ENOENT);
-    return tl::unexpected(sys::open_error(-fd, path, "it"));
-  }
-  sys::Fd owned(&io, fd);
-  std::string text;
-  char chunk[4096];
-  for (;;) {
-    long n = io.pread(fd, chunk, sizeof chunk, static_cast<long>(text.size()));
-    if (n < 0)
-      return fail(Errc::system, "cannot read " + path + ": " + sys::errno_text(static_cast<int>(-n)), path);
-    if (n == 0 || text.size() > (1U << 20)) break;
-    text.append(chunk, static_cast<std::size_t>(n));
-  }
-  return text;
+  return sys::read_small_file(path, io);
 }
 
 // "123\n" -> 123; "max\n" -> nullopt.

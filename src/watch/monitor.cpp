@@ -127,7 +127,7 @@ struct Monitor::Impl {
   }
 
   void emit(Watch& w, Event::Kind kind, std::uint64_t stall_us, std::chrono::nanoseconds span,
-            std::optional<Error> error = std::nullopt) {
+            std::uint64_t total_us, std::optional<Error> error = std::nullopt) {
     Event e;
     e.kind = kind;
     e.id = w.info.id;
@@ -138,6 +138,7 @@ struct Monitor::Impl {
     e.observed_stall_us = stall_us;
     e.observed_span = span;
     e.share = core::StallWindow::Growth{stall_us, span}.share();
+    e.total_us = total_us;
     e.error = std::move(error);
     std::lock_guard lock(w.callback_mutex);
     if (w.removed && kind == Event::Kind::pressure) return;  // remove() won: no callback after it
@@ -147,7 +148,7 @@ struct Monitor::Impl {
   void gone(const std::shared_ptr<Watch>& w, Error error) {
     if (!drop(w)) return;  // remove() came first: it ends the watch silently
     Event::Kind kind = error.code() == Errc::gone ? Event::Kind::gone : Event::Kind::error;
-    emit(*w, kind, 0, {}, std::move(error));
+    emit(*w, kind, 0, {}, 0, std::move(error));
   }
 
   void on_trigger(const std::shared_ptr<Watch>& w, std::uint32_t events) {
@@ -175,7 +176,7 @@ struct Monitor::Impl {
       ++spurious;
       return;
     }
-    emit(*w, Event::Kind::pressure, stall, span);
+    emit(*w, Event::Kind::pressure, stall, span, now->total_us);
   }
 
   void on_sampler(const std::shared_ptr<Watch>& w) {
@@ -189,7 +190,7 @@ struct Monitor::Impl {
     if (w->idle_period.count() > 0) pace(*w, now->total_us);
     if (!w->window.should_fire(static_cast<std::uint64_t>(w->info.spec.stall.count()))) return;
     core::StallWindow::Growth g = w->window.growth().value_or(core::StallWindow::Growth{});
-    emit(*w, Event::Kind::pressure, g.stall_us, g.span);
+    emit(*w, Event::Kind::pressure, g.stall_us, g.span, now->total_us);
   }
 
   // Polling slows to idle_period after a whole window without stall, and returns to window/10
