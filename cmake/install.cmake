@@ -9,6 +9,7 @@ install(TARGETS pressure_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # The HTTP module `serve` and the daemon's `listen` load (src/exporter/CMakeLists.txt).
 install(TARGETS pressure_http LIBRARY DESTINATION ${PRESSURE_HTTP_MODULE_DIR})
 install(DIRECTORY include/pressure DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_BINARY_DIR}/include/pressure/version.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/pressure)
 
 set(PRESSURE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/pressure)
 install(EXPORT pressure-targets NAMESPACE pressure:: DESTINATION ${PRESSURE_CMAKE_DIR})

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import pressure
-from conftest import BUILD_DIR
+from conftest import BUILD_DIR, CLI
 
 PACKAGE = Path(pressure.__file__).parent
 READING_FUNCTIONS = ("pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch")
@@ -104,6 +104,7 @@ def fake_package(tmp_path: Path, platform: str) -> Path:
         shutil.copy(PACKAGE / name, target / name)
     (target / "_native.py").write_text(
         f"def platform(): return {platform!r}\n"
+        "def version(): return '0.0.0'\n"
         "def psi_missing_reason(): return 'resource pressure is only reported on Linux (PSI) and macOS'\n"
         "def memory_level(sysctl=None): return 'warn'\n"
         "class Watch: pass\n"
@@ -162,3 +163,10 @@ def test_cmake_install_puts_the_package_in_site_packages(tmp_path: Path) -> None
                          capture_output=True, text=True, env=env, check=True, cwd=tmp_path)
     file, total = out.stdout.split()
     assert file == str(site / "pressure" / "__init__.py") and total == "123456"
+
+
+def test_version_is_the_one_of_the_command() -> None:
+    """One version number: the module's __version__ is the library's, as `pressure --version` says."""
+    assert isinstance(pressure.__version__, str) and pressure.__version__.count(".") == 2
+    out = subprocess.run([str(CLI), "--version"], check=True, capture_output=True, text=True).stdout
+    assert out == f"pressure {pressure.__version__}\n"
