@@ -69,7 +69,11 @@ def have_mypy() -> bool:
 
 @pytest.mark.skipif(not have_mypy() and os.environ.get("CI") is None, reason="mypy (Debian python3-mypy) is not installed")
 def test_stubs_match_the_module_and_type_check_a_program(tmp_path: Path) -> None:
-    env = dict(os.environ, MYPYPATH=str(PACKAGE.parent), PYTHONPATH=str(PACKAGE.parent))
+    # From the build tree mypy is pointed at the package; an installed copy (pip install ., the
+    # Debian package) it finds in the interpreter's site-packages, where MYPYPATH may not point.
+    installed = PACKAGE.parent.name in ("site-packages", "dist-packages")
+    env = dict(os.environ) if installed else dict(os.environ, MYPYPATH=str(PACKAGE.parent),
+                                                  PYTHONPATH=str(PACKAGE.parent))
     stubtest = subprocess.run([sys.executable, "-m", "mypy.stubtest", "pressure", "--allowlist",
                                str(Path(__file__).with_name("stubtest-allowlist.txt"))],
                               capture_output=True, text=True, env=env, cwd=tmp_path)
