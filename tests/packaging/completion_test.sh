@@ -32,8 +32,8 @@ help_flags() {
   "$binary" "$@" --help | grep -oE '^ *(-[a-zA-Z], *)?--[a-z][a-z0-9-]*' | tr ',' '\n' | tr -d ' ' | grep -vx -- -h | sort -u
 }
 
-expect() {  # description, expected (lines), actual (lines)
-  if [[ "$2" != "$3" ]]; then
+expect() {  # description, expected (lines), actual (lines), in any order
+  if [[ "$(sort <<<"$2")" != "$(sort <<<"$3")" ]]; then
     fail "$1: expected [$(echo "$2" | tr '\n' ' ')] got [$(echo "$3" | tr '\n' ' ')]"
   fi
 }
@@ -51,9 +51,15 @@ expect "flags after --proc-root DIR" "$(help_flags show)" "$(complete_line press
 
 expect "--mode" "$(printf '%s\n' auto kernel polling)" "$(complete_line pressure watch --mode "")"
 expect "--log-format" "$(printf '%s\n' json text)" "$(complete_line pressure daemon --log-format "")"
-expect "resource in a SPEC" "$(printf '%s\n' 'memory ')" "$(complete_line pressure watch '"mem')"
-expect "line in a SPEC" "$(printf '%s\n' 'memory full ' 'memory some ')" "$(complete_line pressure watch '"memory ')"
-expect "line in a CONDITION" "$(printf '%s\n' 'cpu full ')" "$(complete_line pressure admit 'cpu f')"
+# A SPEC or CONDITION is offered whole (readline inserts the common part), quoted when the
+# word was typed without a quote; irq has no some line.
+expect "SPECs after an opening quote" "$(printf '%s\n' 'memory full 100ms/2s' 'memory full 10%/1s' 'memory full 20%/2s')" \
+  "$(complete_line pressure watch '"memory f')"
+expect "SPECs for a resource" "6" "$(complete_line pressure watch '"mem' | grep -c '^memory \(some\|full\) ')"
+expect "irq has only full" "$(printf '%s\n' 'irq full 100ms/2s' 'irq full 10%/1s' 'irq full 20%/2s')" \
+  "$(complete_line pressure watch "'irq")"
+expect "CONDITIONs without a quote" "$(printf '%s\n' '"cpu full 2s<20%"' '"cpu full avg10<10"' '"cpu full avg60<5"')" \
+  "$(complete_line pressure admit 'cpu f')"
 expect "nothing after --exec" "" "$(complete_line pressure watch 'cpu some 1s/2s' --exec -- l)"
 
 # cgroup paths under the cgroup2 mount (here a tree named by --cgroup-root), relative or absolute.

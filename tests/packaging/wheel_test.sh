@@ -11,6 +11,8 @@ build=$(cd "$1" && pwd)
 out=$root/build-wheel
 failures=0
 fail() { echo "wheel: $*" >&2; failures=$((failures + 1)); }
+# ccache (when the backend finds it) then reuses a previous run's objects from another clone.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 rm -rf "$out/dist" "$out/venv"
 mkdir -p "$out"
 start=$SECONDS

@@ -57,26 +57,24 @@ _pressure_cgroups() {
   [[ -z $rel && $lead == / ]] && COMPREPLY+=("/")
 }
 
-# Inside a quoted SPEC ("memory full 100ms/2s") or CONDITION ("memory full avg10<10"): the
-# resource, then some|full, then a hint of the rest.
+# A SPEC ("memory full 100ms/2s") or CONDITION ("memory full avg10<10") is one word with
+# spaces: every resource, line and an example tail is offered whole, so that readline inserts
+# their common part ("memory ") and lists the rest, and closes the quote only on a whole one. A
+# word typed without a quote gets candidates with quotes of their own.
 _pressure_spec() {
-  local cur=${1#[\"\']} kind=$2 words
-  read -ra words <<<"$cur"
-  [[ $cur == *" " ]] && words+=("")
-  local prefix=""
-  ((${#words[@]} > 1)) && prefix="${words[*]:0:${#words[@]}-1} "
-  local last=${words[${#words[@]}-1]:-} choices
-  case ${#words[@]} in
-    0 | 1) choices="cpu memory io irq" ;;
-    2) choices="some full" ;;
-    3) if [[ $kind == spec ]]; then choices="100ms/2s 10%/1s 20%/2s"; else choices="avg10< avg60< avg300< 2s< 1s>"; fi ;;
-    *) return ;;
-  esac
-  local c
-  for c in $(compgen -W "$choices" -- "$last"); do
-    COMPREPLY+=("$prefix$c ")
+  local word=$1 kind=$2 quote=""
+  [[ $word == [\"\']* ]] || quote='"'
+  local typed=${word#[\"\']} tails r l t candidate
+  if [[ $kind == spec ]]; then tails="100ms/2s 10%/1s 20%/2s"; else tails="avg10<10 avg60<5 2s<20%"; fi
+  for r in cpu memory io irq; do
+    for l in some full; do
+      [[ $r == irq && $l == some ]] && continue  # the kernel has no irq some
+      for t in $tails; do
+        candidate="$r $l $t"
+        [[ $candidate == "$typed"* ]] && COMPREPLY+=("$quote$candidate$quote")
+      done
+    done
   done
-  compopt -o nospace 2>/dev/null
 }
 
 _pressure() {
@@ -119,10 +117,9 @@ _pressure() {
     COMPREPLY=($(compgen -W "$(_pressure_flags "$command") --help" -- "$cur"))
     return
   fi
-  # Readline passes the word without its opening quote as $2.
   case $command in
-    watch) _pressure_spec "${2-$cur}" spec ;;
-    admit) _pressure_spec "${2-$cur}" condition ;;
+    watch) _pressure_spec "$cur" spec ;;
+    admit) _pressure_spec "$cur" condition ;;
   esac
 }
 

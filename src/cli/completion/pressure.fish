@@ -26,15 +26,17 @@ function __pressure_cgroups
     end
 end
 
-# Inside a SPEC or CONDITION: the resource, then some|full.
+# A SPEC or CONDITION, offered whole: resource, line and an example tail (irq has only full).
 function __pressure_spec
-    set -l cur (commandline -ct | string trim -l -c '"\'')
-    set -l parts (string split ' ' -- $cur)
-    switch (count $parts)
-        case 1
-            printf '%s\n' 'cpu ' 'memory ' 'io ' 'irq '
-        case 2
-            printf '%s\n' "$parts[1] some " "$parts[1] full "
+    set -l tails 100ms/2s 10%/1s 20%/2s
+    test "$argv[1]" = condition; and set tails 'avg10<10' 'avg60<5' '2s<20%'
+    for r in cpu memory io irq
+        for l in some full
+            test $r = irq -a $l = some; and continue
+            for t in $tails
+                echo "$r $l $t"
+            end
+        end
     end
 end
 
@@ -78,7 +80,7 @@ end
 complete -c pressure -n '__fish_seen_subcommand_from show' -l interval -x -d 'sample every SECONDS'
 complete -c pressure -n '__fish_seen_subcommand_from show' -l count -x -d 'stop after N samples'
 
-complete -c pressure -n '__fish_seen_subcommand_from watch' -a '(__pressure_spec)' -d SPEC
+complete -c pressure -n '__fish_seen_subcommand_from watch' -a '(__pressure_spec spec)' -d SPEC
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l count -x -d 'exit 0 after N events'
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l timeout -x -d 'stop after SECONDS'
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l mode -x -a 'auto kernel polling' -d 'how to watch'
@@ -88,7 +90,7 @@ complete -c pressure -n '__fish_seen_subcommand_from watch' -l exec -d 'run -- C
 complete -c pressure -n '__fish_seen_subcommand_from predict' -l below -x -d 'thresholds: avg10=0.01,avg60=0.03'
 complete -c pressure -n '__fish_seen_subcommand_from predict' -l sample -x -d 'seconds to watch total'
 
-complete -c pressure -n '__fish_seen_subcommand_from admit' -a '(__pressure_spec)' -d CONDITION
+complete -c pressure -n '__fish_seen_subcommand_from admit' -a '(__pressure_spec condition)' -d CONDITION
 
 complete -c pressure -n '__fish_seen_subcommand_from daemon' -l config -r -F -d 'the rules (TOML)'
 complete -c pressure -n '__fish_seen_subcommand_from daemon' -l dry-run -d 'log every decision, act on nothing'
