@@ -25,6 +25,9 @@ else
 fi
 if command -v ccache >/dev/null && [ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ]; then
   export CMAKE_CXX_COMPILER_LAUNCHER=ccache  # CMake reads it from the environment
+  # debhelper 13 gives the build a HOME of its own, inside the tree: name the user's cache.
+  CCACHE_DIR=${CCACHE_DIR:-$(ccache -k cache_dir)}
+  export CCACHE_DIR
 fi
 (cd "$work/pressure" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -b -us -uc)
 rm -rf "$root/build-deb"
