@@ -220,6 +220,8 @@ PYBIND11_MODULE(_native, m) {
   m.def("read", &read_pressure, py::arg("resource"), py::arg("cgroup") = py::none(),
         py::arg("pid") = py::none(), py::arg("proc_root") = py::none(), py::arg("cgroup_root") = py::none());
   m.def("platform", &platform);
+  // The library's version, the one number of CMakeLists.txt's project(VERSION).
+  m.def("version", [] { return std::string(pressure::version().text); });
   m.def("psi_missing_reason", [] { return std::string(pressure::sys::psi_missing_reason()); });
   m.def("memory_level", &memory_level, py::arg("sysctl") = py::none());
   m.def(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, second command: install what is needed, build, and run every test:
 # unit and system tests (real kernel, real cgroups), the same under ASan/UBSan, the event loop
-# under TSan, the install test, a bounded libFuzzer run of every parser, short benchmarks, and the
+# under TSan, the install test, a bounded libFuzzer run of every parser, the Debian packages and
+# the Python wheel as users install them, short benchmarks, and the
 # VM stage: every system test again, plus those only a pure-cgroup2 machine can run, in a qemu
 # guest booting Debian 12's 6.1 kernel (tests/vm). System tests need root; with CI set they
 # fail instead of skipping when they cannot run.
@@ -107,6 +108,18 @@ TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" run_ctest "even
 echo "== build (clang, libFuzzer)"
 CXX=clang++ scripts/build.sh build-fuzz -DPRESSURE_FUZZ=ON -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
 if fuzz/run.sh build-fuzz "$fuzz_seconds"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+# Installing as users do: the Debian packages (built without tests, lintian, installed here,
+# used, purged) and the Python module (pip install . offline into a fresh venv, the Python
+# tests against that copy).
+timed_stage() {  # name, command...: one pass or failure, and how long it took
+  local name=$1 stage_start=$SECONDS; shift
+  echo "== $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  echo "($name: $((SECONDS - stage_start)) s)"
+}
+timed_stage "Debian packages" tests/packaging/deb_test.sh
+timed_stage "pip install . and the wheel" tests/packaging/wheel_test.sh build
 
 # The VM stage: Debian 12's 6.1 kernel, pure cgroup2 with every controller, root with every
 # capability, as users run it. Every system test again, and the tests that need such a machine

@@ -14,5 +14,6 @@
 #include <pressure/reader.hpp>
 #include <pressure/trigger.hpp>
 #include <pressure/types.hpp>
+#include <pressure/version.hpp>
 #include <pressure/wait.hpp>
 #include <pressure/window.hpp>

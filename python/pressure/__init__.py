@@ -69,7 +69,8 @@ from ._errors import (
     UnsupportedError,
 )
 
-__version__ = "0.1.0"
+#: The C++ library's version: one number, set in CMakeLists.txt's project(VERSION).
+__version__: str = _native.version()
 
 #: "linux" (PSI), "darwin" (a memory level only) or "unsupported" (no pressure at all).
 PLATFORM: str = _native.platform()

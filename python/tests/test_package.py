@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import pressure
-from conftest import BUILD_DIR
+from conftest import BUILD_DIR, CLI
 
 PACKAGE = Path(pressure.__file__).parent
 READING_FUNCTIONS = ("pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch")
@@ -69,7 +69,11 @@ def have_mypy() -> bool:
 
 @pytest.mark.skipif(not have_mypy() and os.environ.get("CI") is None, reason="mypy (Debian python3-mypy) is not installed")
 def test_stubs_match_the_module_and_type_check_a_program(tmp_path: Path) -> None:
-    env = dict(os.environ, MYPYPATH=str(PACKAGE.parent), PYTHONPATH=str(PACKAGE.parent))
+    # From the build tree mypy is pointed at the package; an installed copy (pip install ., the
+    # Debian package) it finds in the interpreter's site-packages, where MYPYPATH may not point.
+    installed = PACKAGE.parent.name in ("site-packages", "dist-packages")
+    env = dict(os.environ) if installed else dict(os.environ, MYPYPATH=str(PACKAGE.parent),
+                                                  PYTHONPATH=str(PACKAGE.parent))
     stubtest = subprocess.run([sys.executable, "-m", "mypy.stubtest", "pressure", "--allowlist",
                                str(Path(__file__).with_name("stubtest-allowlist.txt"))],
                               capture_output=True, text=True, env=env, cwd=tmp_path)
@@ -122,6 +126,7 @@ def fake_package(tmp_path: Path, platform: str) -> Path:
         shutil.copy(PACKAGE / name, target / name)
     (target / "_native.py").write_text(
         f"def platform(): return {platform!r}\n"
+        "def version(): return '0.0.0'\n"
         "def psi_missing_reason(): return 'resource pressure is only reported on Linux (PSI) and macOS'\n"
         "def memory_level(sysctl=None): return 'warn'\n"
         "class Watch: pass\n"
@@ -180,3 +185,10 @@ def test_cmake_install_puts_the_package_in_site_packages(tmp_path: Path) -> None
                          capture_output=True, text=True, env=env, check=True, cwd=tmp_path)
     file, total = out.stdout.split()
     assert file == str(site / "pressure" / "__init__.py") and total == "123456"
+
+
+def test_version_is_the_one_of_the_command() -> None:
+    """One version number: the module's __version__ is the library's, as `pressure --version` says."""
+    assert isinstance(pressure.__version__, str) and pressure.__version__.count(".") == 2
+    out = subprocess.run([str(CLI), "--version"], check=True, capture_output=True, text=True).stdout
+    assert out == f"pressure {pressure.__version__}\n"

@@ -14,6 +14,7 @@
 #include "cli/serve.hpp"
 #include "cli/show.hpp"
 #include "cli/top.hpp"
+#include "cli/version.hpp"
 #include "cli/watch.hpp"
 #include "core/printable.hpp"
 
@@ -66,6 +67,7 @@ int run(int argc, char** argv) {
   app.add_option("--cgroup-root", global.cgroup_root,
                  "the cgroup2 mount (default: found from /proc/self/mountinfo)")
       ->option_text("DIR");
+  app.set_version_flag("--version", version_line(), "print the version and exit (details: pressure version)");
 
   ShowOptions show_options;
   CLI::App* show = add_show(app, show_options);
@@ -87,12 +89,16 @@ int run(int argc, char** argv) {
   CLI::App* plot = add_plot(app, plot_options);
   ServeOptions serve_options;
   CLI::App* serve = add_serve(app, serve_options);
+  VersionOptions version_options;
+  CLI::App* version = add_version(app, version_options);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::optional<std::string> unknown = unknown_command(argc, argv, app);
@@ -125,6 +131,7 @@ int run(int argc, char** argv) {
     if (history->parsed()) return run_history(global, history_options);
     if (plot->parsed()) return run_plot(global, plot_options);
     if (serve->parsed()) return run_serve(global, serve_options);
+    if (version->parsed()) return run_version(version_options);
   } catch (const std::exception& e) {
     // The library returns errors; this is for what it cannot (out of memory, a bug).
     fmt::print(stderr, "pressure: internal error: {}\n", e.what());

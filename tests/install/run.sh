@@ -12,6 +12,23 @@ trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 
+echo "== installed files: version, man pages, completion, unit, configuration"
+"$work/prefix/bin/pressure" --version
+for want in share/man/man1/pressure.1 share/man/man5/pressure-daemon.toml.5 \
+            share/bash-completion/completions/pressure share/zsh/site-functions/_pressure \
+            share/fish/vendor_completions.d/pressure.fish lib/systemd/system/pressure-daemon.service \
+            etc/pressure/daemon.toml share/doc/pressure/examples/daemon.toml include/pressure/version.hpp; do
+  [ -f "$work/prefix/$want" ] || { echo "cmake --install did not install $want" >&2; exit 1; }
+done
+for page in "$work"/prefix/share/man/man*/*; do
+  shown=$(MANWIDTH=80 man -l "$page")
+  grep -q '^NAME' <<<"$shown" || { echo "man -l $page shows no NAME" >&2; exit 1; }
+done
+# The unit runs the configured prefix's program (units need absolute paths) with its configuration.
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+grep -q "^ExecStart=$prefix/bin/pressure daemon --config .*/pressure/daemon.toml\$" \
+  "$work/prefix/lib/systemd/system/pressure-daemon.service" || { echo "the unit's ExecStart is not $prefix's" >&2; exit 1; }
+
 echo "== find_package(pressure)"
 cmake -S "$here/consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" \
       -DCMAKE_CXX_COMPILER="$cxx" >/dev/null

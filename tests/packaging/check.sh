@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The shipped daemon files: the example configuration passes `pressure daemon --check` (against
 # a cgroup tree that has its targets), and the systemd unit passes `systemd-analyze verify`.
-# Usage: check.sh SOURCE_DIR PRESSURE_BINARY
+# Usage: check.sh SOURCE_DIR PRESSURE_BINARY [MAN_DIR]
+# With MAN_DIR (the build's man/, with man1/ and man5/), verify also finds the unit's
+# Documentation=man:... pages there; without it, that check is left out (--man=no).
 set -euo pipefail
 src=$1
 pressure=$2
+man_check=--man=no
+if [ -n "${3:-}" ]; then
+  export MANPATH=$3
+  man_check=--man=yes
+fi
 work=$(mktemp -d /tmp/pressure-test-packaging-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fail=0
@@ -30,7 +37,7 @@ fi
 version=$(systemd-analyze --version | sed -nE '1s/^systemd ([0-9]+).*/\1/p')
 unit="$work/pressure-daemon.service"
 sed "s|/usr/bin/pressure|$pressure|" "$src/packaging/systemd/pressure-daemon.service" > "$unit"
-out=$(systemd-analyze verify "$unit" 2>&1) || { echo "verify failed: $out" >&2; fail=1; }
+out=$(systemd-analyze verify "$man_check" "$unit" 2>&1) || { echo "verify failed: $out" >&2; fail=1; }
 if [ "$version" -ge 253 ]; then
   [ -z "$out" ] || { echo "systemd $version: verify says: $out" >&2; fail=1; }
 else
@@ -41,7 +48,7 @@ else
   { sed '/^Type=/d' "$unit"; } > "$work/merged.service"
   sed -n '/^\[Service\]/,$p' "$dropin" | grep -v '^\[Service\]' | grep -v '^#' > "$work/dropin-lines"
   awk -v f="$work/dropin-lines" '{print} /^\[Service\]/{while((getline l < f)>0) print l}' "$work/merged.service" > "$work/pressure-daemon-252.service"
-  out=$(systemd-analyze verify "$work/pressure-daemon-252.service" 2>&1) || { echo "verify (252 drop-in) failed: $out" >&2; fail=1; }
+  out=$(systemd-analyze verify "$man_check" "$work/pressure-daemon-252.service" 2>&1) || { echo "verify (252 drop-in) failed: $out" >&2; fail=1; }
   [ -z "$out" ] || { echo "systemd $version with the drop-in: $out" >&2; fail=1; }
   grep -q '^Type=notify$' "$work/pressure-daemon-252.service" || { echo "drop-in did not apply" >&2; fail=1; }
 fi

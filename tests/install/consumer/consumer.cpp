@@ -4,6 +4,8 @@
 #include <pressure/pressure.hpp>
 
 int main(int argc, char** argv) {
+  // The installed header and library are one version.
+  if (pressure::version().text != PRESSURE_VERSION_STRING) return 1;
   pressure::ReaderOptions options;
   if (argc > 1) options.proc_root = argv[1];
   pressure::Reader reader{pressure::Target::system(), options};
@@ -14,6 +16,7 @@ int main(int argc, char** argv) {
   }
   const auto& cpu = (*s)[pressure::Resource::cpu];
   if (!cpu || !cpu->some || cpu->some->total_us != 1212742) return 1;
-  std::cout << "cpu some avg10=" << cpu->some->avg10 << " total=" << cpu->some->total_us << '\n';
+  std::cout << "pressure " << PRESSURE_VERSION_STRING << ": cpu some avg10=" << cpu->some->avg10
+            << " total=" << cpu->some->total_us << '\n';
   return 0;
 }
