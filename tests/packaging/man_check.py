@@ -4,7 +4,7 @@
 - every built page formats without a warning (man --warnings, as lintian checks);
 - pressure(1) has a section for every command `pressure --help` lists, and each section lists
   exactly the flags that command's --help lists (the global flags likewise);
-- pressure-daemon.toml(5) lists exactly the keys src/daemon/config.cpp accepts.
+- pressure-daemon.toml(5) lists exactly the keys src/daemon/config.cpp and rule_config.cpp accept.
 
 Usage: man_check.py PRESSURE_BINARY MAN_DIR SOURCE_DIR
 """
@@ -72,11 +72,13 @@ def man_sections(source: Path) -> dict[str, set[str]]:
     return sections
 
 
-def config_keys(config_cpp: Path) -> dict[str, set[str]]:
-    """The keys of each table src/daemon/config.cpp accepts, from its only_keys(...) calls."""
-    text = config_cpp.read_text()
+def config_keys(*sources: Path) -> dict[str, set[str]]:
+    """The keys of each table the daemon's config parser accepts, from its only_keys(...) calls
+    (`only_keys(ck, *table, {...}, "[daemon]: ")`, `TRY(only_keys(in.ck, in.t, {...}, in.ctx))`)."""
+    text = "\n".join(source.read_text() for source in sources)
     keys: dict[str, set[str]] = {}
-    for m in re.finditer(r"only_keys\(\s*ck,\s*\*?\w+,\s*\{([^}]*)\},\s*([^;]*?)\)\s*;", text, re.S):
+    pattern = r"only_keys\(\s*(?:in\.)?ck,\s*\*?[\w.]+,\s*\{([^}]*)\},\s*([^;]*?)\)\s*;"
+    for m in re.finditer(pattern, text, re.S):
         names = set(re.findall(r'"([a-z_]+)"', m.group(1)))
         where = m.group(2)
         prefix = re.search(r'"\[?(\w+)\]?: "', where)
@@ -141,7 +143,7 @@ def main() -> int:
         for flag in sorted(man.get(command, set()) - helped):
             problems.append(f"{name}: pressure.1 lists {flag}, --help does not")
 
-    accepted = config_keys(source_dir / "src/daemon/config.cpp")
+    accepted = config_keys(source_dir / "src/daemon/config.cpp", source_dir / "src/daemon/rule_config.cpp")
     documented = man_keys(source_dir / "src/daemon/pressure-daemon.toml.5.scd")
     if not accepted.get("rule") or not accepted.get("daemon"):
         problems.append(f"could not read the keys of src/daemon/config.cpp: {accepted}")
