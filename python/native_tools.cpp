@@ -157,6 +157,23 @@ pressure::Thresholds thresholds_or_default(const std::optional<std::string>& tex
 
 // What `pressure predict` prints for one line: (estimate, earliest, latest, never, below_now,
 // stall_now, updates_min, updates_max), seconds and percent; stall_now None after a counter reset.
+// One snapshot, read with the GIL released; raises unless it has `resource`'s `line`.
+pressure::Snapshot read_or_raise(pressure::Reader& reader, pressure::Resource resource, pressure::Line line,
+                                 const std::string& resource_name, const std::string& line_name) {
+  pressure::Result<pressure::Snapshot> s;
+  {
+    py::gil_scoped_release release;
+    s = reader.snapshot();
+  }
+  pressure::Snapshot snap = value_or_raise(std::move(s));
+  const pressure::Result<pressure::Pressure>& p = snap[resource];
+  if (!p) raise_error(p.error());
+  if (!(*p)[line])
+    raise_error(Error(Errc::unavailable,
+                      "the kernel prints no '" + line_name + "' line for " + resource_name + " here"));
+  return snap;
+}
+
 py::tuple predict(const std::string& resource_name, const std::string& line_name,
                   const std::optional<std::string>& thresholds_text, double sample,
                   const std::optional<std::string>& cgroup, const std::optional<int>& pid,
@@ -167,18 +184,8 @@ py::tuple predict(const std::string& resource_name, const std::string& line_name
   pressure::Thresholds thresholds = thresholds_or_default(thresholds_text);
   pressure::Reader reader(make_target(cgroup, pid), make_options(proc_root, cgroup_root));
   auto read = [&]() -> pressure::Stall {
-    pressure::Result<pressure::Snapshot> s;
-    {
-      py::gil_scoped_release release;
-      s = reader.snapshot();
-    }
-    pressure::Snapshot snap = value_or_raise(std::move(s));
-    const pressure::Result<pressure::Pressure>& p = snap[resource];
-    if (!p) raise_error(p.error());
-    if (!(*p)[line])
-      raise_error(Error(Errc::unavailable,
-                        "the kernel prints no '" + line_name + "' line for " + resource_name + " here"));
-    return *(*p)[line];
+    pressure::Snapshot snap = read_or_raise(reader, resource, line, resource_name, line_name);
+    return *(*snap[resource])[line];
   };
   pressure::Stall before = read();
   Clock::time_point start = Clock::now();
@@ -218,17 +225,7 @@ bool wait_ended(const std::string& resource_name, const std::string& line_name,
     deadline =
         Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*timeout));
   for (;;) {
-    pressure::Result<pressure::Snapshot> s;
-    {
-      py::gil_scoped_release release;
-      s = reader.snapshot();
-    }
-    pressure::Snapshot snap = value_or_raise(std::move(s));
-    const pressure::Result<pressure::Pressure>& p = snap[resource];
-    if (!p) raise_error(p.error());
-    if (!(*p)[line])
-      raise_error(Error(Errc::unavailable,
-                        "the kernel prints no '" + line_name + "' line for " + resource_name + " here"));
+    pressure::Snapshot snap = read_or_raise(reader, resource, line, resource_name, line_name);
     pressure::PressureEnded::Verdict verdict = ended.observe(snap);
     if (verdict.ended) return true;
     Clock::time_point now = Clock::now();
