@@ -37,10 +37,7 @@ std::optional<double> look(RuleState& s, const std::string& key, const Seen& now
 
 class Looker {
  public:
-  Looker(const Context& ctx, RuleState& s)
-      : m_ctx(ctx),
-        m_s(s),
-        m_now(ctx.clock.now()) {}
+  Looker(const Context& ctx, RuleState& s) : m_ctx(ctx), m_s(s), m_now(ctx.clock.now()) {}
 
   Candidate group(const std::string& path) {
     Candidate c;
@@ -52,8 +49,8 @@ class Looker {
     if (!m_self) m_self = sys::process_cgroup(sys::self_pid(), m_ctx.proc_root());
     if (!m_init) m_init = sys::process_cgroup(1, m_ctx.proc_root());
     // Where we or pid 1 cannot be told, protect everything (fail closed).
-    c.protected_ = !*m_self || !*m_init || core::cgroup_within(**m_self, path) ||
-                   core::cgroup_within(**m_init, path);
+    c.protected_ =
+        !*m_self || !*m_init || core::cgroup_within(**m_self, path) || core::cgroup_within(**m_init, path);
     Seen now_seen{c.memory, 0, m_now};
     if (auto p = pressure::read(Resource::memory, Target::cgroup(path), m_ctx.options.reader); p && p->some)
       now_seen.some_total_us = p->some->total_us;
