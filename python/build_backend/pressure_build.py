@@ -31,7 +31,11 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_FILES = ("__init__.py", "__init__.pyi", "_errors.py", "_native.pyi", "py.typed")
+# Every module, stub and marker of the package's source folder (python/CMakeLists.txt lays the
+# same ones out beside the extension; a file it forgot fails the wheel instead of leaving it out).
+PACKAGE_FILES = tuple(sorted(
+    p.name for p in (ROOT / "python" / "pressure").iterdir()
+    if p.suffix in (".py", ".pyi") or p.name == "py.typed"))
 
 
 def project_version() -> str:
