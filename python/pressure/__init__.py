@@ -49,7 +49,6 @@ PermissionError), :class:`InvalidArgumentError` (also a ValueError; a bad spec o
 from __future__ import annotations
 
 import enum
-import operator as _operator
 import os
 import threading as _threading
 import time as _time
@@ -57,6 +56,7 @@ import types as _types
 from typing import Callable, List, NamedTuple, Optional, Tuple, Union
 
 from . import _native
+from . import _tools
 from ._tools import Admission, Prediction, Snapshot, spressure
 from ._errors import (
     Error,
@@ -110,21 +110,9 @@ _new = tuple.__new__
 _read = _native.read
 
 
-def _fspath(path: Optional[_Path], name: str = "path") -> Optional[str]:
-    if path is None:
-        return None
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike, not {type(path).__name__}")
-    return os.fsdecode(path)
-
-
-def _pid(pid: Optional[int]) -> Optional[int]:
-    # bool is an int to Python: pid=True would read pid 1's group.
-    if pid is None:
-        return None
-    if isinstance(pid, bool) or not hasattr(type(pid), "__index__"):
-        raise TypeError(f"pid must be an int, not {type(pid).__name__}")
-    return _operator.index(pid)
+# One check of path and pid arguments for the whole package (wrong types get a sentence).
+_fspath = _tools._path
+_pid = _tools._pid
 
 
 def _timeout(timeout: Optional[float]) -> Optional[float]:
