@@ -85,4 +85,10 @@ inline bool wait_for_rss(pid_t pid, int mib, std::chrono::milliseconds timeout =
       timeout);
 }
 
+// A process holding `mib` MiB, written and resident, in `group`; -1 if it could not start or fill.
+inline pid_t holding(TestCgroup& group, int mib) {
+  pid_t pid = group.ok() ? spawn_holder(group, mib) : -1;
+  return pid > 0 && wait_for_rss(pid, mib) ? pid : -1;
+}
+
 }  // namespace pressure::test
