@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Configures and builds into DIR (default build) with any extra CMake arguments.
 # Usage: scripts/build.sh [DIR] [-DOPTION=VALUE ...]
+# With ccache installed (scripts/deps.sh installs it) the compiler runs through it, keyed on paths
+# relative to the tree, so another build folder or another clone with the same flags reuses the
+# objects instead of compiling them again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}
 shift || true
-cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+launcher=()
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@" >/dev/null
 cmake --build "$dir" -- -j"$(nproc)"

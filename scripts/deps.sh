@@ -11,6 +11,7 @@ packages=(
   prometheus-node-exporter prometheus oomd stress-ng tmux curl
   scdoc man-db zsh fish debhelper dh-python lintian python3-build python3-venv  # man pages, completions, packages
   qemu-system-x86 busybox-static cpio earlyoom  # the VM test bed (tests/vm) and its rescue peers
+  ccache  # the build reuses objects across build folders and clones (scripts/build.sh)
 )
 missing=()
 for p in "${packages[@]}"; do
