@@ -9,10 +9,9 @@
 #include <tuple>
 #include <utility>
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/file.h>
-#include <unistd.h>
+
+#include "sys/output.hpp"
 
 namespace pressure::recorder {
 namespace {
@@ -139,15 +138,14 @@ Result<Store> Store::open(const std::string& path, Mode mode) {
     return fail(Errc::not_found, path + ": the directory " + dir.string() + " does not exist", path, ENOENT);
   // SQLite's own message for these is "unable to open database file": say which part is denied.
   // Writing needs the directory too (the -wal and -shm files live beside the database).
-  if (mode == Mode::write && ::access(dir.c_str(), W_OK) != 0)
+  if (int err = mode == Mode::write ? sys::write_access(dir.string()) : 0; err != 0)
     return fail(Errc::permission,
-                path + ": cannot write in the directory " + dir.string() + " (" + std::strerror(errno) +
+                path + ": cannot write in the directory " + dir.string() + " (" + std::strerror(err) +
                     "); give a --db in a directory you can write",
-                path, errno);
-  if (mode == Mode::write && exists && ::access(path.c_str(), W_OK) != 0)
+                path, err);
+  if (int err = mode == Mode::write && exists ? sys::write_access(path) : 0; err != 0)
     return fail(Errc::permission,
-                path + ": cannot write it (" + std::strerror(errno) + "); give a --db you can write", path,
-                errno);
+                path + ": cannot write it (" + std::strerror(err) + "); give a --db you can write", path, err);
   // Check the header ourselves before SQLite sees the file: garbage is refused without a byte
   // written, whatever SQLite would try.
   if (exists && fs::file_size(path, ec) > 0) {
@@ -168,17 +166,12 @@ Result<Store> Store::open(const std::string& path, Mode mode) {
   // after SQLite closes, so it never drops those.
   sys::Fd lock;
   if (mode == Mode::write) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
-    if (fd < 0)
-      return fail(errno == EACCES || errno == EPERM ? Errc::permission : Errc::system,
-                  path + ": cannot open it: " + std::strerror(errno), path, errno);
-    lock = sys::Fd(real_io().get(), fd);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
-      return fail(
-          Errc::system,
-          path + (errno == EWOULDBLOCK ? ": another `pressure record` is writing it; one recorder per file"
-                                       : ": cannot lock it: " + std::string(std::strerror(errno))),
-          path, errno);
+    Result<sys::Fd> locked = sys::lock_exclusive(path);
+    if (!locked && locked.error().sys_errno() == EWOULDBLOCK)
+      return fail(Errc::system, path + ": another `pressure record` is writing it; one recorder per file", path,
+                  EWOULDBLOCK);
+    if (!locked) return tl::unexpected(locked.error());
+    lock = std::move(*locked);
   }
 
   int flags = (mode == Mode::write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,6 +97,23 @@ Result<void> replace_file(const std::string& path, std::string_view content,
     return tl::unexpected(failed(path, "write it", err));
   }
   return {};
+}
+
+int write_access(const std::string& path) { return ::access(path.c_str(), W_OK) == 0 ? 0 : errno; }
+
+Result<Fd> lock_exclusive(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+  if (fd < 0) {
+    int err = errno;
+    return fail(err == EACCES || err == EPERM ? Errc::permission : Errc::system,
+                path + ": cannot open it: " + errno_text(err), path, err);
+  }
+  Fd owned(real_io().get(), fd);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    return fail(Errc::system, path + ": cannot lock it: " + errno_text(err), path, err);
+  }
+  return owned;
 }
 
 }  // namespace pressure::sys

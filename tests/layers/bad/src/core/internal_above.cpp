@@ -1,0 +1,2 @@
+#include "core/number.hpp"
+#include "sys/files.hpp"

@@ -1,0 +1,2 @@
+#include <pressure/error.hpp>
+#include <pressure/levels.hpp>

@@ -1,0 +1,1 @@
+void run(char* const* argv) { execvp(argv[0], argv); }

@@ -1,0 +1,3 @@
+#pragma once
+#include <pressure/error.hpp>
+#include <pressure/reader.hpp>
