@@ -26,46 +26,6 @@ inline constexpr std::array<Average, 3> k_averages{Average::avg10, Average::avg6
 std::string_view to_string(Average average) noexcept;
 Percent average_of(const Stall& stall, Average average);
 
-// kernel/sched/psi.c and include/linux/sched/loadavg.h, in the kernel's fixed point: a value x
-// means x / 2048 percent.
-namespace ewma {
-inline constexpr unsigned k_fshift = 11;
-inline constexpr std::uint64_t k_fixed_1 = 1ULL << k_fshift;
-inline constexpr std::array<std::uint64_t, 3> k_exp{1677, 1981, 2034};  // EXP_10s, EXP_60s, EXP_300s
-// PSI_FREQ is 2*HZ+1 jiffies: 2 s plus one tick, 2.001 s at HZ=1000 to 2.010 s at HZ=100.
-inline constexpr std::chrono::nanoseconds k_period_min{2'001'000'000};
-inline constexpr std::chrono::nanoseconds k_period_max{2'010'000'000};
-inline constexpr std::chrono::nanoseconds k_period_typical{2'004'000'000};  // HZ=250
-
-// newload = load*exp + active*(FIXED_1-exp), rounded up when rising, floored when falling.
-std::uint64_t calc_load(std::uint64_t load, std::uint64_t exp, std::uint64_t active);
-// exp^n in fixed point, rounding at every multiply, as the kernel does for missed periods.
-std::uint64_t fixed_power_int(std::uint64_t x, unsigned frac_bits, unsigned n);
-std::uint64_t calc_load_n(std::uint64_t load, std::uint64_t exp, std::uint64_t active, unsigned n);
-// What the pressure file prints for x: LOAD_INT.LOAD_FRAC, truncated.
-Percent printed(std::uint64_t fixed);
-// The fixed-point values that print as `p`: [first, last].
-std::pair<std::uint64_t, std::uint64_t> fixed_range(Percent p);
-}  // namespace ewma
-
-// One group's three averages, advanced exactly as update_averages()/calc_avgs() do.
-class KernelAverages {
- public:
-  KernelAverages() = default;
-  // Starts from the printed values (the lowest fixed value that prints so).
-  explicit KernelAverages(const Stall& printed);
-  // One period passed with `stall` of it stalled (capped at the period, then truncated to a
-  // whole percent); `missed` periods before it had no update and count as zero stall.
-  void update(std::chrono::nanoseconds stall, std::chrono::nanoseconds period = ewma::k_period_typical,
-              unsigned missed = 0);
-  std::uint64_t fixed(Average a) const { return m_fixed[static_cast<std::size_t>(a)]; }
-  void set_fixed(Average a, std::uint64_t value) { m_fixed[static_cast<std::size_t>(a)] = value; }
-  Percent printed(Average a) const { return ewma::printed(fixed(a)); }
-
- private:
-  std::array<std::uint64_t, 3> m_fixed{};
-};
-
 struct DecayPrediction {
   bool never = false;                    // the background stall keeps the average at or above the threshold
   unsigned updates_min = 0;              // kernel updates until the printed value is below the threshold,
@@ -79,10 +39,6 @@ struct DecayPrediction {
 // from now on carries `background_percent` of stall (the kernel truncates to whole percents).
 DecayPrediction time_until_below(Percent printed, Average average, Percent threshold,
                                  unsigned background_percent = 0);
-
-// The reference's closed-form upper bound (pure exponential, no truncation), for comparison:
-// floor(ln(T/A) / ln r) + 1 updates, 0 when A < T (and when T <= 0 or either is NaN).
-unsigned closed_form_updates(double from_percent, double threshold_percent, Average average);
 
 // "avg10=0.01,avg60=0.03": each average to be strictly below its value.
 struct Thresholds {

@@ -40,14 +40,16 @@ struct Reading {
   std::optional<LocalMemory> local_memory;
 };
 
-// A condition is evaluated once per tick, in level order; it may keep state (hysteresis,
-// windows). Missing data makes a condition false, never true.
-class Condition {
+// A level's condition is evaluated once per tick, in level order; it may keep state (hysteresis,
+// windows). Missing data makes a condition false, never true. (Not pressure::Condition, a
+// condition on PSI as text such as "memory full avg10<10": both names stay apart when both
+// namespaces are used.)
+class LevelCondition {
  public:
-  virtual ~Condition() = default;
+  virtual ~LevelCondition() = default;
   virtual bool holds(const Reading& reading) = 0;
 };
-using ConditionPtr = std::shared_ptr<Condition>;
+using ConditionPtr = std::shared_ptr<LevelCondition>;
 
 ConditionPtr custom(std::function<bool(const Reading&)> predicate);
 // Short-circuit: all_of stops at the first false, any_of at the first true.
@@ -220,7 +222,7 @@ class MemoryReport {
   Monitor& m_monitor;
   std::string m_path;
   std::unique_ptr<Pipe> m_pipe;
-  std::optional<TimerId> m_watch;
+  std::optional<FdWatchId> m_watch;
   std::atomic<std::uint64_t> m_written{0};
 };
 

@@ -45,8 +45,16 @@ struct TriggerOptions {
   std::chrono::milliseconds idle_period{0};
 };
 
-using WatchId = std::uint64_t;
-using TimerId = std::uint64_t;
+// The ids a Monitor hands out: one type for each kind of thing it holds, so that an id is never
+// taken for another kind's (giving a TimerId to remove_fd() does not compile).
+template <class Kind>
+struct MonitorId {
+  std::uint64_t value = 0;
+  friend bool operator==(const MonitorId&, const MonitorId&) = default;
+};
+using WatchId = MonitorId<struct WatchKind>;      // add(): a pressure watch
+using TimerId = MonitorId<struct TimerKind>;      // add_timer()
+using FdWatchId = MonitorId<struct FdWatchKind>;  // add_fd(): a caller's descriptor
 
 struct Event {
   enum class Kind {
@@ -55,7 +63,7 @@ struct Event {
     error,     // the target can no longer be read (permission, a malformed file ...); dropped
   };
   Kind kind = Kind::pressure;
-  WatchId id = 0;
+  WatchId id;
   std::string where;  // "system" or the cgroup path
   TriggerSpec spec;   // as armed (after any rounding)
   TriggerMode mode = TriggerMode::kernel;
@@ -71,7 +79,7 @@ struct Event {
 };
 
 struct WatchInfo {
-  WatchId id = 0;
+  WatchId id;
   std::string where;
   TriggerSpec spec;                        // what is armed
   TriggerMode mode = TriggerMode::kernel;  // kernel or polling
@@ -101,8 +109,9 @@ class Monitor {
 
   // `callback` on the loop's thread whenever `fd` is readable (the caller keeps it open and
   // drains it); e.g. a self-pipe written by a signal handler.
-  Result<TimerId> add_fd(int fd, std::function<void()> callback);
-  bool remove_fd(TimerId id);
+  Result<FdWatchId> add_fd(int fd, std::function<void()> callback);
+  // As cancel_timer().
+  bool remove_fd(FdWatchId id);
 
   // Dispatches until stop(); sleeps in epoll_wait between events.
   Result<void> run();

@@ -1,9 +1,12 @@
-// The whole library: #include <pressure/pressure.hpp>
+// The whole library: #include <pressure/pressure.hpp> (every public header; the
+// `public_headers` test holds it to that).
 //
 //   pressure::Result<pressure::Pressure> m = pressure::memory();
 //   if (m && m->full) std::cout << m->full->avg10 << "% " << m->full->total_us << "us\n";
 #pragma once
 
+#include <pressure/admit.hpp>
+#include <pressure/condition.hpp>
 #include <pressure/decay.hpp>
 #include <pressure/error.hpp>
 #include <pressure/io.hpp>

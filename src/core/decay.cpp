@@ -1,5 +1,6 @@
 #include <pressure/decay.hpp>
 
+#include "core/ewma.hpp"
 #include "core/number.hpp"
 
 #include <algorithm>

@@ -279,7 +279,7 @@ int run(const Options& options) {
     log_text(5, "reloaded: " + rules_summary(*config), format);
     sys::notify_service_manager("READY=1\nSTATUS=" + rules_summary(*config));
   };
-  Result<TimerId> signal_watch = monitor.add_fd(signals->get(), [&] {
+  Result<FdWatchId> signal_watch = monitor.add_fd(signals->get(), [&] {
     while (int sig = sys::read_signal(signals->get())) {
       if (sig == SIGHUP) {
         reload();

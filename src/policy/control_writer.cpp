@@ -28,7 +28,7 @@ Result<void> ControlWriter::start() {
     m_wakeup.emplace(std::move(*wakeup));
   }
   if (!m_watch) {
-    Result<TimerId> watch = m_monitor.add_fd(m_wakeup->fd(), [this] { deliver(); });
+    Result<FdWatchId> watch = m_monitor.add_fd(m_wakeup->fd(), [this] { deliver(); });
     if (!watch) return tl::unexpected(watch.error());
     m_watch = *watch;
   }

@@ -58,7 +58,7 @@ class ControlWriter {
   Monitor& m_monitor;
   Write m_write;
   std::optional<sys::Wakeup> m_wakeup;
-  std::optional<TimerId> m_watch;
+  std::optional<FdWatchId> m_watch;
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<Job> m_todo;

@@ -80,7 +80,7 @@ Result<std::unique_ptr<MemoryReport>> MemoryReport::install(Monitor& monitor, in
   std::unique_ptr<MemoryReport> report(new MemoryReport(monitor, std::move(path)));
   report->m_pipe = std::make_unique<Pipe>(Pipe{std::move(*pipe)});
   MemoryReport* self = report.get();
-  Result<TimerId> watch = monitor.add_fd(self->m_pipe->pipe.fd(), [self] {
+  Result<FdWatchId> watch = monitor.add_fd(self->m_pipe->pipe.fd(), [self] {
     self->m_pipe->pipe.drain();
     if (sys::write_memory_report(self->m_path)) ++self->m_written;
   });

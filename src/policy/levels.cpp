@@ -15,7 +15,7 @@ namespace pressure::levels {
 
 namespace {
 
-class Custom final : public Condition {
+class Custom final : public LevelCondition {
  public:
   explicit Custom(std::function<bool(const Reading&)> f) : m_f(std::move(f)) {}
   bool holds(const Reading& r) override { return m_f(r); }
@@ -24,7 +24,7 @@ class Custom final : public Condition {
   std::function<bool(const Reading&)> m_f;
 };
 
-class AllOf final : public Condition {
+class AllOf final : public LevelCondition {
  public:
   explicit AllOf(std::vector<ConditionPtr> c) : m_c(std::move(c)) {}
   bool holds(const Reading& r) override {
@@ -37,7 +37,7 @@ class AllOf final : public Condition {
   std::vector<ConditionPtr> m_c;
 };
 
-class AnyOf final : public Condition {
+class AnyOf final : public LevelCondition {
  public:
   explicit AnyOf(std::vector<ConditionPtr> c) : m_c(std::move(c)) {}
   bool holds(const Reading& r) override {
@@ -50,7 +50,7 @@ class AnyOf final : public Condition {
   std::vector<ConditionPtr> m_c;
 };
 
-class Not final : public Condition {
+class Not final : public LevelCondition {
  public:
   explicit Not(ConditionPtr c) : m_c(std::move(c)) {}
   bool holds(const Reading& r) override { return !m_c->holds(r); }
@@ -69,7 +69,7 @@ const Stall* stall_of(const std::optional<Snapshot>& s, Resource resource, Line 
   return stall ? &*stall : nullptr;
 }
 
-class PsiAverage final : public Condition {
+class PsiAverage final : public LevelCondition {
  public:
   PsiAverage(Resource r, Line l, Average a, double percent, Scope s)
       : m_resource(r), m_line(l), m_average(a), m_percent(percent), m_scope(s) {}
@@ -86,7 +86,7 @@ class PsiAverage final : public Condition {
   Scope m_scope;
 };
 
-class PsiShare final : public Condition {
+class PsiShare final : public LevelCondition {
  public:
   PsiShare(Resource r, Line l, double fraction, Scope s)
       : m_resource(r), m_line(l), m_fraction(fraction), m_scope(s) {}
@@ -111,7 +111,7 @@ class PsiShare final : public Condition {
   std::optional<std::pair<std::chrono::steady_clock::time_point, Stall>> m_previous;
 };
 
-class PsiWindowShare final : public Condition {
+class PsiWindowShare final : public LevelCondition {
  public:
   PsiWindowShare(Resource r, Line l, double fraction, std::chrono::nanoseconds window, Scope s)
       : m_resource(r),
@@ -136,7 +136,7 @@ class PsiWindowShare final : public Condition {
   core::StallWindow m_window;
 };
 
-class Hysteresis final : public Condition {
+class Hysteresis final : public LevelCondition {
  public:
   Hysteresis(ConditionPtr enter, ConditionPtr exit) : m_enter(std::move(enter)), m_exit(std::move(exit)) {}
   // Both sides see every reading, so stateful ones (stall shares) measure from the last tick.
@@ -152,7 +152,7 @@ class Hysteresis final : public Condition {
   bool m_on = false;
 };
 
-class MinDwell final : public Condition {
+class MinDwell final : public LevelCondition {
  public:
   MinDwell(ConditionPtr c, std::chrono::nanoseconds dwell) : m_c(std::move(c)), m_dwell(dwell) {}
   bool holds(const Reading& r) override {

@@ -118,7 +118,8 @@ class RealActuator final : public Actuator {
   // A command started by exec, until it ends.
   struct Running {
     sys::Child child;
-    std::optional<TimerId> fd_watch, timer;
+    std::optional<FdWatchId> fd_watch;
+    std::optional<TimerId> timer;
     bool timed_out = false;
     std::function<void(int, bool)> done;
   };
@@ -140,7 +141,7 @@ Result<void> RealActuator::exec(const std::vector<std::string>& argv,
   running->done = std::move(done);
   sys::Pid pid = running->child.handle.pid();
   std::weak_ptr<Running> weak = running;
-  Result<TimerId> fd_watch = m_monitor.add_fd(running->child.handle.fd(), [this, weak, pid] {
+  Result<FdWatchId> fd_watch = m_monitor.add_fd(running->child.handle.fd(), [this, weak, pid] {
     if (auto r = weak.lock()) finished(r, pid);
   });
   if (!fd_watch) {

@@ -84,14 +84,15 @@ struct Monitor::Impl {
   sys::Wakeup wakeup;
   std::atomic<bool> stopping{false};
   mutable std::mutex mutex;
-  std::unordered_map<WatchId, std::shared_ptr<Watch>> watches;
-  std::unordered_map<TimerId, std::shared_ptr<UserTimer>> timers;
+  // By the value of their ids (the id types share one counter, so values never collide).
+  std::unordered_map<std::uint64_t, std::shared_ptr<Watch>> watches;
+  std::unordered_map<std::uint64_t, std::shared_ptr<UserTimer>> timers;
   std::uint64_t next_id = 1;
   std::atomic<std::uint64_t> spurious{0};
   std::atomic<std::thread::id> dispatching{};
   std::optional<Error> setup_error;
 
-  std::shared_ptr<Watch> find_watch(WatchId id) {
+  std::shared_ptr<Watch> find_watch(std::uint64_t id) {
     std::lock_guard lock(mutex);
     auto it = watches.find(id);
     return it == watches.end() ? nullptr : it->second;
@@ -104,7 +105,7 @@ struct Monitor::Impl {
     if (w->trigger) epoll.remove(w->trigger.get());
     if (w->sampler.fd() >= 0) epoll.remove(w->sampler.fd());
     std::lock_guard lock(mutex);
-    watches.erase(w->info.id);
+    watches.erase(w->info.id.value);
     return true;
   }
 
@@ -113,6 +114,37 @@ struct Monitor::Impl {
   void wait_for_callback(std::mutex& callback_mutex) const {
     if (dispatching.load() == std::this_thread::get_id()) return;
     std::lock_guard lock(callback_mutex);
+  }
+
+  // A timer or a caller's fd into the loop; its id's value.
+  Result<std::uint64_t> add_user(std::shared_ptr<UserTimer> t) {
+    std::uint64_t id;
+    {
+      std::lock_guard lock(mutex);
+      id = next_id++;
+      timers[id] = t;
+    }
+    if (auto ok = epoll.add(t->fd >= 0 ? t->fd : t->timer.fd(), sys::k_readable, key(id, k_timer)); !ok) {
+      std::lock_guard lock(mutex);
+      timers.erase(id);
+      return tl::unexpected(ok.error());
+    }
+    return id;
+  }
+
+  bool cancel_user(std::uint64_t id) {
+    std::shared_ptr<UserTimer> t;
+    {
+      std::lock_guard lock(mutex);
+      auto it = timers.find(id);
+      if (it == timers.end()) return false;
+      t = it->second;
+      timers.erase(it);
+    }
+    t->cancelled = true;
+    epoll.remove(t->fd >= 0 ? t->fd : t->timer.fd());
+    wait_for_callback(t->callback_mutex);
+    return true;
   }
 
   // A fresh reading of `total` for the watched line, or why there is none (normally gone).
@@ -332,10 +364,10 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
   }
   {
     std::lock_guard lock(impl.mutex);
-    watch->info.id = impl.next_id++;
-    impl.watches[watch->info.id] = watch;
+    watch->info.id = WatchId{impl.next_id++};
+    impl.watches[watch->info.id.value] = watch;
   }
-  WatchId id = watch->info.id;
+  std::uint64_t id = watch->info.id.value;
   Result<void> ok = watch->trigger ? impl.epoll.add(watch->trigger.get(), sys::k_priority, key(id, k_trigger))
                                    : impl.epoll.add(watch->sampler.fd(), sys::k_readable, key(id, k_sampler));
   if (!ok) {
@@ -346,7 +378,7 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
 }
 
 bool Monitor::remove(WatchId id) {
-  std::shared_ptr<Watch> w = m_impl->find_watch(id);
+  std::shared_ptr<Watch> w = m_impl->find_watch(id.value);
   if (!w) return false;
   bool removed = m_impl->drop(w);
   m_impl->wait_for_callback(w->callback_mutex);
@@ -354,8 +386,7 @@ bool Monitor::remove(WatchId id) {
 }
 
 Result<TimerId> Monitor::add_timer(std::chrono::nanoseconds interval, std::function<void()> callback) {
-  Impl& impl = *m_impl;
-  if (impl.setup_error) return tl::unexpected(*impl.setup_error);
+  if (m_impl->setup_error) return tl::unexpected(*m_impl->setup_error);
   if (interval.count() <= 0) return fail(Errc::invalid_argument, "a timer interval must be positive");
   // First after exactly `interval` (callers use timers for grace periods and timeouts too).
   Result<sys::Timer> timer = sys::Timer::create(interval, interval);
@@ -363,56 +394,20 @@ Result<TimerId> Monitor::add_timer(std::chrono::nanoseconds interval, std::funct
   auto t = std::make_shared<UserTimer>();
   t->timer = std::move(*timer);
   t->callback = std::move(callback);
-  TimerId id;
-  {
-    std::lock_guard lock(impl.mutex);
-    id = impl.next_id++;
-    impl.timers[id] = t;
-  }
-  if (auto ok = impl.epoll.add(t->timer.fd(), sys::k_readable, key(id, k_timer)); !ok) {
-    std::lock_guard lock(impl.mutex);
-    impl.timers.erase(id);
-    return tl::unexpected(ok.error());
-  }
-  return id;
+  return m_impl->add_user(std::move(t)).map([](std::uint64_t id) { return TimerId{id}; });
 }
 
-bool Monitor::cancel_timer(TimerId id) {
-  std::shared_ptr<UserTimer> t;
-  {
-    std::lock_guard lock(m_impl->mutex);
-    auto it = m_impl->timers.find(id);
-    if (it == m_impl->timers.end()) return false;
-    t = it->second;
-    m_impl->timers.erase(it);
-  }
-  t->cancelled = true;
-  m_impl->epoll.remove(t->fd >= 0 ? t->fd : t->timer.fd());
-  m_impl->wait_for_callback(t->callback_mutex);
-  return true;
-}
+bool Monitor::cancel_timer(TimerId id) { return m_impl->cancel_user(id.value); }
 
-Result<TimerId> Monitor::add_fd(int fd, std::function<void()> callback) {
-  Impl& impl = *m_impl;
-  if (impl.setup_error) return tl::unexpected(*impl.setup_error);
+Result<FdWatchId> Monitor::add_fd(int fd, std::function<void()> callback) {
+  if (m_impl->setup_error) return tl::unexpected(*m_impl->setup_error);
   auto t = std::make_shared<UserTimer>();
   t->fd = fd;
   t->callback = std::move(callback);
-  TimerId id;
-  {
-    std::lock_guard lock(impl.mutex);
-    id = impl.next_id++;
-    impl.timers[id] = t;
-  }
-  if (auto ok = impl.epoll.add(fd, sys::k_readable, key(id, k_timer)); !ok) {
-    std::lock_guard lock(impl.mutex);
-    impl.timers.erase(id);
-    return tl::unexpected(ok.error());
-  }
-  return id;
+  return m_impl->add_user(std::move(t)).map([](std::uint64_t id) { return FdWatchId{id}; });
 }
 
-bool Monitor::remove_fd(TimerId id) { return cancel_timer(id); }
+bool Monitor::remove_fd(FdWatchId id) { return m_impl->cancel_user(id.value); }
 
 Result<void> Monitor::run() {
   Result<void> ok;

@@ -13,6 +13,7 @@
 
 #include <pressure/pressure.hpp>
 
+#include "core/ewma.hpp"
 #include "support/command.hpp"
 #include "support/live.hpp"
 #include "support/watcher.hpp"

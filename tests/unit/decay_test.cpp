@@ -4,6 +4,8 @@
 
 #include <pressure/decay.hpp>
 
+#include "core/ewma.hpp"
+
 namespace pressure {
 namespace {
 

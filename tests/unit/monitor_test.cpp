@@ -206,7 +206,7 @@ TEST(Monitor, RemoveFromInsideItsOwnCallback) {
   FakeProc proc;
   Monitor monitor(at(proc));
   int events = 0;
-  WatchId id = 0;
+  WatchId id;
   auto info = monitor.add(
       Target::system(), *parse_trigger_spec("memory some 1ms/500ms"),
       [&](const Event&) {
