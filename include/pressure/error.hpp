@@ -45,6 +45,12 @@ class Error {
   const std::string& path() const { return m_detail->path; }        // the file or cgroup at fault, if any
   const std::string& message() const { return m_detail->message; }  // what, where, what to do
 
+  // The same error with `context` put before its message ("[daemon] listen: " + message), its
+  // code, errno and path kept: for a caller that knows where the error happened.
+  Error with_context(std::string_view context) const {
+    return Error(m_code, std::string(context) + message(), path(), m_errno);
+  }
+
  private:
   struct Detail {
     std::string path;

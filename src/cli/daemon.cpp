@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "core/exit_code.hpp"
+
 #ifdef PRESSURE_HAS_DAEMON
 #include "daemon/daemon.hpp"
 #endif
@@ -37,7 +39,7 @@ int run_daemon(const GlobalOptions& global, const DaemonOptions& options) {
   (void)global;
   (void)options;
   fmt::print(stderr, "pressure: the daemon needs Linux (PSI triggers, cgroups, pidfds)\n");
-  return 3;
+  return core::k_exit_unsupported;
 #endif
 }
 

@@ -37,10 +37,9 @@ Result<void> preflight(const Config& config) {
   }
   if (!config.listen.empty()) {
     Result<exporter::ListenAddress> address = exporter::parse_listen_address(config.listen);
-    if (!address)
-      return tl::unexpected(Error(Errc::invalid_argument, "[daemon] listen: " + address.error().message()));
+    if (!address) return tl::unexpected(address.error().with_context("[daemon] listen: "));
     if (Result<void> local = sys::check_local_address(address->host); !local)
-      return tl::unexpected(Error(local.error().code(), "[daemon] listen: " + local.error().message()));
+      return tl::unexpected(local.error().with_context("[daemon] listen: "));
   }
   return {};
 }

@@ -4,6 +4,7 @@
 
 #include "core/cgroup_path.hpp"
 #include "core/printable.hpp"
+#include "core/try.hpp"
 #include "daemon/config.hpp"
 #include "daemon/config_check.hpp"
 
@@ -15,12 +16,6 @@ using policy::Rule;
 using policy::Victim;
 
 bool is_root(const Rule& r) { return r.system || r.cgroup == "/"; }
-
-// Returns the error of a failed Result from the enclosing function (as ccache's TRY).
-#define TRY(expr)                                                                                       \
-  do {                                                                                                  \
-    if (auto try_result_ = (expr); !try_result_) return tl::unexpected(std::move(try_result_).error()); \
-  } while (0)
 
 // What every part of a rule's parse needs: where it is, its table, and the rule so far.
 struct RuleText {
@@ -36,7 +31,7 @@ struct RuleText {
 
 R<void> parse_name(RuleText& in, Rule& r, std::size_t index) {
   in.ctx = "rule " + std::to_string(index + 1) + ": ";
-  TRY(only_keys(
+  PRESSURE_TRY(only_keys(
       in.ck, in.t,
       {"name", "target", "allow_root", "when", "for", "interval", "cooldown", "repeat", "action", "victim",
        "prefer", "avoid", "grace", "signal", "command", "timeout", "memory_high", "notify"},
@@ -67,7 +62,7 @@ R<void> parse_target(const RuleText& in, Rule& r) {
     r.system = true;
     r.cgroup = "/";
   } else if (const toml::table* tt = target->as_table()) {
-    TRY(only_keys(in.ck, *tt, {"cgroup"}, in.ctx + "target: "));
+    PRESSURE_TRY(only_keys(in.ck, *tt, {"cgroup"}, in.ctx + "target: "));
     const toml::node* cg = tt->get("cgroup");
     if (cg == nullptr) return in.error(*target, "key 'target' needs cgroup = \"PATH\"");
     auto path = need_string(in.ck, *cg, "target.cgroup", in.ctx);
@@ -111,8 +106,8 @@ R<void> parse_action(const RuleText& in, Rule& r) {
 // false }
 R<void> parse_steering(const RuleText& in, const toml::node& n, const toml::table& mt,
                        policy::MemoryHigh& mh) {
-  TRY(only_keys(in.ck, mt, {"steer", "target", "min", "max", "interval", "hard_limit"},
-                in.ctx + "memory_high: "));
+  PRESSURE_TRY(only_keys(in.ck, mt, {"steer", "target", "min", "max", "interval", "hard_limit"},
+                         in.ctx + "memory_high: "));
   mh.mode = policy::MemoryHigh::Mode::steer;
   if (const toml::node* st = mt.get("steer"); st == nullptr || st->value<bool>() != true)
     return in.error(n, "key 'memory_high' as a table needs steer = true (or give a size such as \"512M\")");
@@ -213,7 +208,7 @@ R<void> parse_when(const RuleText& in, Rule& r) {
   auto texts = need_strings(in.ck, *n, "when", in.ctx);
   if (!texts) return tl::unexpected(texts.error());
   if (texts->empty()) return in.error(*n, "key 'when' is empty");
-  TRY(parse_when_texts(in, *n, *texts, r));
+  PRESSURE_TRY(parse_when_texts(in, *n, *texts, r));
   if (steering)
     return in.error(*n,
                     "key 'when' does not go with memory_high = { steer = true }: steering runs all the time");
@@ -268,7 +263,7 @@ R<void> parse_victim(const RuleText& in, Rule& r) {
   if (!r.acts_on_processes()) return in.error(*n, "key 'victim' is only for kill and signal");
   const toml::table* vt = n->as_table();
   if (vt == nullptr) return in.error(*n, "key 'victim' must be a table { among = ..., by = ... }");
-  TRY(only_keys(in.ck, *vt, {"among", "by"}, in.ctx + "victim: "));
+  PRESSURE_TRY(only_keys(in.ck, *vt, {"among", "by"}, in.ctx + "victim: "));
   if (const toml::node* a = vt->get("among")) {
     auto among = need_choice<Victim::Among>(in, *a, "victim.among",
                                             {{"children", Victim::Among::children},
@@ -352,7 +347,7 @@ R<void> parse_notify(const RuleText& in, Rule& r) {
   if (r.action != ActionKind::notify) return in.error(*n, "key 'notify' is only for action = \"notify\"");
   const toml::table* nt = n->as_table();
   if (nt == nullptr) return in.error(*n, "key 'notify' must be { socket = \"PATH\" } or { file = \"PATH\" }");
-  TRY(only_keys(in.ck, *nt, {"socket", "file"}, in.ctx + "notify: "));
+  PRESSURE_TRY(only_keys(in.ck, *nt, {"socket", "file"}, in.ctx + "notify: "));
   const toml::node* sock = nt->get("socket");
   const toml::node* file = nt->get("file");
   if ((sock == nullptr) == (file == nullptr))
@@ -384,11 +379,11 @@ R<Rule> parse_rule(const Checker& ck, const toml::table& t, const toml::node& no
   Rule r;
   r.source = ck.at(node);
   RuleText in{ck, t, node, ""};
-  TRY(parse_name(in, r, index));
+  PRESSURE_TRY(parse_name(in, r, index));
   for (auto part : {parse_target, parse_action, parse_memory_high, parse_when, parse_timing, parse_victim,
                     parse_victim_keys, parse_exec, parse_notify})
-    TRY(part(in, r));
-  TRY(check_root(in, r));
+    PRESSURE_TRY(part(in, r));
+  PRESSURE_TRY(check_root(in, r));
   return r;
 }
 

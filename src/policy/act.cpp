@@ -283,7 +283,7 @@ std::string memory_limit_file(const Context& ctx, const RuleState& s, bool& v1) 
   std::string v2 = s.dir + "/memory.high";
   v1 = false;
   if (sys::read_control(v2)) return v2;
-  if (auto root = sys::memory_v1_root(ctx.proc_root())) {
+  if (auto root = sys::memory_v1_root(ctx.proc_root(), ctx.io())) {
     v1 = true;
     return sys::cgroup_directory(*root, s.target()) + "/memory.limit_in_bytes";
   }

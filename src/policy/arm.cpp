@@ -45,7 +45,7 @@ Result<void> arm_conditions(Context& ctx, RuleState& s) {
     Result<double> first = measure(ctx, s, c, s.reclaim_seen.size() - 1);
     if (!first) return tl::unexpected(first.error());
     if (c.what == Check::What::usage && c.percent &&
-        !sys::cgroup_memory_limit(ctx.cgroup_root, s.target(), ctx.proc_root()))
+        !sys::cgroup_memory_limit(ctx.cgroup_root, s.target(), ctx.proc_root(), ctx.io()))
       return fail(Errc::invalid_argument,
                   "'" + c.text + "': " + rule.where() +
                       " has no memory limit to take a percentage of; give bytes (e.g. memory usage>2G)");

@@ -43,7 +43,8 @@ class Looker {
     Candidate c;
     c.path = path;
     c.name = basename_of(path);
-    if (auto m = sys::cgroup_memory(m_ctx.cgroup_root, path, m_ctx.proc_root())) c.memory = m->bytes;
+    if (auto m = sys::cgroup_memory(m_ctx.cgroup_root, path, m_ctx.proc_root(), m_ctx.io()))
+      c.memory = m->bytes;
     // Our group and pid 1's, read only when groups are the candidates (processes are protected
     // by pid): reading /proc/PID/cgroup is slow on a thrashing machine (see RealActuator::hold).
     if (!m_self) m_self = sys::process_cgroup(sys::self_pid(), m_ctx.proc_root());

@@ -119,7 +119,7 @@ double percent_of(std::uint64_t part, std::uint64_t whole) {
 
 // Pages scanned per second since the previous tick; NaN on the first.
 Result<double> reclaim_rate(Context& ctx, RuleState& s, std::size_t index) {
-  Result<std::uint64_t> pages = sys::pages_scanned(ctx.cgroup_root, s.target(), ctx.proc_root());
+  Result<std::uint64_t> pages = sys::pages_scanned(ctx.cgroup_root, s.target(), ctx.proc_root(), ctx.io());
   if (!pages) return tl::unexpected(pages.error());
   TimePoint now = ctx.clock.now();
   auto& seen = s.reclaim_seen[index];
@@ -221,17 +221,19 @@ Result<double> measure(Context& ctx, RuleState& s, const Check& c, std::size_t i
       return c.percent ? percent_of(m->available, m->total) : static_cast<double>(m->available);
     }
     case Check::What::swap_free: {
-      Result<sys::Swap> swap = sys::swap_memory(ctx.proc_root());
+      Result<sys::Swap> swap = sys::swap_memory(ctx.proc_root(), ctx.io());
       if (!swap) return tl::unexpected(swap.error());
       if (swap->total == 0) return std::nan("");
       return c.percent ? percent_of(swap->free, swap->total) : static_cast<double>(swap->free);
     }
     case Check::What::usage: {
-      Result<sys::CgroupMemory> m = sys::cgroup_memory(ctx.cgroup_root, s.target(), ctx.proc_root());
+      Result<sys::CgroupMemory> m =
+          sys::cgroup_memory(ctx.cgroup_root, s.target(), ctx.proc_root(), ctx.io());
       if (!m) return tl::unexpected(m.error());
       if (!c.percent) return static_cast<double>(m->bytes);
-      return percent_of(m->bytes,
-                        sys::cgroup_memory_limit(ctx.cgroup_root, s.target(), ctx.proc_root()).value_or(0));
+      return percent_of(
+          m->bytes,
+          sys::cgroup_memory_limit(ctx.cgroup_root, s.target(), ctx.proc_root(), ctx.io()).value_or(0));
     }
     case Check::What::reclaim: return reclaim_rate(ctx, s, index);
     case Check::What::ended: {

@@ -94,6 +94,8 @@ struct Context {
   bool published = false;  // the rules' armed states reach the counters once started
 
   const std::string& proc_root() const { return options.reader.proc_root; }
+  // What every read of the engine goes through (the readers' and cgroup memory's).
+  const Io& io() const { return options.reader.io_or_real(); }
   // The words of a decision: what was done, or in a dry run (the actuator only rehearses) what
   // would have been. The only difference a dry run makes here, but for its grace kills.
   std::string said(std::string_view done, std::string_view rehearsed) const {

@@ -20,7 +20,7 @@ std::optional<std::pair<std::uint64_t, bool>> current_limit(const Context& ctx, 
   bool unlimited = !text || *text == "max" || text->size() >= 19;
   std::uint64_t limit = unlimited ? 0 : std::strtoull(text->c_str(), nullptr, 10);
   if (unlimited || limit == 0) {
-    auto m = sys::cgroup_memory(ctx.cgroup_root, s.target(), ctx.proc_root());
+    auto m = sys::cgroup_memory(ctx.cgroup_root, s.target(), ctx.proc_root(), ctx.io());
     if (!m) return std::nullopt;
     limit = m->bytes;
   }

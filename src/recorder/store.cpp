@@ -145,7 +145,8 @@ Result<Store> Store::open(const std::string& path, Mode mode) {
                 path, err);
   if (int err = mode == Mode::write && exists ? sys::write_access(path) : 0; err != 0)
     return fail(Errc::permission,
-                path + ": cannot write it (" + std::strerror(err) + "); give a --db you can write", path, err);
+                path + ": cannot write it (" + std::strerror(err) + "); give a --db you can write", path,
+                err);
   // Check the header ourselves before SQLite sees the file: garbage is refused without a byte
   // written, whatever SQLite would try.
   if (exists && fs::file_size(path, ec) > 0) {
@@ -168,8 +169,8 @@ Result<Store> Store::open(const std::string& path, Mode mode) {
   if (mode == Mode::write) {
     Result<sys::Fd> locked = sys::lock_exclusive(path);
     if (!locked && locked.error().sys_errno() == EWOULDBLOCK)
-      return fail(Errc::system, path + ": another `pressure record` is writing it; one recorder per file", path,
-                  EWOULDBLOCK);
+      return fail(Errc::system, path + ": another `pressure record` is writing it; one recorder per file",
+                  path, EWOULDBLOCK);
     if (!locked) return tl::unexpected(locked.error());
     lock = std::move(*locked);
   }

@@ -117,7 +117,29 @@ Result<void> write_control(const std::string& path, const std::string& value) {
   return file->write(value);
 }
 
-Result<std::string> read_text(const std::string& path) { return read_small_file(path); }
+Result<CgroupMemory> cgroup_memory(const std::string& cgroup2_root, const std::string& relative,
+                                   const std::string& proc_root, const Io& io) {
+  std::string dir = cgroup_directory(cgroup2_root, relative);
+  if (std::optional<std::uint64_t> usage = group_memory_v2(io, dir).usage)
+    return CgroupMemory{*usage, "memory.current"};
+  if (std::optional<std::string> v1 = memory_v1_root(proc_root, io)) {
+    if (auto usage = group_memory_v1(io, cgroup_directory(*v1, relative)).usage)
+      return CgroupMemory{*usage, "memory.usage_in_bytes (v1)"};
+  }
+  Result<std::vector<Pid>> pids = cgroup_processes(dir, true);
+  if (!pids) return tl::unexpected(pids.error());
+  std::uint64_t sum = 0;
+  for (Pid pid : *pids) sum += process_rss(pid, proc_root).value_or(0);
+  return CgroupMemory{sum, "rss of " + std::to_string(pids->size()) + " processes"};
+}
+
+std::optional<std::uint64_t> cgroup_memory_limit(const std::string& cgroup2_root, const std::string& relative,
+                                                 const std::string& proc_root, const Io& io) {
+  if (auto limit = group_memory_v2(io, cgroup_directory(cgroup2_root, relative)).limit) return limit;
+  if (std::optional<std::string> v1 = memory_v1_root(proc_root, io))
+    return group_memory_v1(io, cgroup_directory(*v1, relative)).limit;
+  return std::nullopt;
+}
 
 Result<std::string> read_control(const std::string& path) {
   Result<std::string> text = read_small_file(path);

@@ -1,56 +1,25 @@
-// A group's memory, its limit, swap and reclaim counts: cgroup2 files, else the v1 memory
-// controller of the same path (hybrid systems), else the processes' RSS.
+// A cgroup's memory through the Io seam (sys/cgroup_memory.hpp).
+#include "sys/cgroup_memory.hpp"
+
+#include <string_view>
+
 #include <pressure/parse.hpp>
 
-#include "sys/control.hpp"
 #include "sys/files.hpp"
 #include "sys/small_file.hpp"
 
 namespace pressure::sys {
-
-std::optional<std::string> memory_v1_root(const std::string& proc_root) {
-  Result<std::string> mountinfo = read_small_file(proc_root + "/self/mountinfo");
-  if (!mountinfo) return std::nullopt;
-  Result<std::string> mount = parse_cgroup1_mount(*mountinfo, "memory");
-  if (!mount) return std::nullopt;
-  return *mount;
-}
-
-Result<CgroupMemory> cgroup_memory(const std::string& cgroup2_root, const std::string& relative,
-                                   const std::string& proc_root) {
-  std::string dir = cgroup_directory(cgroup2_root, relative);
-  if (auto text = read_small_file(dir + "/memory.current")) {
-    if (auto bytes = parse_u64(*text)) return CgroupMemory{*bytes, "memory.current"};
-  }
-  if (auto v1 = memory_v1_root(proc_root)) {
-    if (auto text = read_small_file(cgroup_directory(*v1, relative) + "/memory.usage_in_bytes")) {
-      if (auto bytes = parse_u64(*text)) return CgroupMemory{*bytes, "memory.usage_in_bytes (v1)"};
-    }
-  }
-  Result<std::vector<Pid>> pids = cgroup_processes(dir, true);
-  if (!pids) return tl::unexpected(pids.error());
-  std::uint64_t sum = 0;
-  for (Pid pid : *pids) sum += process_rss(pid, proc_root).value_or(0);
-  return CgroupMemory{sum, "rss of " + std::to_string(pids->size()) + " processes"};
-}
-
-std::optional<std::uint64_t> cgroup_memory_limit(const std::string& cgroup2_root, const std::string& relative,
-                                                 const std::string& proc_root) {
-  std::string dir = cgroup_directory(cgroup2_root, relative);
-  for (const char* name : {"/memory.max", "/memory.high"}) {
-    if (auto text = read_small_file(dir + name)) {
-      if (auto v = parse_u64(*text)) return *v;
-    }
-  }
-  if (auto v1 = memory_v1_root(proc_root)) {
-    if (auto text = read_small_file(cgroup_directory(*v1, relative) + "/memory.limit_in_bytes")) {
-      if (auto v = parse_u64(*text); v && *v < (1ULL << 62)) return *v;
-    }
-  }
-  return std::nullopt;
-}
-
 namespace {
+
+// A number of bytes, or nothing for "max", v1's "no limit" (a huge page-rounded number), a
+// missing file or anything else.
+std::optional<std::uint64_t> read_bytes(const Io& io, const std::string& path) {
+  Result<std::string> text = read_small_file(path, io);
+  if (!text) return std::nullopt;
+  std::optional<std::uint64_t> value = parse_u64(*text);
+  if (!value || *value >= (1ULL << 62)) return std::nullopt;
+  return value;
+}
 
 // The value of `key` in a "key value" per line file (meminfo's "Key:   123 kB" too).
 std::optional<std::uint64_t> field(std::string_view text, std::string_view key) {
@@ -74,9 +43,27 @@ std::optional<std::uint64_t> field(std::string_view text, std::string_view key) 
 
 }  // namespace
 
-Result<Swap> swap_memory(const std::string& proc_root) {
+GroupMemory group_memory_v2(const Io& io, const std::string& dir) {
+  GroupMemory m{read_bytes(io, dir + "/memory.current"), read_bytes(io, dir + "/memory.max")};
+  if (!m.limit) m.limit = read_bytes(io, dir + "/memory.high");
+  return m;
+}
+
+GroupMemory group_memory_v1(const Io& io, const std::string& dir) {
+  return {read_bytes(io, dir + "/memory.usage_in_bytes"), read_bytes(io, dir + "/memory.limit_in_bytes")};
+}
+
+std::optional<std::string> memory_v1_root(const std::string& proc_root, const Io& io) {
+  Result<std::string> mountinfo = read_small_file(proc_root + "/self/mountinfo", io);
+  if (!mountinfo) return std::nullopt;
+  Result<std::string> mount = parse_cgroup1_mount(*mountinfo, "memory");
+  if (!mount) return std::nullopt;
+  return *mount;
+}
+
+Result<Swap> swap_memory(const std::string& proc_root, const Io& io) {
   std::string path = proc_root + "/meminfo";
-  Result<std::string> text = read_small_file(path);
+  Result<std::string> text = read_small_file(path, io);
   if (!text) return tl::unexpected(text.error());
   auto total = field(*text, "SwapTotal"), free = field(*text, "SwapFree");
   if (!total || !free) return fail(Errc::malformed, path + ": no SwapTotal/SwapFree lines", path);
@@ -84,10 +71,10 @@ Result<Swap> swap_memory(const std::string& proc_root) {
 }
 
 Result<std::uint64_t> pages_scanned(const std::string& cgroup2_root, const std::string& relative,
-                                    const std::string& proc_root) {
+                                    const std::string& proc_root, const Io& io) {
   if (relative == "/") {
     std::string path = proc_root + "/vmstat";
-    Result<std::string> text = read_small_file(path);
+    Result<std::string> text = read_small_file(path, io);
     if (!text) return tl::unexpected(text.error());
     std::uint64_t sum = 0;
     bool any = false;
@@ -98,7 +85,7 @@ Result<std::uint64_t> pages_scanned(const std::string& cgroup2_root, const std::
     return sum;
   }
   std::string path = cgroup_directory(cgroup2_root, relative) + "/memory.stat";
-  Result<std::string> text = read_small_file(path);
+  Result<std::string> text = read_small_file(path, io);
   if (!text) {
     if (text.error().code() == Errc::not_found)
       return fail(Errc::unavailable,

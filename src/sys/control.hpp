@@ -1,9 +1,9 @@
 // Acting on processes and cgroups, and talking to the service manager: the daemon's hands.
 // Linux only. One header, a file per job: cgroup.cpp (processes and children of a group,
 // cgroup.kill, control files), process_info.cpp (what /proc says of a process),
-// cgroup_memory.cpp (a group's memory and limit, swap, reclaim), pidfd.cpp (ProcessHandle),
-// spawn.cpp (commands), service.cpp (datagrams, appends, the signalfd, sd_notify). Small files
-// are read by small_file.cpp, through the Io seam.
+// pidfd.cpp (ProcessHandle), spawn.cpp (commands), service.cpp (datagrams, appends, the
+// signalfd, sd_notify). Cgroup memory is read by the library's cgroup_memory.cpp and small files
+// by small_file.cpp, both through the Io seam.
 #pragma once
 
 #include <chrono>
@@ -14,7 +14,9 @@
 #include <vector>
 
 #include <pressure/error.hpp>
+#include <pressure/io.hpp>
 
+#include "sys/cgroup_memory.hpp"
 #include "sys/fd.hpp"
 
 namespace pressure::sys {
@@ -49,24 +51,12 @@ struct CgroupMemory {
   std::string source;  // "memory.current", "memory.usage_in_bytes (v1)", "rss of N processes"
 };
 Result<CgroupMemory> cgroup_memory(const std::string& cgroup2_root, const std::string& relative,
-                                   const std::string& proc_root = "/proc");
+                                   const std::string& proc_root = "/proc", const Io& io = *real_io());
 // The group's memory limit: memory.max, else memory.high (v2), else the v1 limit of the same
 // path; nothing when unlimited.
 std::optional<std::uint64_t> cgroup_memory_limit(const std::string& cgroup2_root, const std::string& relative,
-                                                 const std::string& proc_root = "/proc");
-// SwapTotal and SwapFree from meminfo, in bytes.
-struct Swap {
-  std::uint64_t total = 0, free = 0;
-};
-Result<Swap> swap_memory(const std::string& proc_root = "/proc");
-// Pages scanned for reclaim so far: /proc/vmstat pgscan_* for the root group, memory.stat
-// `pgscan` of a cgroup2 group. `unavailable` where the kernel keeps no such count (a v1
-// memory controller).
-Result<std::uint64_t> pages_scanned(const std::string& cgroup2_root, const std::string& relative,
-                                    const std::string& proc_root = "/proc");
-
-// The v1 memory controller's mount, if there is one (hybrid systems).
-std::optional<std::string> memory_v1_root(const std::string& proc_root = "/proc");
+                                                 const std::string& proc_root = "/proc",
+                                                 const Io& io = *real_io());
 
 // A process held by a pidfd, so a signal cannot reach a recycled pid.
 class ProcessHandle {
@@ -105,8 +95,6 @@ class ControlFile {
   Fd m_fd;
 };
 
-// A whole small kernel file (at most 4 MiB): Errc::not_found, gone (ENODEV, ESRCH) or system.
-Result<std::string> read_text(const std::string& path);
 // A control file's first line, e.g. "max" or "536870912".
 Result<std::string> read_control(const std::string& path);
 

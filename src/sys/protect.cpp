@@ -13,6 +13,7 @@
 
 #include "sys/control.hpp"
 #include "sys/files.hpp"
+#include "sys/small_file.hpp"
 
 #ifndef SCHED_RESET_ON_FORK
 #define SCHED_RESET_ON_FORK 0x40000000
@@ -46,7 +47,7 @@ std::string_view status_field(std::string_view status, std::string_view key) {
 bool may_lock_without_limit() {
   rlimit limit{};
   if (::getrlimit(RLIMIT_MEMLOCK, &limit) == 0 && limit.rlim_cur == RLIM_INFINITY) return true;
-  Result<std::string> status = read_text("/proc/self/status");
+  Result<std::string> status = read_small_file("/proc/self/status");
   if (!status) return false;
   std::string caps(status_field(*status, "CapEff"));
   if (caps.empty()) return false;
@@ -74,7 +75,7 @@ Result<MemoryLock> lock_memory() {
 
 Result<int> shield_from_oom_killer() {
   constexpr const char* k_path = "/proc/self/oom_score_adj";
-  Result<std::string> text = read_text(k_path);
+  Result<std::string> text = read_small_file(k_path);
   if (!text) return tl::unexpected(text.error());
   int now = std::atoi(text->c_str());
   if (now != 0) return now;  // chosen by whoever started us
@@ -118,7 +119,7 @@ Result<void> run_in_real_time() {
 }
 
 Result<OwnMemory> own_memory() {
-  Result<std::string> status = read_text("/proc/self/status");
+  Result<std::string> status = read_small_file("/proc/self/status");
   if (!status) return tl::unexpected(status.error());
   auto kib = [&](std::string_view key) {
     std::string v(status_field(*status, key));

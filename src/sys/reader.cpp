@@ -9,6 +9,7 @@
 #include "core/cgroup_path.hpp"
 #include "sys/files.hpp"
 #include "sys/platform.hpp"
+#include "sys/small_file.hpp"
 
 namespace pressure {
 
@@ -26,25 +27,13 @@ Result<void> check_platform(const ReaderOptions& options) {
   return {};
 }
 
-// A whole small file by path, for the one-off reads of discovery.
+// A whole small file by path, for the one-off reads of discovery (sys::read_small_file), with
+// the caller's error for a missing one.
 Result<std::string> read_small_file(const Io& io, const std::string& path, Errc missing_code,
                                     const std::string& missing_message) {
-  int fd = io.open_at(AT_FDCWD, path.c_str(), O_RDONLY);
-  if (fd < 0) {
-    if (-fd == ENOENT || -fd == ESRCH) return fail(missing_code, missing_message, path, -fd);
-    return tl::unexpected(sys::open_error(-fd, path, "it"));
-  }
-  Fd owned(&io, fd);
-  std::string text;
-  char chunk[4096];
-  for (;;) {
-    long n = io.pread(fd, chunk, sizeof chunk, static_cast<long>(text.size()));
-    if (n < 0)
-      return fail(Errc::system, "cannot read " + path + ": " + sys::errno_text(static_cast<int>(-n)), path,
-                  static_cast<int>(-n));
-    if (n == 0 || text.size() > (4U << 20)) break;
-    text.append(chunk, static_cast<std::size_t>(n));
-  }
+  Result<std::string> text = sys::read_small_file(path, io);
+  if (!text && text.error().code() == Errc::not_found)
+    return fail(missing_code, missing_message, path, text.error().sys_errno());
   return text;
 }
 
