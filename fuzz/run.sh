@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/parse_pressure" "$work/mountinfo" "$work/proc_cgroup" "$work/cgroup_path" "$work/trigger_spec" \
          "$work/condition" "$work/daemon_config" "$work/recorder_args" "$work/serve_flags" \
-         "$work/http_request"
+         "$work/http_request" "$work/environment"
 i=0
 for f in $(find "$fixtures" -path '*pressure*' -type f); do cp "$f" "$work/parse_pressure/seed-$((i++))"; done
 for f in "$fixtures"/proc-hybrid/self/mountinfo /proc/self/mountinfo "$fixtures"/proc-hybrid/meminfo; do cp "$f" "$work/mountinfo/seed-$((i++))"; done
@@ -40,9 +40,12 @@ printf 'HEAD / HTTP/1.0\nConnection: keep-alive\n\nGET /metrics?x=1 HTTP/1.1\r\n
 printf 'POST /metrics HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello' > "$work/http_request/seed-3"
 printf 'GET http://h/metrics HTTP/2.0\r\nX: a\r\n folded\r\n\r\n' > "$work/http_request/seed-4"
 
+printf '/sys/fs/cgroup/system.slice/app.service/memory.pressure\0c29tZSAyMDAwMDAgMjAwMDAwMAA=' > "$work/environment/seed-1"
+printf '/dev/null' > "$work/environment/seed-2"; printf '/run/a//../b\0Zm9v\nYmE=' > "$work/environment/seed-3"
+
 # The targets run side by side, one per core (each is single-threaded), each with its own log.
 targets=(parse_pressure mountinfo proc_cgroup cgroup_path trigger_spec condition daemon_config recorder_args
-         serve_flags http_request)
+         serve_flags http_request environment)
 jobs=${PRESSURE_FUZZ_JOBS:-$(nproc)}
 status=0
 for exe in "$build"/fuzz/*_fuzz; do  # a new target must be listed here, with its seeds

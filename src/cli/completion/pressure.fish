@@ -85,6 +85,7 @@ complete -c pressure -n '__fish_seen_subcommand_from watch' -l count -x -d 'exit
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l timeout -x -d 'stop after SECONDS'
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l mode -x -a 'auto kernel polling' -d 'how to watch'
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l strict-window -d 'refuse a window the kernel rounds'
+complete -c pressure -n '__fish_seen_subcommand_from watch' -l from-environment -d 'watch what $MEMORY_PRESSURE_WATCH asks for'
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l exec -d 'run -- CMD ARGS... on each event'
 
 complete -c pressure -n '__fish_seen_subcommand_from predict' -l below -x -d 'thresholds: avg10=0.01,avg60=0.03'
