@@ -161,9 +161,9 @@ class Watch {
     auto observed = [measured](auto value) { return measured ? py::cast(value) : py::none(); };
     return py::make_tuple(
         e.spec.window.count() > 0 ? e.spec.to_string() : std::string(pressure::to_string(e.spec.resource)),
-        std::string(pressure::to_string(e.spec.resource)), std::string(pressure::to_string(e.spec.line)), e.where,
-        time, static_cast<std::int64_t>(e.spec.stall.count()), static_cast<std::int64_t>(e.spec.window.count()),
-        observed(e.observed_stall_us),
+        std::string(pressure::to_string(e.spec.resource)), std::string(pressure::to_string(e.spec.line)),
+        e.where, time, static_cast<std::int64_t>(e.spec.stall.count()),
+        static_cast<std::int64_t>(e.spec.window.count()), observed(e.observed_stall_us),
         observed(static_cast<std::int64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(e.observed_span).count())),
         observed(e.share * 100.0), std::string(pressure::to_string(e.mode)),
@@ -184,8 +184,10 @@ class Watch {
  private:
   // The service manager's watches for memory, cpu and io; the specs of each resource the
   // environment decides (a watch or /dev/null) are dropped.
-  void arm_environment(const pressure::Monitor::Callback& on_event, std::vector<pressure::TriggerSpec>& specs) {
-    for (pressure::Resource resource : {pressure::Resource::memory, pressure::Resource::cpu, pressure::Resource::io}) {
+  void arm_environment(const pressure::Monitor::Callback& on_event,
+                       std::vector<pressure::TriggerSpec>& specs) {
+    for (pressure::Resource resource :
+         {pressure::Resource::memory, pressure::Resource::cpu, pressure::Resource::io}) {
       pressure::EnvironmentWatch request = value_or_raise(pressure::environment_watch(resource));
       if (request.state == pressure::EnvironmentWatch::State::unset) continue;
       std::erase_if(specs, [resource](const pressure::TriggerSpec& s) { return s.resource == resource; });
@@ -200,7 +202,6 @@ class Watch {
   }
 
  public:
-
   // Disarms every trigger and closes the loop's descriptors; from another thread while next()
   // waits, it stops the loop and next() closes it and returns None.
   void close() {

@@ -65,6 +65,9 @@ Result<EnvironmentWatch> parse_environment_watch(Resource resource, std::optiona
 // are skipped. Errors say which character is wrong and where.
 Result<std::string> decode_base64(std::string_view text);
 
+// The canonical base64 of `bytes` (padded, no line breaks): what decode_base64 reads back.
+std::string encode_base64(std::string_view bytes);
+
 // What this process's environment asks for `resource` (secure_getenv: a set-uid program sees
 // nothing, as with sd-event).
 Result<EnvironmentWatch> environment_watch(Resource resource);

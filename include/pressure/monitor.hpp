@@ -80,7 +80,7 @@ struct WatchInfo {
   std::string where;
   TriggerSpec spec;                        // what is armed
   TriggerMode mode = TriggerMode::kernel;  // kernel or polling
-  std::string notice;  // e.g. the window was rounded up, or the kernel refused and we poll
+  std::string notice;    // e.g. the window was rounded up, or the kernel refused and we poll
   std::string variable;  // armed from the environment: its variable, else ""
 };
 

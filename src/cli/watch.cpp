@@ -79,7 +79,7 @@ std::string event_line(const Event& e) {
 }
 
 std::vector<std::pair<std::string, std::string>> event_environment(const Event& e) {
-  return {
+  std::vector<std::pair<std::string, std::string>> vars{
       {"PRESSURE_EVENT", std::string(kind_name(e.kind))},
       {"PRESSURE_TARGET", e.where},
       {"PRESSURE_RESOURCE", std::string(to_string(e.spec.resource))},
@@ -95,6 +95,10 @@ std::vector<std::pair<std::string, std::string>> event_environment(const Event& 
       {"PRESSURE_MODE", std::string(to_string(e.mode))},
       {"PRESSURE_VARIABLE", e.variable},
   };
+  if (!measured(e))  // absent, not zero
+    for (auto& [name, value] : vars)
+      if (name.starts_with("PRESSURE_OBSERVED_") || name == "PRESSURE_SHARE") value.clear();
+  return vars;
 }
 
 // Arms what $MEMORY/CPU/IO_PRESSURE_WATCH ask for and drops the SPECs of the resources they
@@ -125,12 +129,12 @@ CLI::App* add_watch(CLI::App& app, WatchOptions& options) {
   CLI::App* watch =
       app.add_subcommand("watch", "print a line each time a stall threshold is crossed (PSI triggers)");
   options.target.add_to(*watch);
-  watch
-      ->add_option("spec", options.specs,
-                   "\"<resource> <some|full> <stall>/<window>\", e.g. \"memory full 100ms/2s\"");
-  watch->add_flag("--from-environment", options.from_environment,
-                  "watch what the service manager asks for in $MEMORY_PRESSURE_WATCH, $CPU_PRESSURE_WATCH and "
-                  "$IO_PRESSURE_WATCH (systemd's MemoryPressureWatch=); SPECs are the default for the others");
+  watch->add_option("spec", options.specs,
+                    "\"<resource> <some|full> <stall>/<window>\", e.g. \"memory full 100ms/2s\"");
+  watch->add_flag(
+      "--from-environment", options.from_environment,
+      "watch what the service manager asks for in $MEMORY_PRESSURE_WATCH, $CPU_PRESSURE_WATCH and "
+      "$IO_PRESSURE_WATCH (systemd's MemoryPressureWatch=); SPECs are the default for the others");
   watch->add_flag("--json", options.json, "one JSON object per event");
   watch->add_option("--count", options.count, "exit 0 after N events")->check(CLI::PositiveNumber);
   watch->add_option("--timeout", options.timeout, "stop after SECONDS; exit 1 if no event came")
@@ -143,7 +147,8 @@ CLI::App* add_watch(CLI::App& app, WatchOptions& options) {
   watch->footer(
       "--exec -- CMD ARGS...  runs CMD (no shell) on each event, with PRESSURE_TARGET, PRESSURE_RESOURCE,\n"
       "  PRESSURE_LINE, PRESSURE_STALL_US, PRESSURE_WINDOW_US, PRESSURE_OBSERVED_STALL_US, PRESSURE_SHARE,\n"
-      "  PRESSURE_TIME, PRESSURE_MODE, PRESSURE_EVENT and PRESSURE_VARIABLE in its environment. It must come last.");
+      "  PRESSURE_TIME, PRESSURE_MODE, PRESSURE_EVENT and PRESSURE_VARIABLE in its environment. It must come "
+      "last.");
   return watch;
 }
 
@@ -191,7 +196,7 @@ int run_watch(const GlobalOptions& global, const WatchOptions& options) {
                           "$CPU_PRESSURE_WATCH, $IO_PRESSURE_WATCH names a watch, and no SPEC is left for "
                           "the resources they leave unset)"));
   } else if (specs.empty()) {
-    return report(Error(Errc::invalid_argument, "watch: give at least one SPEC, or --from-environment"));
+    return report(Error(Errc::invalid_argument, "watch: give at least one spec, or --from-environment"));
   }
   for (const TriggerSpec& spec : specs) {
     Result<WatchInfo> info = monitor.add(options.target.target(), spec, on_event, trigger_options);

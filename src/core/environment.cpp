@@ -12,7 +12,8 @@ namespace {
 std::string quoted(std::string_view value) {
   constexpr std::size_t k_shown = 80;  // enough to recognise a value, not a page of it
   if (value.size() <= k_shown) return "'" + core::printable(value) + "'";
-  return "'" + core::printable(value.substr(0, k_shown)) + "'... (" + std::to_string(value.size()) + " bytes)";
+  return "'" + core::printable(value.substr(0, k_shown)) + "'... (" + std::to_string(value.size()) +
+         " bytes)";
 }
 
 tl::unexpected<Error> bad(std::string_view variable, std::string_view value, const std::string& why) {
@@ -104,6 +105,19 @@ std::string_view write_variable(Resource resource) noexcept {
   return "";
 }
 
+std::string encode_base64(std::string_view bytes) {
+  static constexpr std::string_view k_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t group = 0;
+    for (std::size_t j = 0; j < 3; ++j)
+      group = group << 8 | (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0u);
+    for (std::size_t j = 0; j < 4; ++j) out.push_back(j <= n ? k_alphabet[(group >> (18 - 6 * j)) & 63] : '=');
+  }
+  return out;
+}
+
 Result<std::string> decode_base64(std::string_view text) {
   std::string out;
   std::uint32_t bits = 0;
@@ -130,7 +144,8 @@ Result<std::string> decode_base64(std::string_view text) {
     if (count < 4) continue;
     bits <<= 6 * padding;  // a padded quantum holds 1 or 2 bytes; its unused bits must be zero
     if (padding > 0 && (bits & ((1u << (8 * padding)) - 1)) != 0)
-      return fail(Errc::invalid_argument, where + ": the bits before the padding are not zero (not canonical)");
+      return fail(Errc::invalid_argument,
+                  where + ": the bits before the padding are not zero (not canonical)");
     for (int i = 0; i < 3 - padding; ++i) out.push_back(static_cast<char>((bits >> (16 - 8 * i)) & 0xff));
     bits = 0;
     count = 0;
@@ -144,9 +159,8 @@ Result<EnvironmentWatch> parse_environment_watch(Resource resource, std::optiona
                                                  std::optional<std::string_view> write) {
   std::string_view watch_name = watch_variable(resource);
   if (watch_name.empty())
-    return fail(Errc::invalid_argument,
-                "the service manager has no pressure watch for " + std::string(to_string(resource)) +
-                    " (only memory, cpu and io)");
+    return fail(Errc::invalid_argument, "the service manager has no pressure watch for " +
+                                            std::string(to_string(resource)) + " (only memory, cpu and io)");
   EnvironmentWatch request;
   request.resource = resource;
   if (!watch) return request;
@@ -157,18 +171,23 @@ Result<EnvironmentWatch> parse_environment_watch(Resource resource, std::optiona
   if (watch->size() > k_max_watch_path)
     return bad(watch_name, *watch, "longer than " + std::to_string(k_max_watch_path) + " bytes");
   if (std::string why = path_problem(*watch); !why.empty())
-    return bad(watch_name, *watch, why + " (the service manager sets the absolute path of a pressure file, a socket or a FIFO, or /dev/null)");
+    return bad(watch_name, *watch,
+               why +
+                   " (the service manager sets the absolute path of a pressure file, a socket or a FIFO, or "
+                   "/dev/null)");
   request.state = EnvironmentWatch::State::watch;
   request.path = std::string(*watch);
   if (!write) return request;
   std::string_view write_name = write_variable(resource);
   if (write->size() > 4 * k_max_watch_write)  // bounds the work before decoding
-    return bad(write_name, *write, "longer than " + std::to_string(k_max_watch_write) + " decoded bytes can be");
+    return bad(write_name, *write,
+               "longer than " + std::to_string(k_max_watch_write) + " decoded bytes can be");
   Result<std::string> bytes = decode_base64(*write);
   if (!bytes) return bad(write_name, *write, "not base64: " + bytes.error().message());
   if (bytes->size() > k_max_watch_write)
-    return bad(write_name, *write, "decodes to " + std::to_string(bytes->size()) + " bytes, more than the " +
-                                       std::to_string(k_max_watch_write) + " written at once");
+    return bad(write_name, *write,
+               "decodes to " + std::to_string(bytes->size()) + " bytes, more than the " +
+                   std::to_string(k_max_watch_write) + " written at once");
   request.write = std::move(*bytes);
   request.trigger = kernel_trigger(resource, request.write);
   return request;

@@ -22,7 +22,8 @@ std::optional<std::string_view> variable(std::string_view name) {
 
 Result<EnvironmentWatch> environment_watch(Resource resource) {
   if (watch_variable(resource).empty()) return parse_environment_watch(resource, std::nullopt, std::nullopt);
-  return parse_environment_watch(resource, variable(watch_variable(resource)), variable(write_variable(resource)));
+  return parse_environment_watch(resource, variable(watch_variable(resource)),
+                                 variable(write_variable(resource)));
 }
 
 }  // namespace pressure

@@ -30,7 +30,7 @@ struct Named {  // the request and how its messages begin
     return fail(code, prefix() + ": " + why, request.path, err);
   }
   tl::unexpected<Error> os_error(std::string_view what, int err) const {
-    Errc code = err == ENOENT ? Errc::not_found
+    Errc code = err == ENOENT                     ? Errc::not_found
                 : (err == EACCES || err == EPERM) ? Errc::permission
                                                   : Errc::system;
     return error(code, std::string(what) + ": " + errno_text(err), err);
@@ -41,7 +41,8 @@ struct Named {  // the request and how its messages begin
 int connect_unix(int fd, const std::string& path, int path_fd) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  std::string target = path.size() < sizeof(address.sun_path) ? path : "/proc/self/fd/" + std::to_string(path_fd);
+  std::string target =
+      path.size() < sizeof(address.sun_path) ? path : "/proc/self/fd/" + std::to_string(path_fd);
   std::memcpy(address.sun_path, target.c_str(), target.size() + 1);
   return ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0 ? 0 : errno;
 }
@@ -60,22 +61,26 @@ Result<OwnedFd> open_socket(const Named& named, int path_fd) {
   return named.error(Errc::system, "a socket neither stream nor seqpacket");
 }
 
-Error write_error(const Named& named, int err) {
+tl::unexpected<Error> write_error(const Named& named, int err) {
   const EnvironmentWatch& r = named.request;
-  std::string trigger = r.trigger ? "'" + r.trigger->to_string() + "'" : "what $" + std::string(write_variable(r.resource)) + " holds";
+  std::string trigger = r.trigger ? "'" + r.trigger->to_string() + "'"
+                                  : "what $" + std::string(write_variable(r.resource)) + " holds";
   switch (err) {
     case EINVAL:
       if (r.trigger && !allowed_unprivileged(*r.trigger))
-        return named.error(Errc::permission, "the kernel refused the trigger " + trigger +
-                                                 ": without CAP_SYS_RESOURCE trigger windows must be whole "
-                                                 "multiples of 2s (MemoryPressureThresholdSec= sets the stall "
-                                                 "of a 2s window)", err).error();
-      return named.error(Errc::invalid_argument, "the kernel refused the trigger " + trigger + " (EINVAL)", err).error();
-    case EOPNOTSUPP: return named.error(Errc::unsupported, "PSI is disabled (boot with psi=1)", err).error();
-    case ENODEV: return named.error(Errc::gone, "the cgroup was removed", err).error();
-    case EPIPE: return named.error(Errc::gone, "the other side closed it before the write", err).error();
-    case EAGAIN: return named.error(Errc::system, "full: the other side does not read what is written", err).error();
-    default: return named.os_error("writing " + trigger, err).error();
+        return named.error(Errc::permission,
+                           "the kernel refused the trigger " + trigger +
+                               ": without CAP_SYS_RESOURCE trigger windows must be whole "
+                               "multiples of 2s (MemoryPressureThresholdSec= sets the stall "
+                               "of a 2s window)",
+                           err);
+      return named.error(Errc::invalid_argument, "the kernel refused the trigger " + trigger + " (EINVAL)",
+                         err);
+    case EOPNOTSUPP: return named.error(Errc::unsupported, "PSI is disabled (boot with psi=1)", err);
+    case ENODEV: return named.error(Errc::gone, "the cgroup was removed", err);
+    case EPIPE: return named.error(Errc::gone, "the other side closed it before the write", err);
+    case EAGAIN: return named.error(Errc::system, "full: the other side does not read what is written", err);
+    default: return named.os_error("writing " + trigger, err);
   }
 }
 
@@ -85,7 +90,7 @@ Result<void> write_all(const Named& named, int fd) {
     ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == ENOTSOCK) n = ::write(fd, rest.data(), rest.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return tl::unexpected(write_error(named, errno));
+    if (n < 0) return write_error(named, errno);
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
   return {};
@@ -94,7 +99,9 @@ Result<void> write_all(const Named& named, int fd) {
 Result<PressureChannel> open_file(const Named& named, int path_fd, const struct stat& st) {
   PressureChannel channel;
   bool regular = S_ISREG(st.st_mode);
-  channel.form = regular ? ChannelForm::pressure_file : S_ISFIFO(st.st_mode) ? ChannelForm::fifo : ChannelForm::device;
+  channel.form = regular                ? ChannelForm::pressure_file
+                 : S_ISFIFO(st.st_mode) ? ChannelForm::fifo
+                                        : ChannelForm::device;
   if (regular && named.request.write.empty())
     return named.error(Errc::invalid_argument,
                        "a pressure file signals only once a trigger is written to it, and $" +
@@ -108,8 +115,9 @@ Result<PressureChannel> open_file(const Named& named, int path_fd, const struct 
     struct statfs fs {};
     if (::fstatfs(channel.fd.get(), &fs) != 0) return named.os_error("fstatfs", errno);
     if (fs.f_type != k_proc_magic && fs.f_type != k_cgroup2_magic)
-      return named.error(Errc::invalid_argument,
-                         "a regular file that is not a kernel pressure file (procfs or cgroup2), so it takes no trigger");
+      return named.error(
+          Errc::invalid_argument,
+          "a regular file that is not a kernel pressure file (procfs or cgroup2), so it takes no trigger");
     channel.events = k_priority;
   }
   return channel;
@@ -130,7 +138,8 @@ std::string_view to_string(ChannelForm form) noexcept {
 Result<PressureChannel> open_channel(const EnvironmentWatch& request) {
   Named named{request};
   if (request.state != EnvironmentWatch::State::watch)
-    return fail(Errc::invalid_argument, "$" + std::string(watch_variable(request.resource)) + " asks for no watch");
+    return fail(Errc::invalid_argument,
+                "$" + std::string(watch_variable(request.resource)) + " asks for no watch");
   OwnedFd path_fd(::open(request.path.c_str(), O_PATH | O_CLOEXEC));
   if (path_fd.get() < 0) return named.os_error("cannot open it", errno);
   struct stat st {};
@@ -147,8 +156,9 @@ Result<PressureChannel> open_channel(const EnvironmentWatch& request) {
     if (!opened) return opened;
     channel = std::move(*opened);
   } else {
-    return named.error(Errc::invalid_argument, S_ISDIR(st.st_mode) ? "a directory, not a pressure file, socket or FIFO"
-                                                                   : "neither a pressure file, a socket nor a FIFO");
+    return named.error(Errc::invalid_argument, S_ISDIR(st.st_mode)
+                                                   ? "a directory, not a pressure file, socket or FIFO"
+                                                   : "neither a pressure file, a socket nor a FIFO");
   }
   if (Result<void> ok = write_all(named, channel.fd.get()); !ok) return tl::unexpected(ok.error());
   return channel;

@@ -49,13 +49,13 @@ struct Watch {
   Resource resource;
   Line line;
   Callback callback;
-  std::optional<Reader> reader;             // none for a watch from the environment
+  std::optional<Reader> reader;                 // none for a watch from the environment
   std::optional<sys::PressureChannel> channel;  // the environment's watch
-  sys::Fd trigger;                          // kernel mode
-  std::optional<Sample> last;               // kernel mode: at arming, then at each event
-  sys::Timer sampler;                       // polling mode
-  core::StallWindow window;                 // polling mode
-  std::chrono::nanoseconds idle_period{0};  // polling mode: the slow period while total is flat
+  sys::Fd trigger;                              // kernel mode
+  std::optional<Sample> last;                   // kernel mode: at arming, then at each event
+  sys::Timer sampler;                           // polling mode
+  core::StallWindow window;                     // polling mode
+  std::chrono::nanoseconds idle_period{0};      // polling mode: the slow period while total is flat
   std::uint64_t last_total = 0;
   int flat_samples = 0;
   bool idle = false;
@@ -270,7 +270,7 @@ struct Monitor::Impl {
       watches[watch->info.id] = watch;
     }
     std::uint64_t k = key(watch->info.id, watch->sampler.fd() >= 0 ? k_sampler : k_trigger);
-    Result<void> ok = watch->channel ? epoll.add(watch->channel->fd.get(), watch->channel->events, k)
+    Result<void> ok = watch->channel   ? epoll.add(watch->channel->fd.get(), watch->channel->events, k)
                       : watch->trigger ? epoll.add(watch->trigger.get(), sys::k_priority, k)
                                        : epoll.add(watch->sampler.fd(), sys::k_readable, k);
     if (!ok) {
@@ -382,7 +382,8 @@ Result<WatchInfo> Monitor::add(const EnvironmentWatch& request, Callback callbac
   info.spec = request.trigger.value_or(TriggerSpec{request.resource, Line::some, {}, {}});
   info.mode = channel->form == sys::ChannelForm::pressure_file ? TriggerMode::kernel : TriggerMode::relayed;
   info.variable = std::string(watch_variable(request.resource));
-  auto watch = std::make_shared<Watch>(info, std::move(callback), std::nullopt, core::StallWindow(info.spec.window));
+  auto watch =
+      std::make_shared<Watch>(info, std::move(callback), std::nullopt, core::StallWindow(info.spec.window));
   watch->channel = std::move(*channel);
   return impl.enlist(watch);
 }

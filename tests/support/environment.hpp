@@ -9,23 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include <pressure/environment.hpp>
+
 namespace pressure::test {
 
-// Standard base64 with padding, as systemd encodes $..._PRESSURE_WRITE.
-inline std::string base64(std::string_view bytes) {
-  static constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-    unsigned v = 0;
-    for (std::size_t j = 0; j < 3; ++j) v = v << 8 | (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0u);
-    for (std::size_t j = 0; j < 4; ++j) out.push_back(j <= n ? k_alphabet[(v >> (18 - 6 * j)) & 63] : '=');
-  }
-  return out;
-}
-
 // What systemd writes for MemoryPressureThresholdSec=: "some <stall µs> <window µs>" and a NUL.
-inline std::string systemd_write(std::string_view trigger) { return base64(std::string(trigger) + '\0'); }
+inline std::string systemd_write(std::string_view trigger) { return encode_base64(std::string(trigger) + '\0'); }
 
 // Sets (or, with nullopt, unsets) variables for this scope; the old values come back after it.
 class ScopedEnvironment {

@@ -31,6 +31,17 @@ TEST(Base64, RoundTripsEveryPaddingAndSkipsWhitespace) {
   EXPECT_EQ(decode_base64("+/+/").value(), "\xfb\xff\xbf");
 }
 
+TEST(Base64, EncodesAsSystemdAndRoundTrips) {
+  EXPECT_EQ(encode_base64(std::string("some 200000 2000000\0", 20)), k_systemd_write);
+  std::string bytes;
+  for (int i = 0; i < 300; ++i) {
+    auto back = decode_base64(encode_base64(bytes));
+    ASSERT_TRUE(back) << i;
+    EXPECT_EQ(*back, bytes) << i;
+    bytes.push_back(static_cast<char>(i * 37));
+  }
+}
+
 TEST(Base64, RefusesWhatIsNotCanonicalBase64) {
   struct Case {
     std::string_view text;
@@ -110,7 +121,8 @@ TEST(EnvironmentWatch, BadValuesAreErrorsNamingTheVariable) {
   std::string long_write(4 * k_max_watch_write + 4, 'A');
   std::string big_write(4 * ((k_max_watch_write + 3) / 3), 'A');  // decodes past the limit
   for (const Case& c : {
-           Case{"memory.pressure", std::nullopt, "$MEMORY_PRESSURE_WATCH='memory.pressure': not an absolute path"},
+           Case{"memory.pressure", std::nullopt,
+                "$MEMORY_PRESSURE_WATCH='memory.pressure': not an absolute path"},
            Case{"./memory.pressure", std::nullopt, "not an absolute path"},
            Case{"/sys/fs/cgroup/../etc/passwd", std::nullopt, "not normalised ('..')"},
            Case{"/sys/fs/cgroup/./a", std::nullopt, "not normalised ('.')"},
@@ -119,7 +131,8 @@ TEST(EnvironmentWatch, BadValuesAreErrorsNamingTheVariable) {
            Case{"rel\x1b[2J", std::nullopt, "'rel\\x1b[2J'"},
            Case{long_path, std::nullopt, "longer than 4095 bytes"},
            Case{k_unit_path, "c29tZQ=", "$MEMORY_PRESSURE_WRITE='c29tZQ=': not base64: the text ends inside"},
-           Case{k_unit_path, "some 200000 2000000", "$MEMORY_PRESSURE_WRITE='some 200000 2000000': not base64"},
+           Case{k_unit_path, "some 200000 2000000",
+                "$MEMORY_PRESSURE_WRITE='some 200000 2000000': not base64"},
            Case{k_unit_path, long_write, "bytes can be"},
            Case{k_unit_path, big_write, "more than the 4096 written at once"},
        }) {
@@ -132,8 +145,10 @@ TEST(EnvironmentWatch, BadValuesAreErrorsNamingTheVariable) {
 
 TEST(EnvironmentWatch, AcceptsATrailingSlashAndTheLongestPath) {
   EXPECT_TRUE(parse_environment_watch(Resource::memory, "/run/pressure/", std::nullopt));
-  EXPECT_TRUE(parse_environment_watch(Resource::memory, "/" + std::string(k_max_watch_path - 1, 'a'), std::nullopt));
-  EXPECT_TRUE(parse_environment_watch(Resource::memory, k_unit_path, std::string(4 * (k_max_watch_write / 3), 'A')));
+  EXPECT_TRUE(
+      parse_environment_watch(Resource::memory, "/" + std::string(k_max_watch_path - 1, 'a'), std::nullopt));
+  EXPECT_TRUE(
+      parse_environment_watch(Resource::memory, k_unit_path, std::string(4 * (k_max_watch_write / 3), 'A')));
 }
 
 }  // namespace
