@@ -66,7 +66,7 @@ class Manager:
 def proc(tmp_path: Path) -> Path:
     root = tmp_path / "proc"
     quiet = stall_line("some", "0.00", "0.00", "0.00", 1000) + stall_line("full", "0.00", "0.00", "0.00", 0)
-    return write_proc(root, **{"pressure/memory": quiet, "pressure/cpu": quiet})
+    return write_proc(root, memory=quiet, cpu=quiet)
 
 
 @pytest.fixture

@@ -106,14 +106,16 @@ std::string_view write_variable(Resource resource) noexcept {
 }
 
 std::string encode_base64(std::string_view bytes) {
-  static constexpr std::string_view k_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr std::string_view k_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   for (std::size_t i = 0; i < bytes.size(); i += 3) {
     std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
     std::uint32_t group = 0;
     for (std::size_t j = 0; j < 3; ++j)
       group = group << 8 | (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0u);
-    for (std::size_t j = 0; j < 4; ++j) out.push_back(j <= n ? k_alphabet[(group >> (18 - 6 * j)) & 63] : '=');
+    for (std::size_t j = 0; j < 4; ++j)
+      out.push_back(j <= n ? k_alphabet[(group >> (18 - 6 * j)) & 63] : '=');
   }
   return out;
 }

@@ -144,6 +144,7 @@ struct Monitor::Impl {
     e.share = core::StallWindow::Growth{stall_us, span}.share();
     e.total_us = total_us;
     e.error = std::move(error);
+    e.variable = w.info.variable;
     std::lock_guard lock(w.callback_mutex);
     if (w.removed && kind == Event::Kind::pressure) return;  // remove() won: no callback after it
     w.callback(e);

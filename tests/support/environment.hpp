@@ -14,7 +14,9 @@
 namespace pressure::test {
 
 // What systemd writes for MemoryPressureThresholdSec=: "some <stall µs> <window µs>" and a NUL.
-inline std::string systemd_write(std::string_view trigger) { return encode_base64(std::string(trigger) + '\0'); }
+inline std::string systemd_write(std::string_view trigger) {
+  return encode_base64(std::string(trigger) + '\0');
+}
 
 // Sets (or, with nullopt, unsets) variables for this scope; the old values come back after it.
 class ScopedEnvironment {
