@@ -2,6 +2,7 @@
 // of sd-event (absolute, normalised), and the kernel trigger a write text may be. No I/O.
 #include <pressure/environment.hpp>
 
+#include <array>
 #include <charconv>
 
 #include "core/printable.hpp"
@@ -85,24 +86,20 @@ std::optional<TriggerSpec> kernel_trigger(Resource resource, std::string_view te
 
 }  // namespace
 
+// Indexed by Resource (cpu, memory, io, irq); irq has no watch.
+constexpr std::array<std::array<std::string_view, 2>, 4> k_variables{{
+    {"CPU_PRESSURE_WATCH", "CPU_PRESSURE_WRITE"},
+    {"MEMORY_PRESSURE_WATCH", "MEMORY_PRESSURE_WRITE"},
+    {"IO_PRESSURE_WATCH", "IO_PRESSURE_WRITE"},
+    {"", ""},
+}};
+
 std::string_view watch_variable(Resource resource) noexcept {
-  switch (resource) {
-    case Resource::memory: return "MEMORY_PRESSURE_WATCH";
-    case Resource::cpu: return "CPU_PRESSURE_WATCH";
-    case Resource::io: return "IO_PRESSURE_WATCH";
-    case Resource::irq: return "";
-  }
-  return "";
+  return k_variables[static_cast<std::size_t>(resource)][0];
 }
 
 std::string_view write_variable(Resource resource) noexcept {
-  switch (resource) {
-    case Resource::memory: return "MEMORY_PRESSURE_WRITE";
-    case Resource::cpu: return "CPU_PRESSURE_WRITE";
-    case Resource::io: return "IO_PRESSURE_WRITE";
-    case Resource::irq: return "";
-  }
-  return "";
+  return k_variables[static_cast<std::size_t>(resource)][1];
 }
 
 std::string encode_base64(std::string_view bytes) {
