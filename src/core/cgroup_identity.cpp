@@ -27,7 +27,8 @@ bool is_container_id(std::string_view s) { return s.size() == k_id_length && all
 bool is_number(std::string_view s) { return !s.empty() && s.size() <= 10 && all_of(s, is_digit); }
 
 // `text` without `prefix` and `suffix`, if it has both (and something between).
-std::optional<std::string_view> between(std::string_view text, std::string_view prefix, std::string_view suffix) {
+std::optional<std::string_view> between(std::string_view text, std::string_view prefix,
+                                        std::string_view suffix) {
   if (text.size() <= prefix.size() + suffix.size() || !text.starts_with(prefix) || !text.ends_with(suffix))
     return std::nullopt;
   return text.substr(prefix.size(), text.size() - prefix.size() - suffix.size());
@@ -50,14 +51,16 @@ std::optional<std::string> pod_uid(std::string_view text, char separator) {
 // systemd's unit name rules: [A-Za-z0-9:_.\-] and one '@' before a non-empty instance, a known
 // type suffix, at most 255 bytes. Only the types that get a cgroup.
 bool is_unit(std::string_view name) {
-  constexpr std::array<std::string_view, 6> k_types{".service", ".scope", ".slice", ".socket", ".mount", ".swap"};
+  constexpr std::array<std::string_view, 6> k_types{".service", ".scope", ".slice",
+                                                    ".socket",  ".mount", ".swap"};
   if (name.size() > 255) return false;
   std::string_view stem;
   for (std::string_view type : k_types)
     if (name.size() > type.size() && name.ends_with(type)) stem = name.substr(0, name.size() - type.size());
   if (stem.empty()) return false;
   std::size_t at = stem.find('@');
-  if (at == 0 || (at != std::string_view::npos && (at + 1 == stem.size() || stem.find('@', at + 1) != stem.npos)))
+  if (at == 0 ||
+      (at != std::string_view::npos && (at + 1 == stem.size() || stem.find('@', at + 1) != stem.npos)))
     return false;
   for (char c : stem)
     if (!is_alnum(c) && c != ':' && c != '_' && c != '.' && c != '\\' && c != '-' && c != '@') return false;
@@ -180,13 +183,16 @@ class Walk {
 
   void unit(std::string_view part) {
     m_id.unit = part;
-    if (std::optional<std::string_view> uid = between(part, "user-", ".slice"); uid && is_number(*uid))
-      m_id.user = *uid;
-    else if (std::optional<std::string_view> uid = between(part, "user@", ".service"); uid && is_number(*uid))
-      m_id.user = *uid;
-    else if (std::optional<std::string_view> s = between(part, "session-", ".scope");
-             s && all_of(*s, is_alnum) && !m_id.user.empty() && parent() == "user-" + m_id.user + ".slice")
-      m_id.session = *s;
+    std::optional<std::string_view> slice_uid = between(part, "user-", ".slice");
+    std::optional<std::string_view> manager_uid = between(part, "user@", ".service");
+    std::optional<std::string_view> session = between(part, "session-", ".scope");
+    if (slice_uid && is_number(*slice_uid))
+      m_id.user = *slice_uid;
+    else if (manager_uid && is_number(*manager_uid))
+      m_id.user = *manager_uid;
+    else if (session && all_of(*session, is_alnum) && !m_id.user.empty() &&
+             parent() == "user-" + m_id.user + ".slice")
+      m_id.session = *session;
     found(CgroupKind::unit);
   }
 
@@ -211,7 +217,8 @@ std::string display_name(const CgroupIdentity& id, std::string_view path) {
       if (id.conmon) return "conmon of " + id.runtime + " " + id.container_id.substr(0, k_short_id);
       if (!id.session.empty()) return "session " + id.session + " (uid " + id.user + ")";
       out = id.unit;
-      if (!id.user.empty() && id.unit != "user-" + id.user + ".slice" && id.unit != "user@" + id.user + ".service")
+      if (!id.user.empty() && id.unit != "user-" + id.user + ".slice" &&
+          id.unit != "user@" + id.user + ".service")
         out += " (uid " + id.user + ")";
       return out;
   }
@@ -232,7 +239,8 @@ std::string_view to_string(CgroupKind kind) noexcept {
 }
 
 std::vector<std::pair<std::string_view, std::string_view>> identity_fields(const CgroupIdentity& id) {
-  std::vector<std::pair<std::string_view, std::string_view>> out{{"kind", to_string(id.kind)}, {"name", id.name}};
+  std::vector<std::pair<std::string_view, std::string_view>> out{{"kind", to_string(id.kind)},
+                                                                 {"name", id.name}};
   for (auto [key, value] : {std::pair<std::string_view, const std::string&>{"unit", id.unit},
                             {"user", id.user},
                             {"session", id.session},

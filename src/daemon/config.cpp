@@ -117,9 +117,10 @@ R<void> parse_metrics_keys(const Checker& ck, const toml::table& dt, Config& con
 R<void> parse_daemon_section(const Checker& ck, const toml::node* d, Config& config) {
   const toml::table* dt = d->as_table();
   if (dt == nullptr) return ck.error(*d, "[daemon] must be a table");
-  if (auto ok =
-          only_keys(ck, *dt, {"log_format", "scope", "idle_poll", "listen", "metrics_cgroups", "metrics_names", "realtime"},
-                    "[daemon]: ");
+  if (auto ok = only_keys(
+          ck, *dt,
+          {"log_format", "scope", "idle_poll", "listen", "metrics_cgroups", "metrics_names", "realtime"},
+          "[daemon]: ");
       !ok)
     return tl::unexpected(ok.error());
   if (const toml::node* n = dt->get("log_format")) {

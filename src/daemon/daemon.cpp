@@ -132,7 +132,8 @@ std::string format_decision(const policy::Decision& d, LogFormat format) {
   if (d.dry_run && (d.result == "dry-run")) out += " [dry-run]";
   if (!d.detail.empty()) out += ": " + core::printable(d.detail);
   // The victim as people know it, where its path says more than the path itself.
-  if (CgroupIdentity id = identify_cgroup(d.victim); d.victim.starts_with('/') && id.kind != CgroupKind::other)
+  if (CgroupIdentity id = identify_cgroup(d.victim);
+      d.victim.starts_with('/') && id.kind != CgroupKind::other)
     out += " [" + core::printable(id.name) + "]";
   return out;
 }

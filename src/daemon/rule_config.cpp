@@ -10,9 +10,9 @@
 namespace pressure::daemon::config_detail {
 namespace {
 
+using policy::ActionKind;
 using policy::NamePattern;
 using policy::parse_name_pattern;
-using policy::ActionKind;
 using policy::Rule;
 using policy::Victim;
 

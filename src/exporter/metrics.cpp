@@ -129,7 +129,8 @@ void render_averages(const Scrape& scrape, const std::vector<std::string>& label
 // The names people know a group by (README "pressure serve"), each only where the path says it.
 void append_name_labels(std::string& out, const CgroupIdentity& id) {
   for (auto [name, value] : {std::pair<std::string_view, const std::string&>{"unit", id.unit},
-                             {"container_id", id.container_id}, {"pod_uid", id.pod_uid}}) {
+                             {"container_id", id.container_id},
+                             {"pod_uid", id.pod_uid}}) {
     if (value.empty()) continue;
     out += ',';
     out += name;

@@ -5,7 +5,8 @@
 //   render_metrics(scrape, errors_so_far, {}, text);
 //
 // Names (README "pressure serve"): node_exporter's for the system, cAdvisor's with a `cgroup`
-// label for cgroups (and unit, container_id, pod_uid where the path names them), kernel averages as the gauge `pressure_avg_ratio`, and self metrics.
+// label for cgroups (and unit, container_id, pod_uid where the path names them), kernel averages as the gauge
+// `pressure_avg_ratio`, and self metrics.
 #pragma once
 
 #include <cstdint>

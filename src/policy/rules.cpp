@@ -145,9 +145,9 @@ Result<NamePattern> parse_name_pattern(std::string_view text) {
   std::string keys;
   for (std::string_view k : k_name_keys) keys += (keys.empty() ? "" : ", ") + std::string(k);
   if (std::find(k_name_keys.begin(), k_name_keys.end(), key) == k_name_keys.end())
-    return tl::unexpected(Error(Errc::invalid_argument,
-                                "'" + std::string(text) + "': '" + std::string(key) + "' is not a key (" + keys +
-                                    "); a name holding ':' is written with '[:]'"));
+    return tl::unexpected(Error(Errc::invalid_argument, "'" + std::string(text) + "': '" + std::string(key) +
+                                                            "' is not a key (" + keys +
+                                                            "); a name holding ':' is written with '[:]'"));
   if (colon + 1 == text.size())
     return tl::unexpected(Error(Errc::invalid_argument, "'" + std::string(text) + "': a glob must follow '" +
                                                             std::string(key) + ":'"));

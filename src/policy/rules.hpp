@@ -87,7 +87,7 @@ struct Rule {
   // Globs on the victim's name (group name or path, or comm), or "KEY:GLOB" on what the group's
   // path says it is (parse_name_pattern).
   std::vector<std::string> prefer, avoid;
-  microseconds grace{0};                   // SIGTERM first, SIGKILL after this
+  microseconds grace{0};  // SIGTERM first, SIGKILL after this
   int signal = 15;
   std::vector<std::string> command;  // exec
   microseconds timeout{10'000'000};  // exec

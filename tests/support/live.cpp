@@ -94,7 +94,8 @@ void delegate_memory_to(const std::string& mount, const std::string& path) {
 TestCgroup::TestCgroup(const std::string& purpose, const std::string& parent) {
   static std::atomic<int> counter{0};
   std::string base = parent == "/" ? "" : parent;
-  make(base + "/pressure-test-" + purpose + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  make(base + "/pressure-test-" + purpose + "-" + std::to_string(::getpid()) + "-" +
+       std::to_string(counter++));
 }
 
 TestCgroup::TestCgroup(const TestCgroup& parent, const std::string& name) {

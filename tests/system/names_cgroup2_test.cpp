@@ -30,11 +30,12 @@ TEST(Cgroup2Names, PreferByContainerIdKillsThatContainer) {
   ASSERT_GT(big_pid, 0);
 
   Scratch scratch;
-  Daemon daemon(scratch, "[daemon]\nlog_format = \"json\"\n[[rule]]\nname = \"by container\"\ntarget = { cgroup = \"" +
-                             parent.path() +
-                             "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"200ms\"\naction = \"kill\"\n"
-                             "victim = { among = \"children\", by = \"memory\" }\ncooldown = \"60s\"\n"
-                             "prefer = [\"container_id:3f2a9c1e*\"]\n");
+  Daemon daemon(scratch,
+                "[daemon]\nlog_format = \"json\"\n[[rule]]\nname = \"by container\"\ntarget = { cgroup = \"" +
+                    parent.path() +
+                    "\" }\nwhen = \"cpu some avg10>=0\"\ninterval = \"200ms\"\naction = \"kill\"\n"
+                    "victim = { among = \"children\", by = \"memory\" }\ncooldown = \"60s\"\n"
+                    "prefer = [\"container_id:3f2a9c1e*\"]\n");
   ASSERT_TRUE(daemon.log_has("\"what\":\"kill\"", 30s)) << daemon.log();
   std::string log = daemon.log();
   std::size_t at = log.rfind('\n', log.find("\"what\":\"kill\"")) + 1;

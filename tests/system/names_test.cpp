@@ -60,7 +60,8 @@ TEST_F(LiveNames, ShowJsonSaysWhatEachGroupIs) {
 
   auto plain = run_pressure({"show", "--cgroup", parent.path(), "--json"});
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
-  EXPECT_EQ(nlohmann::json::parse(plain.out)["identity"], (nlohmann::json{{"kind", "other"}, {"name", parent.path()}}));
+  EXPECT_EQ(nlohmann::json::parse(plain.out)["identity"],
+            (nlohmann::json{{"kind", "other"}, {"name", parent.path()}}));
 }
 
 // `pressure serve` on a free port, scraped once over loopback.
@@ -84,8 +85,8 @@ std::string scrape(const Scratch& scratch, const std::vector<std::string>& flags
 TEST_F(LiveNames, MetricsCarryUnitContainerAndPodLabels) {
   Scratch scratch;
   std::string text = scrape(scratch, {"--cgroup", parent.path() + "/**", "--no-averages"});
-  EXPECT_NE(text.find("container_pressure_cpu_waiting_seconds_total{cgroup=\"" + docker.path() + "\",unit=\"docker-" +
-                      k_docker_id + ".scope\",container_id=\"" + k_docker_id + "\"} "),
+  EXPECT_NE(text.find("container_pressure_cpu_waiting_seconds_total{cgroup=\"" + docker.path() +
+                      "\",unit=\"docker-" + k_docker_id + ".scope\",container_id=\"" + k_docker_id + "\"} "),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("container_pressure_cpu_waiting_seconds_total{cgroup=\"" + batch.path() +
@@ -93,8 +94,8 @@ TEST_F(LiveNames, MetricsCarryUnitContainerAndPodLabels) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("container_pressure_memory_waiting_seconds_total{cgroup=\"" + container.path() +
-                      "\",unit=\"cri-containerd-" + k_containerd_id + ".scope\",container_id=\"" + k_containerd_id +
-                      "\",pod_uid=\"" + k_pod_uid + "\"} "),
+                      "\",unit=\"cri-containerd-" + k_containerd_id + ".scope\",container_id=\"" +
+                      k_containerd_id + "\",pod_uid=\"" + k_pod_uid + "\"} "),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("container_pressure_io_waiting_seconds_total{cgroup=\"" + pod.path() + "\",unit=\"" +
@@ -147,8 +148,10 @@ TEST_F(LiveNamedVictims, WithoutANameTheLargest) {
 TEST_F(LiveNamedVictims, PreferMatchesTheUnit) {
   nlohmann::json d = decide("prefer = [\"unit:batch-*.service\"]\n");
   ASSERT_EQ(d.value("victim", ""), batch.path()) << d.dump();
-  EXPECT_EQ(d["victim_identity"], (nlohmann::json{{"kind", "unit"}, {"name", "batch-7.service"}, {"unit", "batch-7.service"}}));
-  EXPECT_NE(d["message"].get<std::string>().find("preferred by 'unit:batch-*.service'"), std::string::npos) << d.dump();
+  EXPECT_EQ(d["victim_identity"],
+            (nlohmann::json{{"kind", "unit"}, {"name", "batch-7.service"}, {"unit", "batch-7.service"}}));
+  EXPECT_NE(d["message"].get<std::string>().find("preferred by 'unit:batch-*.service'"), std::string::npos)
+      << d.dump();
 }
 
 TEST_F(LiveNamedVictims, AvoidMatchesTheRuntime) {

@@ -51,8 +51,9 @@ TEST(CgroupIdentity, EveryShapeOfTheFixtureTable) {
     CgroupIdentity want = s.expected;
     want.kind = got.kind;
     EXPECT_EQ(got, want) << s.path << "\n  got name '" << got.name << "' unit '" << got.unit << "' runtime '"
-                         << got.runtime << "' id '" << got.container_id << "' pod '" << got.pod_uid << "' qos '"
-                         << got.qos_class << "' user '" << got.user << "' session '" << got.session << "'";
+                         << got.runtime << "' id '" << got.container_id << "' pod '" << got.pod_uid
+                         << "' qos '" << got.qos_class << "' user '" << got.user << "' session '"
+                         << got.session << "'";
     kinds.insert(s.kind);
   }
   EXPECT_EQ(kinds, (std::set<std::string>{"root", "unit", "pod", "container", "other"}));
@@ -69,7 +70,8 @@ TEST(CgroupIdentity, RepeatedAndTrailingSlashesAreThePathItself) {
 TEST(CgroupIdentity, AContainerNamesEverythingBelowIt) {
   // A container's own systemd or a second runtime inside it does not change whose it is.
   std::string outer(64, 'a'), inner(64, 'b');
-  CgroupIdentity id = identify_cgroup("/system.slice/docker-" + outer + ".scope/system.slice/docker-" + inner + ".scope");
+  CgroupIdentity id =
+      identify_cgroup("/system.slice/docker-" + outer + ".scope/system.slice/docker-" + inner + ".scope");
   EXPECT_EQ(id.kind, CgroupKind::container);
   EXPECT_EQ(id.container_id, outer);
   EXPECT_EQ(id.name, "docker aaaaaaaaaaaa/system.slice/docker-" + inner + ".scope");

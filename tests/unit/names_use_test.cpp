@@ -19,14 +19,17 @@ const std::string k_docker_id = "3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9
 const std::string k_docker = "/system.slice/docker-" + k_docker_id + ".scope";
 const std::string k_pod_uid = "1d2c3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
 const std::string k_pod =
-    "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1d2c3e4f_5a6b_4c7d_8e9f_0a1b2c3d4e5f.slice";
+    "/kubepods.slice/kubepods-burstable.slice/"
+    "kubepods-burstable-pod1d2c3e4f_5a6b_4c7d_8e9f_0a1b2c3d4e5f.slice";
 
 Snapshot one_stall(std::uint64_t total_us) {
   Snapshot s;
   Pressure p;
-  p.some = Stall{Percent::from_hundredths(100), Percent::from_hundredths(50), Percent::from_hundredths(10), total_us};
+  p.some = Stall{Percent::from_hundredths(100), Percent::from_hundredths(50), Percent::from_hundredths(10),
+                 total_us};
   s[Resource::memory] = p;
-  for (Resource r : {Resource::cpu, Resource::io, Resource::irq}) s[r] = tl::unexpected(Error(Errc::unavailable, "x"));
+  for (Resource r : {Resource::cpu, Resource::io, Resource::irq})
+    s[r] = tl::unexpected(Error(Errc::unavailable, "x"));
   return s;
 }
 
@@ -43,12 +46,14 @@ std::string render(bool names) {
 
 TEST(NameLabels, MetricsCarryUnitContainerAndPodWhereKnown) {
   std::string text = render(true);
-  EXPECT_NE(text.find("container_pressure_memory_waiting_seconds_total{cgroup=\"" + k_docker + "\",unit=\"docker-" +
-                      k_docker_id + ".scope\",container_id=\"" + k_docker_id + "\"} 1.500000\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("container_pressure_memory_waiting_seconds_total{cgroup=\"" + k_docker + "\",unit=\"docker-" +
+                k_docker_id + ".scope\",container_id=\"" + k_docker_id + "\"} 1.500000\n"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find("{cgroup=\"" + k_pod + "\",unit=\"kubepods-burstable-pod1d2c3e4f_5a6b_4c7d_8e9f_0a1b2c3d4e5f"
-                                             ".slice\",pod_uid=\"" +
+  EXPECT_NE(text.find("{cgroup=\"" + k_pod +
+                      "\",unit=\"kubepods-burstable-pod1d2c3e4f_5a6b_4c7d_8e9f_0a1b2c3d4e5f"
+                      ".slice\",pod_uid=\"" +
                       k_pod_uid + "\"} 2.500000\n"),
             std::string::npos)
       << text;
@@ -63,10 +68,11 @@ TEST(NameLabels, MetricsCarryUnitContainerAndPodWhereKnown) {
 
 TEST(NameLabels, ShowAndHistoryJsonCarryTheIdentity) {
   nlohmann::ordered_json j = cli::identity_json(k_pod + "/cri-containerd-" + k_docker_id + ".scope");
-  EXPECT_EQ(j.dump(), "{\"kind\":\"container\",\"name\":\"containerd 3f2a9c1e8b7d (pod 1d2c3e4f)\",\"unit\":"
-                      "\"cri-containerd-" +
-                          k_docker_id + ".scope\",\"runtime\":\"containerd\",\"container_id\":\"" + k_docker_id +
-                          "\",\"pod_uid\":\"" + k_pod_uid + "\",\"qos_class\":\"burstable\"}");
+  EXPECT_EQ(j.dump(),
+            "{\"kind\":\"container\",\"name\":\"containerd 3f2a9c1e8b7d (pod 1d2c3e4f)\",\"unit\":"
+            "\"cri-containerd-" +
+                k_docker_id + ".scope\",\"runtime\":\"containerd\",\"container_id\":\"" + k_docker_id +
+                "\",\"pod_uid\":\"" + k_pod_uid + "\",\"qos_class\":\"burstable\"}");
   EXPECT_TRUE(cli::identity_json("system").is_null());
   EXPECT_EQ(cli::identity_json("/batch/job1").dump(), "{\"kind\":\"other\",\"name\":\"/batch/job1\"}");
   Snapshot s = one_stall(1);
@@ -86,7 +92,8 @@ policy::Candidate group(const std::string& path, std::uint64_t mib) {
 
 TEST(NamePatterns, KeysMatchWhatThePathSays) {
   using policy::name_pattern_match;
-  policy::Candidate docker = group(k_docker, 10), pod = group(k_pod, 10), unit = group("/system.slice/batch-7.service", 10);
+  policy::Candidate docker = group(k_docker, 10), pod = group(k_pod, 10),
+                    unit = group("/system.slice/batch-7.service", 10);
   EXPECT_TRUE(name_pattern_match("unit:batch-*.service", unit));
   EXPECT_FALSE(name_pattern_match("unit:batch-*.service", docker));
   EXPECT_TRUE(name_pattern_match("container_id:3f2a*", docker));
@@ -109,9 +116,10 @@ TEST(NamePatterns, KeysMatchWhatThePathSays) {
 TEST(NamePatterns, BadKeysAreRefusedNamingTheKeys) {
   auto typo = policy::parse_name_pattern("units:batch-*");
   ASSERT_FALSE(typo);
-  EXPECT_EQ(typo.error().message(),
-            "'units:batch-*': 'units' is not a key (kind, unit, user, session, runtime, container_id, pod_uid, "
-            "qos_class); a name holding ':' is written with '[:]'");
+  EXPECT_EQ(
+      typo.error().message(),
+      "'units:batch-*': 'units' is not a key (kind, unit, user, session, runtime, container_id, pod_uid, "
+      "qos_class); a name holding ':' is written with '[:]'");
   EXPECT_FALSE(policy::parse_name_pattern("unit:"));
   EXPECT_FALSE(policy::parse_name_pattern(""));
   // Not a key: a unit name with ':' in it (sshd's per-connection instances), matched as a glob.
@@ -135,7 +143,8 @@ TEST(NamePatterns, PreferByUnitChoosesThatGroup) {
 }
 
 std::string rule_with(const std::string& victim_and_keys) {
-  return "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"kill\"\nwhen = \"memory some avg10>1\"\n" +
+  return "[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"kill\"\nwhen = \"memory some "
+         "avg10>1\"\n" +
          victim_and_keys;
 }
 
@@ -145,7 +154,8 @@ TEST(NamePatterns, TheConfigurationChecksThem) {
   EXPECT_EQ(good->rules[0].prefer, (std::vector<std::string>{"unit:batch-*.service", "*.scope"}));
   auto typo = daemon::parse_config(rule_with("avoid = [\"pod:x\"]\n"), "n.toml");
   ASSERT_FALSE(typo);
-  EXPECT_EQ(typo.error().message().rfind("n.toml:6: rule 'r': key 'avoid': 'pod:x': 'pod' is not a key (", 0), 0u)
+  EXPECT_EQ(typo.error().message().rfind("n.toml:6: rule 'r': key 'avoid': 'pod:x': 'pod' is not a key (", 0),
+            0u)
       << typo.error().message();
   auto processes = daemon::parse_config(
       rule_with("victim = { among = \"processes\" }\nprefer = [\"container_id:3f*\"]\n"), "n.toml");
@@ -177,7 +187,8 @@ TEST(NameLabels, DecisionLinesNameTheVictim) {
   EXPECT_EQ(daemon::format_decision(d, daemon::LogFormat::text),
             "<4>pressure: rule 'r' on /system.slice: kill: " + d.detail + " [docker 3f2a9c1e8b7d]");
   d.victim = "pid 42 (hog)";
-  EXPECT_FALSE(nlohmann::json::parse(daemon::format_decision(d, daemon::LogFormat::json)).contains("victim_identity"));
+  EXPECT_FALSE(
+      nlohmann::json::parse(daemon::format_decision(d, daemon::LogFormat::json)).contains("victim_identity"));
   d.victim = "/batch/job1";  // names nothing beyond its path: said once
   EXPECT_EQ(daemon::format_decision(d, daemon::LogFormat::text).find('['), std::string::npos);
 }
