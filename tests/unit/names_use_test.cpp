@@ -172,13 +172,12 @@ TEST(NamePatterns, TheConfigurationChecksThem) {
 }
 
 TEST(NameLabels, DecisionLinesNameTheVictim) {
-  policy::Decision d;
-  d.severity = policy::Decision::Severity::warning;
-  d.rule = "r";
-  d.where = "/system.slice";
-  d.what = "kill";
-  d.victim = k_docker;
-  d.detail = "kill " + k_docker + ": largest memory (300.0 MiB) of 3 candidates";
+  policy::Decision d{.severity = policy::Decision::Severity::warning,
+                     .rule = "r",
+                     .where = "/system.slice",
+                     .what = "kill",
+                     .detail = "kill " + k_docker + ": largest memory (300.0 MiB) of 3 candidates",
+                     .victim = k_docker};
   std::string j = daemon::format_decision(d, daemon::LogFormat::json);
   nlohmann::json parsed = nlohmann::json::parse(j);
   EXPECT_EQ(parsed["victim_identity"]["kind"], "container");
