@@ -11,6 +11,7 @@
 #include "exporter/metrics.hpp"
 #include "policy/engine.hpp"
 #include "policy/rules.hpp"
+#include "top/model.hpp"
 
 namespace pressure {
 namespace {
@@ -78,6 +79,22 @@ TEST(NameLabels, ShowAndHistoryJsonCarryTheIdentity) {
   Snapshot s = one_stall(1);
   EXPECT_EQ(cli::to_json({k_docker, std::nullopt}, s, nullptr)["identity"]["container_id"], k_docker_id);
   EXPECT_FALSE(cli::to_json({"system", std::nullopt}, s, nullptr).contains("identity"));
+}
+
+TEST(NameLabels, TopShowsTheShortNameAndFiltersOnItOrThePath) {
+  top::Model model;
+  Snapshot s = one_stall(1);
+  model.update(s, {{k_docker, s}, {"/batch/job1", s}});
+  std::string screen;
+  for (const std::string& line : top::layout(model, {.width = 100, .height = 0}).lines) screen += line + "\n";
+  EXPECT_NE(screen.find("\ndocker 3f2a9c1e8b7d "), std::string::npos) << screen;
+  EXPECT_EQ(screen.find(k_docker_id), std::string::npos) << "not the 100-character path: " << screen;
+  EXPECT_NE(screen.find("\n/batch/job1 "), std::string::npos) << screen;
+  for (const char* filter : {"docker 3f2a", "system.slice"}) {
+    model.set_filter(filter);
+    ASSERT_EQ(model.cgroups().size(), 1u) << filter;
+    EXPECT_EQ(model.cgroups()[0]->name, k_docker) << filter;
+  }
 }
 
 // ---- the daemon: prefer/avoid keys and decision lines ----
