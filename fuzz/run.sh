@@ -10,7 +10,8 @@ fixtures="$here/../tests/fixtures"
 work=$(mktemp -d /tmp/pressure-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-mkdir -p "$work/parse_pressure" "$work/mountinfo" "$work/proc_cgroup" "$work/cgroup_path" "$work/trigger_spec" \
+mkdir -p "$work/parse_pressure" "$work/mountinfo" "$work/proc_cgroup" "$work/cgroup_path" "$work/cgroup_identity" \
+         "$work/trigger_spec" \
          "$work/condition" "$work/daemon_config" "$work/recorder_args" "$work/serve_flags" \
          "$work/http_request" "$work/environment"
 i=0
@@ -18,6 +19,9 @@ for f in $(find "$fixtures" -path '*pressure*' -type f); do cp "$f" "$work/parse
 for f in "$fixtures"/proc-hybrid/self/mountinfo /proc/self/mountinfo "$fixtures"/proc-hybrid/meminfo; do cp "$f" "$work/mountinfo/seed-$((i++))"; done
 for f in "$fixtures"/proc-hybrid/*/cgroup /proc/self/cgroup; do cp "$f" "$work/proc_cgroup/seed-$((i++))"; done
 printf 'batch.slice' > "$work/cgroup_path/seed-1"; printf '/sys/fs/cgroup/a//b/../c' > "$work/cgroup_path/seed-2"
+# Every path of the identity fixture table (one JSON object a line: the "path" value).
+python3 -c 'import json,sys; [open(f"{sys.argv[2]}/seed-{n}","w").write(json.loads(l)["path"]) for n,l in enumerate(open(sys.argv[1]))]' \
+  "$fixtures/cgroup-names/shapes.jsonl" "$work/cgroup_identity"
 printf 'memory full 100ms/1s' > "$work/trigger_spec/seed-1"; printf 'cpu some 10%%/2s' > "$work/trigger_spec/seed-2"
 printf 'irq full 1500us/1.5s' > "$work/trigger_spec/seed-3"; printf 'avg10=0.01,avg60=0.03' > "$work/trigger_spec/seed-4"
 i=0
@@ -44,7 +48,7 @@ printf '/sys/fs/cgroup/system.slice/app.service/memory.pressure\0c29tZSAyMDAwMDA
 printf '/dev/null' > "$work/environment/seed-2"; printf '/run/a//../b\0Zm9v\nYmE=' > "$work/environment/seed-3"
 
 # The targets run side by side, one per core (each is single-threaded), each with its own log.
-targets=(parse_pressure mountinfo proc_cgroup cgroup_path trigger_spec condition daemon_config recorder_args
+targets=(parse_pressure mountinfo proc_cgroup cgroup_path cgroup_identity trigger_spec condition daemon_config recorder_args
          serve_flags http_request environment)
 jobs=${PRESSURE_FUZZ_JOBS:-$(nproc)}
 status=0

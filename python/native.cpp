@@ -253,6 +253,16 @@ PYBIND11_MODULE(_native, m) {
   m.def("version", [] { return std::string(pressure::version().text); });
   m.def("psi_missing_reason", [] { return std::string(pressure::sys::psi_missing_reason()); });
   m.def("memory_level", &memory_level, py::arg("sysctl") = py::none());
+  // What a cgroup path names (identify_cgroup): its fields as (key, value) pairs and conmon.
+  m.def(
+      "identify",
+      [](const std::string& path) {
+        pressure::CgroupIdentity id = pressure::identify_cgroup(path);
+        std::vector<std::pair<std::string, std::string>> fields;
+        for (auto [key, value] : pressure::identity_fields(id)) fields.emplace_back(key, value);
+        return py::make_tuple(fields, id.conmon);
+      },
+      py::arg("path"));
   m.def(
       "cgroup2_root",
       [](const std::optional<std::string>& proc_root) {

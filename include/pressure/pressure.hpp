@@ -4,6 +4,7 @@
 //   if (m && m->full) std::cout << m->full->avg10 << "% " << m->full->total_us << "us\n";
 #pragma once
 
+#include <pressure/cgroup_identity.hpp>
 #include <pressure/decay.hpp>
 #include <pressure/error.hpp>
 #include <pressure/io.hpp>

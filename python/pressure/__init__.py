@@ -53,7 +53,7 @@ import os
 import threading as _threading
 import time as _time
 import types as _types
-from typing import Callable, List, NamedTuple, Optional, Tuple, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 
 from . import _native
 from . import _tools
@@ -216,6 +216,27 @@ def _darwin_api(sysctl: Optional[Callable[[str], int]] = None) -> _types.SimpleN
     return _types.SimpleNamespace(pressure_memory=pressure_memory, memory_pressure_level=memory_pressure_level)
 
 
+def cgroup_identity(path: _Path) -> Dict[str, Union[str, bool]]:
+    """What a cgroup path names, as ``pressure show --json`` gives it under "identity"::
+
+        pressure.cgroup_identity("/system.slice/docker-3f2a...scope")
+        # {'kind': 'container', 'name': 'docker 3f2a9c1e8b7d', 'unit': 'docker-3f2a...scope',
+        #  'runtime': 'docker', 'container_id': '3f2a...'}
+
+    ``kind`` (root, unit, pod, container, other) and ``name`` (short, for a column) always;
+    unit, user, session, runtime, container_id, pod_uid, qos_class where the path says them;
+    ``conmon: True`` for podman's and CRI-O's monitor next to a container. A pure function of
+    the path (relative to the cgroup2 mount, as :func:`scan_cgroups` gives it): nothing is read.
+    """
+    text = _fspath(path, "path")
+    assert text is not None
+    fields, conmon = _native.identify(text)
+    out: Dict[str, Union[str, bool]] = dict(fields)
+    if conmon:
+        out["conmon"] = True
+    return out
+
+
 for _type in (spressure, Snapshot, Admission, Prediction):
     _type.__module__ = __name__
 
@@ -224,7 +245,7 @@ __all__ = [
     "Watcher",
     "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
     "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
-    "PermissionDeniedError", "MalformedError", "InvalidArgumentError",
+    "PermissionDeniedError", "MalformedError", "InvalidArgumentError", "cgroup_identity",
 ]
 
 if PLATFORM == "linux":

@@ -26,7 +26,7 @@ __all__ = [
     "Watcher",
     "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
     "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
-    "PermissionDeniedError", "MalformedError", "InvalidArgumentError",
+    "PermissionDeniedError", "MalformedError", "InvalidArgumentError", "cgroup_identity",
     "pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch",
     "admit", "snapshot", "stall_share", "scan_cgroups", "time_until_below", "wait_until_ended",
 ]
@@ -127,5 +127,6 @@ def wait_until_ended(resource: str = ..., line: str = ..., thresholds: _Threshol
                      quiet: float = ..., timeout: Optional[float] = ..., cgroup: Optional[_Path] = ...,
                      pid: Optional[int] = ..., proc_root: Optional[_Path] = ...,
                      cgroup_root: Optional[_Path] = ...) -> bool: ...
+def cgroup_identity(path: _Path) -> Dict[str, Union[str, bool]]: ...
 def _darwin_api(sysctl: Optional[Callable[[str], int]] = ...) -> types.SimpleNamespace: ...
 def __getattr__(name: str) -> object: ...

@@ -18,7 +18,7 @@ _pressure_flags() {  # command -> its flags
     record) echo "--db --interval --cgroup --no-system --retention --raw --count" ;;
     history) echo "--db --since --until $target --json --all --window --above --for" ;;
     plot) echo "--db --since --until $target -o --output --top" ;;
-    serve) echo "--listen --cgroup --no-cgroups --no-averages" ;;
+    serve) echo "--listen --cgroup --no-cgroups --no-averages --no-name-labels" ;;
     version) echo "--json" ;;
   esac
 }

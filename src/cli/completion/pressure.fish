@@ -118,3 +118,4 @@ complete -c pressure -n '__fish_seen_subcommand_from plot' -l top -x -d 'the N-1
 complete -c pressure -n '__fish_seen_subcommand_from serve' -l listen -x -a '127.0.0.1:9101 :9101' -d 'HOST:PORT'
 complete -c pressure -n '__fish_seen_subcommand_from serve' -l no-cgroups -d 'the system only'
 complete -c pressure -n '__fish_seen_subcommand_from serve' -l no-averages -d 'leave out pressure_avg_ratio'
+complete -c pressure -n '__fish_seen_subcommand_from serve' -l no-name-labels -d 'leave out unit, container_id, pod_uid labels'
