@@ -66,4 +66,5 @@ install(CODE "
   else()
     file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/daemon.toml\" DESTINATION \"${pressure_config_dir}\")
   endif()")
-install(FILES packaging/daemon.toml DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(FILES packaging/daemon.toml packaging/systemd/examples/pressure-watch-example.service
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

@@ -77,7 +77,8 @@ class Watch {
  public:
   Watch(const std::vector<std::string>& specs, const std::optional<std::string>& cgroup,
         const std::optional<int>& pid, const std::string& mode, bool strict_window,
-        const std::optional<std::string>& proc_root, const std::optional<std::string>& cgroup_root) {
+        const std::optional<std::string>& proc_root, const std::optional<std::string>& cgroup_root,
+        bool from_environment) {
     if (specs.empty()) raise_error(Error(Errc::invalid_argument, "watch needs at least one spec"));
     pressure::TriggerOptions options;
     if (mode == "auto")
@@ -96,20 +97,23 @@ class Watch {
 
     m_monitor = std::make_unique<pressure::Monitor>(make_options(proc_root, cgroup_root));
     pressure::Monitor* monitor = m_monitor.get();
+    auto on_event = [this, monitor](const pressure::Event& e) {
+      m_events.push_back(e);
+      monitor->stop();
+    };
+    if (from_environment) arm_environment(on_event, parsed);
     for (const pressure::TriggerSpec& spec : parsed) {
-      auto info = m_monitor->add(
-          target, spec,
-          [this, monitor](const pressure::Event& e) {
-            m_events.push_back(e);
-            monitor->stop();
-          },
-          options);
+      auto info = m_monitor->add(target, spec, on_event, options);
       if (!info) {
         close();
         raise_error(info.error());
       }
       m_infos.push_back(std::move(*info));
     }
+    if (m_infos.empty())
+      raise_error(Error(Errc::invalid_argument,
+                        "nothing to watch: the service manager's $..._PRESSURE_WATCH set /dev/null for the "
+                        "resources of every spec (from_environment=False ignores it)"));
     auto tick = m_monitor->add_timer(std::chrono::milliseconds(100), [monitor] { monitor->stop(); });
     if (!tick) {
       close();
@@ -153,13 +157,17 @@ class Watch {
     if (e.kind != pressure::Event::Kind::pressure)
       raise_error(e.error.value_or(Error(Errc::gone, e.where + " can no longer be watched", e.where)));
     double time = std::chrono::duration<double>(e.time.time_since_epoch()).count();
-    return py::make_tuple(e.spec.to_string(), std::string(pressure::to_string(e.spec.resource)),
-                          std::string(pressure::to_string(e.spec.line)), e.where, time,
-                          static_cast<std::int64_t>(e.spec.stall.count()),
-                          static_cast<std::int64_t>(e.spec.window.count()), e.observed_stall_us,
-                          static_cast<std::int64_t>(
-                              std::chrono::duration_cast<std::chrono::microseconds>(e.observed_span).count()),
-                          e.share * 100.0, std::string(pressure::to_string(e.mode)));
+    bool measured = e.variable.empty();  // a watch from the environment measures nothing
+    auto observed = [measured](auto value) { return measured ? py::cast(value) : py::none(); };
+    return py::make_tuple(
+        e.spec.window.count() > 0 ? e.spec.to_string() : std::string(pressure::to_string(e.spec.resource)),
+        std::string(pressure::to_string(e.spec.resource)), std::string(pressure::to_string(e.spec.line)),
+        e.where, time, static_cast<std::int64_t>(e.spec.stall.count()),
+        static_cast<std::int64_t>(e.spec.window.count()), observed(e.observed_stall_us),
+        observed(static_cast<std::int64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(e.observed_span).count())),
+        observed(e.share * 100.0), std::string(pressure::to_string(e.mode)),
+        measured ? py::none() : py::cast(e.variable));
   }
 
   // (spec as armed, mode, notice) for every watch.
@@ -173,6 +181,27 @@ class Watch {
 
   bool closed() const { return !m_monitor || m_close_requested; }
 
+ private:
+  // The service manager's watches for memory, cpu and io; the specs of each resource the
+  // environment decides (a watch or /dev/null) are dropped.
+  void arm_environment(const pressure::Monitor::Callback& on_event,
+                       std::vector<pressure::TriggerSpec>& specs) {
+    for (pressure::Resource resource :
+         {pressure::Resource::memory, pressure::Resource::cpu, pressure::Resource::io}) {
+      pressure::EnvironmentWatch request = value_or_raise(pressure::environment_watch(resource));
+      if (request.state == pressure::EnvironmentWatch::State::unset) continue;
+      std::erase_if(specs, [resource](const pressure::TriggerSpec& s) { return s.resource == resource; });
+      if (request.state == pressure::EnvironmentWatch::State::disabled) continue;
+      auto info = m_monitor->add(request, on_event);
+      if (!info) {
+        close();
+        raise_error(info.error());
+      }
+      m_infos.push_back(std::move(*info));
+    }
+  }
+
+ public:
   // Disarms every trigger and closes the loop's descriptors; from another thread while next()
   // waits, it stops the loop and next() closes it and returns None.
   void close() {
@@ -224,6 +253,16 @@ PYBIND11_MODULE(_native, m) {
   m.def("version", [] { return std::string(pressure::version().text); });
   m.def("psi_missing_reason", [] { return std::string(pressure::sys::psi_missing_reason()); });
   m.def("memory_level", &memory_level, py::arg("sysctl") = py::none());
+  // What a cgroup path names (identify_cgroup): its fields as (key, value) pairs and conmon.
+  m.def(
+      "identify",
+      [](const std::string& path) {
+        pressure::CgroupIdentity id = pressure::identify_cgroup(path);
+        std::vector<std::pair<std::string, std::string>> fields;
+        for (auto [key, value] : pressure::identity_fields(id)) fields.emplace_back(key, value);
+        return py::make_tuple(fields, id.conmon);
+      },
+      py::arg("path"));
   m.def(
       "cgroup2_root",
       [](const std::optional<std::string>& proc_root) {
@@ -234,10 +273,10 @@ PYBIND11_MODULE(_native, m) {
   py::class_<Watch>(m, "Watch")
       .def(py::init<const std::vector<std::string>&, const std::optional<std::string>&,
                     const std::optional<int>&, const std::string&, bool, const std::optional<std::string>&,
-                    const std::optional<std::string>&>(),
+                    const std::optional<std::string>&, bool>(),
            py::arg("specs"), py::arg("cgroup") = py::none(), py::arg("pid") = py::none(),
            py::arg("mode") = "auto", py::arg("strict_window") = false, py::arg("proc_root") = py::none(),
-           py::arg("cgroup_root") = py::none())
+           py::arg("cgroup_root") = py::none(), py::arg("from_environment") = false)
       .def("next", &Watch::next, py::arg("timeout") = py::none())
       .def("armed", &Watch::armed)
       .def_property_readonly("closed", &Watch::closed)

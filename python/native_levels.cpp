@@ -131,7 +131,7 @@ class Manager {
   Manager(const std::vector<Condition>& levels, const std::vector<std::string>& needs, double interval,
           const std::vector<std::string>& wake_on, const std::string& wake_scope,
           std::optional<std::uint64_t> rss_budget, const std::optional<std::string>& proc_root,
-          const std::optional<std::string>& cgroup_root)
+          const std::optional<std::string>& cgroup_root, bool from_environment)
       : m_manager(pointers(levels)), m_reader_options(make_options(proc_root, cgroup_root)) {
     auto needed = [&needs](const char* what) {
       return std::find(needs.begin(), needs.end(), what) != needs.end();
@@ -144,6 +144,7 @@ class Manager {
     m_sampler_options.reader = m_reader_options;
     m_sampler = std::make_unique<lv::Sampler>(m_sampler_options);
     m_driver_options.interval = nanoseconds(interval);
+    m_driver_options.from_environment = from_environment;
     pressure::Target wake_target = scope_or_raise(wake_scope) == lv::Scope::local
                                        ? pressure::Target::self()
                                        : pressure::Target::system();
@@ -304,10 +305,10 @@ void bind_levels(py::module_& m) {
   py::class_<Manager>(m, "Manager")
       .def(py::init<const std::vector<Condition>&, const std::vector<std::string>&, double,
                     const std::vector<std::string>&, const std::string&, std::optional<std::uint64_t>,
-                    const std::optional<std::string>&, const std::optional<std::string>&>(),
+                    const std::optional<std::string>&, const std::optional<std::string>&, bool>(),
            py::arg("levels"), py::arg("needs"), py::arg("interval"), py::arg("wake_on"),
            py::arg("wake_scope"), py::arg("rss_budget") = py::none(), py::arg("proc_root") = py::none(),
-           py::arg("cgroup_root") = py::none())
+           py::arg("cgroup_root") = py::none(), py::arg("from_environment") = true)
       .def("on", &Manager::on, py::arg("kind"), py::arg("level"), py::arg("handler"), py::arg("min_interval"))
       .def("cleanup", &Manager::cleanup, py::arg("level"), py::arg("collect"))
       .def("check_now", &Manager::check_now)

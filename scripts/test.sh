@@ -11,6 +11,14 @@ cd "$(dirname "$0")/.."
 fuzz_seconds=${PRESSURE_FUZZ_SECONDS:-30}
 passed=0
 failed=0
+timings=()   # "name seconds" per stage, printed at the end (CI's time budget is spent here)
+stage_name="" stage_start=$SECONDS
+stage() {  # name: closes the previous stage's clock and starts this one's
+  [ -n "$stage_name" ] && timings+=("$(printf '%5d s  %s' $((SECONDS - stage_start)) "$stage_name")")
+  stage_name=$1 stage_start=$SECONDS
+  [ -n "$1" ] && echo "== $1"
+  return 0
+}
 
 tally() {  # name, log: adds ctest's counts
   local line
@@ -24,7 +32,7 @@ tally() {  # name, log: adds ctest's counts
 
 run_ctest() {  # name, build dir, ctest args...
   local name=$1 dir=$2; shift 2
-  echo "== $name"
+  stage "$name"
   local log; log=$(mktemp)
   (cd "$dir" && ctest --output-on-failure --timeout 300 "$@") 2>&1 | tee "$log" | grep -vE '^ +Start |Test +#' || true
   tally "$name" "$log"
@@ -35,12 +43,11 @@ run_ctest() {  # name, build dir, ctest args...
 # that does not boot prints no summary, and so counts as a failure.
 run_vm_ctest() {  # name, memory MiB, ctest args...
   local name=$1 mem=$2; shift 2
-  echo "== $name"
-  local log; log=$(mktemp) start=$SECONDS
+  stage "$name"
+  local log; log=$(mktemp)
   tests/vm/run.sh --mem "$mem" --timeout 1500 -- ctest --test-dir build --output-on-failure --timeout 300 "$@" 2>&1 |
     tee "$log" | grep -vE '^ +Start |Test +#' || true
   tally "$name" "$log"
-  echo "($name: $((SECONDS - start)) s, boot included)"
   rm -f "$log"
 }
 
@@ -72,16 +79,18 @@ sweep() {
   done
 }
 
+stage "deps"
 scripts/deps.sh
 sweep
 
-echo "== build (g++, RelWithDebInfo)"
+stage "build (g++, RelWithDebInfo)"
 scripts/build.sh build
 # Tests labelled vm need pure cgroup2 and full root: they run in the VM stage below.
 run_ctest "tests" build -LE vm
 
-echo "== build (unsupported platform): the portable code compiles and says no"
-scripts/build.sh build-other -DPRESSURE_PLATFORM=unsupported -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
+stage "build (unsupported platform): the portable code compiles and says no"
+scripts/build.sh build-other -DPRESSURE_PLATFORM=unsupported -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF \
+  --target pressure_cli --target pressure_python
 for args in "show" "watch cpu\ some\ 1s/2s" "top --count 1" "record --count 1 --db /nonexistent/h.db" \
             "admit 'cpu some avg10<1'" "daemon --config /nonexistent.toml"; do
   code=0; eval build-other/src/cli/pressure "$args" 2>/dev/null || code=$?
@@ -94,29 +103,28 @@ else
   failed=$((failed + 1)); echo "unsupported: the Python module is missing or still has pressure_memory"
 fi
 
-echo "== build (g++, ASan + UBSan)"
+stage "build (g++, ASan + UBSan)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=address,undefined -DPRESSURE_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest "tests under ASan/UBSan" build-asan -E install_consumer -LE vm
 
-echo "== build (g++, ThreadSanitizer): the event loop and the rule engine"
+stage "build (g++, ThreadSanitizer): the event loop and the rule engine"
 scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=Debug -DPRESSURE_SANITIZE=thread -DPRESSURE_BENCH=OFF
 # (LiveLevels is left out: a TSan-built program does not fit the test's 72 MiB memory limit.)
 TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" run_ctest "event loop and levels under TSan" build-tsan \
   -R "Monitor|WaitUntilEnded|Levels|Driver|MemoryReport|Engine|LiveWatch|LiveTriggers|MetricsServer|LiveServe|serve_storm|ControlWriter|LiveDaemon.(ServesMetrics|Reload|Speaks|MemoryHigh|ARuleArmsAgain)" \
   -E "LiveLevels"
 
-echo "== build (clang, libFuzzer)"
-CXX=clang++ scripts/build.sh build-fuzz -DPRESSURE_FUZZ=ON -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF
+stage "build (clang, libFuzzer): the fuzz targets"
+CXX=clang++ scripts/build.sh build-fuzz -DPRESSURE_FUZZ=ON -DPRESSURE_TESTS=OFF -DPRESSURE_BENCH=OFF --target fuzz
+stage "fuzzing, ${fuzz_seconds} s a target"
 if fuzz/run.sh build-fuzz "$fuzz_seconds"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 # Installing as users do: the Debian packages (built without tests, lintian, installed here,
 # used, purged) and the Python module (pip install . offline into a fresh venv, the Python
 # tests against that copy).
 timed_stage() {  # name, command...: one pass or failure, and how long it took
-  local name=$1 stage_start=$SECONDS; shift
-  echo "== $name"
+  stage "$1"; shift
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-  echo "($name: $((SECONDS - stage_start)) s)"
 }
 timed_stage "Debian packages" tests/packaging/deb_test.sh
 timed_stage "pip install . and the wheel" tests/packaging/wheel_test.sh build
@@ -127,7 +135,7 @@ timed_stage "pip install . and the wheel" tests/packaging/wheel_test.sh build
 run_vm_ctest "VM: system tests on pure cgroup2, kernel 6.1" 2048 -L 'system|vm' -LE rescue
 run_vm_ctest "VM: rescuing a thrashing machine" 768 -L rescue
 
-echo "== benchmarks, short (they report ratios and never fail on times; full runs: bench/README.md)"
+stage "benchmarks, short (they report ratios and never fail on times; full runs: bench/README.md)"
 if build/bench/snapshot_bench --rounds 5 --iterations 5000 && build/bench/scan_bench --children 200 --rounds 3 &&
    build/bench/watch_bench --trials 2 --idle-seconds 5 && build/bench/levels_bench --rounds 5 --iterations 5000 &&
    build/bench/daemon_bench build/src/cli/pressure build/tests/pressure_thrash --trials 2 --idle-seconds 10 &&
@@ -143,8 +151,11 @@ else
   failed=$((failed + 1)); echo "benchmarks: a benchmark could not run"
 fi
 
+stage ""
 sweep
 
 echo
+echo "time by stage ($((SECONDS / 60)) min in all):"
+printf '  %s\n' "${timings[@]}"
 echo "tests: ${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]

@@ -13,6 +13,7 @@
 // the caller, or a sampler, collects once per tick.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -179,6 +180,11 @@ struct DriverOptions {
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};
   std::vector<std::pair<Target, TriggerSpec>> wake_on;
   TriggerOptions trigger_options;
+  // Honour the service manager's watch (environment.hpp; systemd's MemoryPressureWatch=): for
+  // memory, cpu and io, a set $..._PRESSURE_WATCH replaces that resource's `wake_on` triggers
+  // with the watch it names, "/dev/null" drops them, unset leaves them. A bad value fails
+  // start() with the variable named. False: `wake_on` alone, the environment ignored.
+  bool from_environment = true;
 };
 
 class Driver {
@@ -194,6 +200,8 @@ class Driver {
 
  private:
   void tick();
+  // Arms the environment's watches; `taken[r]` is set for each resource it decided.
+  Result<void> arm_environment(std::vector<std::string>& notices, std::array<bool, 4>& taken);
   Manager& m_manager;
   Sampler& m_sampler;
   Monitor& m_monitor;

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include <pressure/environment.hpp>
 #include <pressure/error.hpp>
 #include <pressure/reader.hpp>
 #include <pressure/trigger.hpp>
@@ -26,6 +27,7 @@ enum class TriggerMode {
   automatic,  // a kernel trigger where the kernel allows one, else polling
   kernel,     // a kernel trigger or an error
   polling,    // sample `total` at window/10 and apply the kernel's rule
+  relayed,    // reported, never asked for: the service manager's socket or FIFO signals for it
 };
 std::string_view to_string(TriggerMode mode) noexcept;
 
@@ -76,6 +78,9 @@ struct Event {
   double share = 0.0;          // observed_stall / observed_span, in [0, 1]
   std::uint64_t total_us = 0;  // the line's `total` at the reading behind the event (µs)
   std::optional<Error> error;  // why, for Kind::gone
+  // For a watch armed from the environment: its variable ("MEMORY_PRESSURE_WATCH"). Such a
+  // watch measures nothing (the observed fields are 0): the signal is the whole message.
+  std::string variable;
 };
 
 struct WatchInfo {
@@ -83,7 +88,8 @@ struct WatchInfo {
   std::string where;
   TriggerSpec spec;                        // what is armed
   TriggerMode mode = TriggerMode::kernel;  // kernel or polling
-  std::string notice;  // e.g. the window was rounded up, or the kernel refused and we poll
+  std::string notice;    // e.g. the window was rounded up, or the kernel refused and we poll
+  std::string variable;  // armed from the environment: its variable, else ""
 };
 
 class Monitor {
@@ -98,6 +104,11 @@ class Monitor {
   // Thread-safe, also while run() is running and from inside a callback.
   Result<WatchInfo> add(const Target& target, const TriggerSpec& spec, Callback callback,
                         TriggerOptions options = {});
+  // The watch the service manager asked for (request.state must be `watch`; see
+  // environment.hpp): where = the path, spec = the trigger written (resource only when the text
+  // is not one), mode = kernel for a pressure file, relayed for a socket or FIFO. `gone` when the
+  // cgroup is removed or the other side hangs up. Thread-safe as add().
+  Result<WatchInfo> add(const EnvironmentWatch& request, Callback callback);
   // False if there was no such watch (or it had just ended with `gone`). Waits for a callback
   // of this watch that is running on another thread; from inside a callback it does not wait.
   // No callback of the watch starts after it returns.

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <pressure/admit.hpp>
+#include <pressure/cgroup_identity.hpp>
 #include <pressure/condition.hpp>
 #include <pressure/decay.hpp>
+#include <pressure/environment.hpp>
 #include <pressure/error.hpp>
 #include <pressure/io.hpp>
 #include <pressure/levels.hpp>

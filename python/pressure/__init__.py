@@ -53,7 +53,7 @@ import os
 import threading as _threading
 import time as _time
 import types as _types
-from typing import Callable, List, NamedTuple, Optional, Tuple, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 
 from . import _native
 from . import _tools
@@ -96,10 +96,13 @@ class PressureEvent(NamedTuple):
     time: float  #: seconds since the epoch
     stall_us: int  #: the spec's stall ...
     window_us: int  #: ... within this window
-    observed_stall_us: int  #: the stall `total` showed over observed_window_us
-    observed_window_us: int  #: polling: the last window; kernel: since the previous event
-    share: float  #: observed stall in percent of observed_window_us
-    mode: str  #: "kernel" or "polling"
+    observed_stall_us: Optional[int]  #: the stall `total` showed over observed_window_us
+    observed_window_us: Optional[int]  #: polling: the last window; kernel: since the previous event
+    share: Optional[float]  #: observed stall in percent of observed_window_us
+    mode: str  #: "kernel", "polling", or "relayed" (the service manager's socket or FIFO)
+    #: a watch from the environment: its variable ("MEMORY_PRESSURE_WATCH"); such a watch
+    #: measures nothing, so the observed fields are None. None for a spec's watch.
+    variable: Optional[str]
 
 
 #: Linux-derived memory_pressure_level(): thresholds on memory PSI avg10, in percent.
@@ -213,6 +216,27 @@ def _darwin_api(sysctl: Optional[Callable[[str], int]] = None) -> _types.SimpleN
     return _types.SimpleNamespace(pressure_memory=pressure_memory, memory_pressure_level=memory_pressure_level)
 
 
+def cgroup_identity(path: _Path) -> Dict[str, Union[str, bool]]:
+    """What a cgroup path names, as ``pressure show --json`` gives it under "identity"::
+
+        pressure.cgroup_identity("/system.slice/docker-3f2a...scope")
+        # {'kind': 'container', 'name': 'docker 3f2a9c1e8b7d', 'unit': 'docker-3f2a...scope',
+        #  'runtime': 'docker', 'container_id': '3f2a...'}
+
+    ``kind`` (root, unit, pod, container, other) and ``name`` (short, for a column) always;
+    unit, user, session, runtime, container_id, pod_uid, qos_class where the path says them;
+    ``conmon: True`` for podman's and CRI-O's monitor next to a container. A pure function of
+    the path (relative to the cgroup2 mount, as :func:`scan_cgroups` gives it): nothing is read.
+    """
+    text = _fspath(path, "path")
+    assert text is not None
+    fields, conmon = _native.identify(text)
+    out: Dict[str, Union[str, bool]] = dict(fields)
+    if conmon:
+        out["conmon"] = True
+    return out
+
+
 for _type in (spressure, Snapshot, Admission, Prediction):
     _type.__module__ = __name__
 
@@ -221,7 +245,7 @@ __all__ = [
     "Watcher",
     "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
     "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
-    "PermissionDeniedError", "MalformedError", "InvalidArgumentError",
+    "PermissionDeniedError", "MalformedError", "InvalidArgumentError", "cgroup_identity",
 ]
 
 if PLATFORM == "linux":
@@ -267,7 +291,8 @@ if PLATFORM == "linux":
 
     def watch(spec: str, *specs: str, timeout: Optional[float] = None, cgroup: Optional[_Path] = None,
               pid: Optional[int] = None, mode: str = "auto", strict_window: bool = False,
-              proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> Watcher:
+              proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None,
+              from_environment: bool = True) -> Watcher:
         """Watch for stalls: ``for ev in watch("memory full 100ms/2s", timeout=10): ...``.
 
         A spec is "<resource> <some|full> <stall>/<window>" (stall in us, ms, s or % of the
@@ -276,6 +301,13 @@ if PLATFORM == "linux":
         says so) unless ``strict_window`` refuses them. ``mode`` is "auto", "kernel" or
         "polling". Iteration ends after ``timeout`` seconds; a bad spec raises
         InvalidArgumentError (a ValueError) here, at the call.
+
+        Under a service manager that sets ``$MEMORY_PRESSURE_WATCH`` (systemd's
+        ``MemoryPressureWatch=``; likewise ``$CPU_PRESSURE_WATCH``, ``$IO_PRESSURE_WATCH``), the
+        watch it names (a pressure file with the trigger of ``$..._PRESSURE_WRITE``, a socket or
+        a FIFO) replaces the specs of that resource and ``/dev/null`` drops them; the specs stay
+        the default where the variable is unset. Such events have ``variable`` set and the
+        observed fields None. ``from_environment=False`` ignores the environment.
         """
         timeout = _timeout(timeout)
         for text in (spec, *specs):
@@ -284,7 +316,8 @@ if PLATFORM == "linux":
         if not isinstance(mode, str):
             raise TypeError(f"mode must be 'auto', 'kernel' or 'polling', not {type(mode).__name__}")
         native = _native.Watch([spec, *specs], _fspath(cgroup, "cgroup"), _pid(pid), mode, bool(strict_window),
-                               _fspath(proc_root, "proc_root"), _fspath(cgroup_root, "cgroup_root"))
+                               _fspath(proc_root, "proc_root"), _fspath(cgroup_root, "cgroup_root"),
+                               bool(from_environment))
         return Watcher(native, timeout)
 
     from ._tools import admit, scan_cgroups, snapshot, stall_share, time_until_below, wait_until_ended

@@ -26,7 +26,7 @@ __all__ = [
     "Watcher",
     "LINUX_WARN_SOME_AVG10", "LINUX_CRITICAL_FULL_AVG10",
     "Error", "UnsupportedError", "UnavailableError", "NotFoundError", "GoneError",
-    "PermissionDeniedError", "MalformedError", "InvalidArgumentError",
+    "PermissionDeniedError", "MalformedError", "InvalidArgumentError", "cgroup_identity",
     "pressure_cpu", "pressure_memory", "pressure_io", "pressure_irq", "memory_pressure_level", "watch",
     "admit", "snapshot", "stall_share", "scan_cgroups", "time_until_below", "wait_until_ended",
 ]
@@ -82,10 +82,11 @@ class PressureEvent(NamedTuple):
     time: float
     stall_us: int
     window_us: int
-    observed_stall_us: int
-    observed_window_us: int
-    share: float
+    observed_stall_us: Optional[int]
+    observed_window_us: Optional[int]
+    share: Optional[float]
     mode: str
+    variable: Optional[str]
 
 class Watcher:
     def __init__(self, native: _native.Watch, timeout: Optional[float]) -> None: ...
@@ -111,7 +112,7 @@ def memory_pressure_level(*, cgroup: Optional[_Path] = ..., pid: Optional[int] =
                           proc_root: Optional[_Path] = ..., cgroup_root: Optional[_Path] = ...) -> MemoryPressureLevel: ...
 def watch(spec: str, *specs: str, timeout: Optional[float] = ..., cgroup: Optional[_Path] = ...,
           pid: Optional[int] = ..., mode: str = ..., strict_window: bool = ..., proc_root: Optional[_Path] = ...,
-          cgroup_root: Optional[_Path] = ...) -> Watcher: ...
+          cgroup_root: Optional[_Path] = ..., from_environment: bool = ...) -> Watcher: ...
 def snapshot(*, cgroup: Optional[_Path] = ..., pid: Optional[int] = ..., proc_root: Optional[_Path] = ...,
              cgroup_root: Optional[_Path] = ...) -> Snapshot: ...
 def stall_share(before: Snapshot, after: Snapshot, resource: str, line: str) -> Optional[float]: ...
@@ -126,5 +127,6 @@ def wait_until_ended(resource: str = ..., line: str = ..., thresholds: _Threshol
                      quiet: float = ..., timeout: Optional[float] = ..., cgroup: Optional[_Path] = ...,
                      pid: Optional[int] = ..., proc_root: Optional[_Path] = ...,
                      cgroup_root: Optional[_Path] = ...) -> bool: ...
+def cgroup_identity(path: _Path) -> Dict[str, Union[str, bool]]: ...
 def _darwin_api(sysctl: Optional[Callable[[str], int]] = ...) -> types.SimpleNamespace: ...
 def __getattr__(name: str) -> object: ...

@@ -89,13 +89,21 @@ class Manager:
     ``rss_budget`` (bytes) is the limit local conditions use when the process's cgroup has
     none. ``on_error(exc, transition)`` is told of handlers and collectors that raise (default:
     the ``pressure.levels`` logger). ``proc_root``/``cgroup_root`` read another tree (tests).
+
+    Under a service manager that sets ``$MEMORY_PRESSURE_WATCH`` (systemd's
+    ``MemoryPressureWatch=``; also ``$CPU_PRESSURE_WATCH``, ``$IO_PRESSURE_WATCH``), its watch
+    replaces the ``wake_on`` triggers of that resource, and ``/dev/null`` drops them, so the
+    unit's ``MemoryPressureThresholdSec=`` decides when the Manager wakes. A bad value raises
+    InvalidArgumentError naming the variable at ``start()``. ``from_environment=False`` ignores
+    the environment.
     """
 
     def __init__(self, levels: Sequence[Condition], *, interval: float = 1.0,
                  wake_on: Sequence[str] = ("memory some 100ms/2s",), wake_scope: str = "system",
                  rss_budget: Optional[int] = None,
                  on_error: Optional[Callable[[BaseException, Transition], None]] = None,
-                 proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None) -> None:
+                 proc_root: Optional[_Path] = None, cgroup_root: Optional[_Path] = None,
+                 from_environment: bool = True) -> None:
         if isinstance(levels, Condition) or not isinstance(levels, Sequence):
             raise TypeError(f"levels must be a list of conditions, one per level, not {type(levels).__name__}")
         if not levels:
@@ -115,7 +123,8 @@ class Manager:
         needs = sorted(frozenset().union(*(c._needs for c in conditions)))
         self._native = _native.Manager([c._native for c in conditions], needs, seconds, list(wake_on), wake_scope,
                                        rss_budget,
-                                       _path(proc_root, "proc_root"), _path(cgroup_root, "cgroup_root"))
+                                       _path(proc_root, "proc_root"), _path(cgroup_root, "cgroup_root"),
+                                       bool(from_environment))
         self._lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
 

@@ -70,7 +70,8 @@ class Manager:
     def __init__(self, levels: Sequence[Condition], *, interval: float = ..., wake_on: Sequence[str] = ...,
                  wake_scope: str = ..., rss_budget: Optional[int] = ...,
                  on_error: Optional[Callable[[BaseException, Transition], None]] = ...,
-                 proc_root: Optional[_Path] = ..., cgroup_root: Optional[_Path] = ...) -> None: ...
+                 proc_root: Optional[_Path] = ..., cgroup_root: Optional[_Path] = ...,
+                 from_environment: bool = ...) -> None: ...
     @property
     def level(self) -> int: ...
     @property

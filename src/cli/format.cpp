@@ -6,6 +6,7 @@
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 
+#include <pressure/cgroup_identity.hpp>
 #include <pressure/window.hpp>
 
 #include "core/printable.hpp"
@@ -59,9 +60,19 @@ std::string format_percent(Percent p) {
   return fmt::format("{}.{:02}", p.hundredths() / 100, p.hundredths() % 100);
 }
 
+nlohmann::ordered_json identity_json(std::string_view target) {
+  if (target == "system") return nullptr;
+  CgroupIdentity id = identify_cgroup(target);
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (auto [key, value] : identity_fields(id)) j[std::string(key)] = value;
+  if (id.conmon) j["conmon"] = true;
+  return j;
+}
+
 nlohmann::ordered_json to_json(const TargetLabel& label, const Snapshot& snapshot, const Snapshot* previous) {
   nlohmann::ordered_json j;
   j["target"] = label.name;
+  if (label.name != "system") j["identity"] = identity_json(label.name);
   if (label.pid) j["pid"] = *label.pid;
   j["time"] = seconds_since_epoch(snapshot.time);
   nlohmann::ordered_json unavailable = nlohmann::ordered_json::object();

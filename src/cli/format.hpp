@@ -20,6 +20,11 @@ struct TargetLabel {
 // reason under "unavailable"), and "window" (percent of the interval stalled) when given.
 nlohmann::ordered_json to_json(const TargetLabel& label, const Snapshot& snapshot, const Snapshot* previous);
 
+// What a cgroup is in the names people know (identify_cgroup): {"kind", "name", then unit, user,
+// session, runtime, container_id, pod_uid, qos_class, conmon where the path says them}; null for
+// "system". `show --json` and `history --json` carry it as "identity".
+nlohmann::ordered_json identity_json(std::string_view target);
+
 // `j` as one line of JSON in valid UTF-8 whatever the names in it hold: a byte that is not part
 // of valid UTF-8 (a cgroup name can have any) becomes U+FFFD, as in the daemon's JSON lines,
 // where nlohmann's plain dump() would throw.

@@ -308,6 +308,7 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
       const recorder::Summary& s = summaries[index];
       nlohmann::ordered_json j;
       j["target"] = s.target;
+      if (s.target != "system") j["identity"] = identity_json(s.target);
       j["resource"] = to_string(s.resource);
       j["line"] = to_string(s.line);
       j["share"] = percent4(s.share);

@@ -27,6 +27,8 @@ CLI::App* add_serve(CLI::App& app, ServeOptions& options) {
                             ->option_text("GLOB");
   serve->add_flag("--no-cgroups", options.no_cgroups, "export the system only")->excludes(cgroup);
   serve->add_flag("--no-averages", options.no_averages, "leave out the pressure_avg_ratio gauges");
+  serve->add_flag("--no-name-labels", options.no_name_labels,
+                  "leave out the unit, container_id and pod_uid labels of cgroup samples");
   return serve;
 }
 
@@ -43,6 +45,7 @@ int run_serve(const GlobalOptions& global, const ServeOptions& options) {
       !probe && probe.error().code() == Errc::unsupported)
     return report(probe.error());
   exporter_options.averages = !options.no_averages;
+  exporter_options.names = !options.no_name_labels;
   exporter_options.cgroups.clear();
   for (const std::string& text : options.cgroups) {
     Result<exporter::CgroupGlob> glob = exporter::parse_cgroup_glob(text);

@@ -15,6 +15,7 @@ struct ServeOptions {
   std::vector<std::string> cgroups;  // globs relative to the cgroup2 mount; empty: "*"
   bool no_cgroups = false;
   bool no_averages = false;
+  bool no_name_labels = false;
 };
 
 CLI::App* add_serve(CLI::App& app, ServeOptions& options);

@@ -18,6 +18,7 @@ struct WatchOptions {
   std::optional<double> timeout;
   std::string mode = "auto";
   bool strict_window = false;
+  bool from_environment = false;  // the service manager's $..._PRESSURE_WATCH first
   std::vector<std::string> exec;  // everything after --exec [--]
 };
 

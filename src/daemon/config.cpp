@@ -87,13 +87,40 @@ bool in_scope(const std::string& cgroup, const std::vector<std::string>& scope) 
   return false;
 }
 
+// [daemon]'s /metrics keys: listen, metrics_cgroups, metrics_names.
+R<void> parse_metrics_keys(const Checker& ck, const toml::table& dt, Config& config) {
+  if (const toml::node* n = dt.get("listen")) {
+    auto address_text = need_string(ck, *n, "listen", "[daemon]: ");
+    if (!address_text) return tl::unexpected(address_text.error());
+    if (auto address = exporter::parse_listen_address(*address_text); !address)
+      return ck.error(*n, "[daemon]: key 'listen': " + address.error().message());
+    config.listen = *address_text;
+  }
+  if (const toml::node* n = dt.get("metrics_cgroups")) {
+    auto globs = need_strings(ck, *n, "metrics_cgroups", "[daemon]: ");
+    if (!globs) return tl::unexpected(globs.error());
+    for (const std::string& g : *globs) {
+      if (auto glob = exporter::parse_cgroup_glob(g); !glob)
+        return ck.error(*n, "[daemon]: key 'metrics_cgroups': " + glob.error().message());
+    }
+    config.metrics_cgroups = *globs;
+  }
+  if (const toml::node* n = dt.get("metrics_names")) {
+    std::optional<bool> b = n->value<bool>();
+    if (!b) return ck.error(*n, "[daemon]: key 'metrics_names' must be true or false");
+    config.metrics_names = *b;
+  }
+  return {};
+}
+
 // The [daemon] table.
 R<void> parse_daemon_section(const Checker& ck, const toml::node* d, Config& config) {
   const toml::table* dt = d->as_table();
   if (dt == nullptr) return ck.error(*d, "[daemon] must be a table");
-  if (auto ok =
-          only_keys(ck, *dt, {"log_format", "scope", "idle_poll", "listen", "metrics_cgroups", "realtime"},
-                    "[daemon]: ");
+  if (auto ok = only_keys(
+          ck, *dt,
+          {"log_format", "scope", "idle_poll", "listen", "metrics_cgroups", "metrics_names", "realtime"},
+          "[daemon]: ");
       !ok)
     return tl::unexpected(ok.error());
   if (const toml::node* n = dt->get("log_format")) {
@@ -118,22 +145,7 @@ R<void> parse_daemon_section(const Checker& ck, const toml::node* d, Config& con
     if (!b) return ck.error(*n, "[daemon]: key 'realtime' must be true or false");
     config.realtime = *b;
   }
-  if (const toml::node* n = dt->get("listen")) {
-    auto address_text = need_string(ck, *n, "listen", "[daemon]: ");
-    if (!address_text) return tl::unexpected(address_text.error());
-    if (auto address = exporter::parse_listen_address(*address_text); !address)
-      return ck.error(*n, "[daemon]: key 'listen': " + address.error().message());
-    config.listen = *address_text;
-  }
-  if (const toml::node* n = dt->get("metrics_cgroups")) {
-    auto globs = need_strings(ck, *n, "metrics_cgroups", "[daemon]: ");
-    if (!globs) return tl::unexpected(globs.error());
-    for (const std::string& g : *globs) {
-      if (auto glob = exporter::parse_cgroup_glob(g); !glob)
-        return ck.error(*n, "[daemon]: key 'metrics_cgroups': " + glob.error().message());
-    }
-    config.metrics_cgroups = *globs;
-  }
+  if (auto ok = parse_metrics_keys(ck, *dt, config); !ok) return ok;
   if (const toml::node* n = dt->get("scope")) {
     auto v = need_strings(ck, *n, "scope", "[daemon]: ");
     if (!v) return tl::unexpected(v.error());

@@ -25,6 +25,7 @@ struct Config {
   bool realtime = true;  // run the event loop under SCHED_FIFO where allowed (sys::run_in_real_time)
   std::string listen;    // serve /metrics here (as `pressure serve`), if set
   std::vector<std::string> metrics_cgroups;  // the cgroups it exports (globs); empty: top-level
+  bool metrics_names = true;                 // unit, container_id, pod_uid labels (serve --no-name-labels)
   std::vector<policy::Rule> rules;
 };
 

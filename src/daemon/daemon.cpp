@@ -6,6 +6,7 @@
 #include <ctime>
 #include <optional>
 
+#include <pressure/cgroup_identity.hpp>
 #include <pressure/monitor.hpp>
 
 #include "core/exit_code.hpp"
@@ -91,6 +92,15 @@ void protect_self(LogFormat format, bool realtime) {
              format);
 }
 
+// {"kind":...,"name":...,...}: the victim group's identity, the keys of `show --json`.
+std::string identity_json(const CgroupIdentity& id) {
+  std::string out = "{";
+  for (auto [key, value] : identity_fields(id))
+    out += (out.size() > 1 ? "," : "") + policy::json_string(key) + ":" + policy::json_string(value);
+  if (id.conmon) out += ",\"conmon\":true";
+  return out + "}";
+}
+
 std::string rules_summary(const Config& c) {
   return std::to_string(c.rules.size()) + " rule" + (c.rules.size() == 1 ? "" : "s") + " from " + c.path;
 }
@@ -109,6 +119,7 @@ std::string format_decision(const policy::Decision& d, LogFormat format) {
                       ",\"target\":" + policy::json_string(d.where) +
                       ",\"what\":" + policy::json_string(d.what);
     if (!d.victim.empty()) out += ",\"victim\":" + policy::json_string(d.victim);
+    if (d.victim.starts_with('/')) out += ",\"victim_identity\":" + identity_json(identify_cgroup(d.victim));
     if (!d.measured.empty())
       out += ",\"measured\":" + policy::json_string(d.measured) + ",\"share\":" + share_buf;
     if (!d.result.empty()) out += ",\"result\":" + policy::json_string(d.result);
@@ -120,6 +131,10 @@ std::string format_decision(const policy::Decision& d, LogFormat format) {
                     core::printable(d.where) + ": " + core::printable(d.what);
   if (d.dry_run && (d.result == "dry-run")) out += " [dry-run]";
   if (!d.detail.empty()) out += ": " + core::printable(d.detail);
+  // The victim as people know it, where its path says more than the path itself.
+  if (CgroupIdentity id = identify_cgroup(d.victim);
+      d.victim.starts_with('/') && id.kind != CgroupKind::other)
+    out += " [" + core::printable(id.name) + "]";
   return out;
 }
 
@@ -183,6 +198,7 @@ int run(const Options& options) {
   if (!config->listen.empty() && !options.check) {
     exporter::ExporterOptions exporter_options;
     exporter_options.reader = options.reader;
+    exporter_options.names = config->metrics_names;
     if (!config->metrics_cgroups.empty()) {
       exporter_options.cgroups.clear();
       for (const std::string& g : config->metrics_cgroups)

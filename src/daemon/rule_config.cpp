@@ -12,6 +12,8 @@ namespace pressure::daemon::config_detail {
 namespace {
 
 using policy::ActionKind;
+using policy::NamePattern;
+using policy::parse_name_pattern;
 using policy::Rule;
 using policy::Victim;
 
@@ -297,6 +299,13 @@ R<void> parse_victim_keys(const RuleText& in, Rule& r) {
         return in.error(*n, "key '" + std::string(key) + "' is only for kill and signal");
       auto v = need_strings(in.ck, *n, key, in.ctx);
       if (!v) return tl::unexpected(v.error());
+      for (const std::string& text : *v) {
+        Result<NamePattern> pattern = parse_name_pattern(text);
+        if (!pattern) return in.error(*n, "key '" + std::string(key) + "': " + pattern.error().message());
+        if (!pattern->key.empty() && r.victim.among == Victim::Among::processes)
+          return in.error(*n, "key '" + std::string(key) + "': '" + text +
+                                  "' matches cgroups, but victim.among = \"processes\" chooses processes");
+      }
       *field = *v;
     }
   }

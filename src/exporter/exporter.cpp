@@ -88,7 +88,7 @@ std::string Exporter::render() {
 void Exporter::render(std::string& out) {
   std::lock_guard lock(m_impl->mutex);
   Scrape scrape = m_impl->collect();
-  render_metrics(scrape, m_impl->errors, RenderOptions{m_impl->options.averages}, out);
+  render_metrics(scrape, m_impl->errors, RenderOptions{m_impl->options.averages, m_impl->options.names}, out);
   for (const auto& source : m_impl->sources) source(out);
 }
 

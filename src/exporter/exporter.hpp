@@ -26,6 +26,7 @@ struct ExporterOptions {
   bool system = true;                                   // /proc/pressure with node_exporter's names
   std::vector<CgroupGlob> cgroups = default_cgroups();  // resolved again on every scrape
   bool averages = true;                                 // pressure_avg_ratio gauges
+  bool names = true;                                    // unit, container_id, pod_uid labels
 
   // Every top-level group ("*").
   static std::vector<CgroupGlob> default_cgroups();

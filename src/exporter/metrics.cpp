@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include <pressure/cgroup_identity.hpp>
+
 namespace pressure::exporter {
 
 namespace {
@@ -124,6 +126,20 @@ void render_averages(const Scrape& scrape, const std::vector<std::string>& label
   }
 }
 
+// The names people know a group by (README "pressure serve"), each only where the path says it.
+void append_name_labels(std::string& out, const CgroupIdentity& id) {
+  for (auto [name, value] : {std::pair<std::string_view, const std::string&>{"unit", id.unit},
+                             {"container_id", id.container_id},
+                             {"pod_uid", id.pod_uid}}) {
+    if (value.empty()) continue;
+    out += ',';
+    out += name;
+    out += "=\"";
+    append_label_value(out, value);
+    out += '"';
+  }
+}
+
 }  // namespace
 
 void append_label_value(std::string& out, std::string_view value) {
@@ -170,6 +186,7 @@ void render_metrics(const Scrape& scrape, const ErrorCounts& errors, const Rende
     std::string label = "cgroup=\"";
     append_label_value(label, group.path);
     label += '"';
+    if (options.names) append_name_labels(label, identify_cgroup(group.path));
     labels.push_back(std::move(label));
   }
   for (const CounterFamily& family : k_counters) {

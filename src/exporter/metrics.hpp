@@ -5,7 +5,8 @@
 //   render_metrics(scrape, errors_so_far, {}, text);
 //
 // Names (README "pressure serve"): node_exporter's for the system, cAdvisor's with a `cgroup`
-// label for cgroups, kernel averages as the gauge `pressure_avg_ratio`, and self metrics.
+// label for cgroups (and unit, container_id, pod_uid where the path names them), kernel averages as the gauge
+// `pressure_avg_ratio`, and self metrics.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,7 @@ using ErrorCounts = std::map<std::pair<std::string, std::string>, std::uint64_t>
 
 struct RenderOptions {
   bool averages = true;  // pressure_avg_ratio gauges (3 windows x each line x each target)
+  bool names = true;     // unit, container_id and pod_uid labels on cgroup samples, where known
 };
 
 // Appends `value` escaped for a label value in the text format: \ -> \\, " -> \", newline -> \n.

@@ -34,12 +34,42 @@ void Driver::tick() {
   ++m_ticks;
 }
 
+Result<void> Driver::arm_environment(std::vector<std::string>& notices, std::array<bool, 4>& taken) {
+  for (Resource resource : {Resource::memory, Resource::cpu, Resource::io}) {
+    Result<EnvironmentWatch> request = environment_watch(resource);
+    if (!request) return tl::unexpected(request.error());
+    if (request->state == EnvironmentWatch::State::unset) continue;
+    taken[static_cast<std::size_t>(resource)] = true;
+    std::string variable(watch_variable(resource));
+    if (request->state == EnvironmentWatch::State::disabled) {
+      notices.push_back("$" + variable + " is /dev/null: no " + std::string(to_string(resource)) +
+                        " pressure trigger (the service manager's setting)");
+      continue;
+    }
+    Result<WatchInfo> watch = m_monitor.add(*request, [this](const Event& e) {
+      if (e.kind == Event::Kind::pressure) tick();
+    });
+    if (!watch) return tl::unexpected(watch.error());
+    m_watches.push_back(watch->id);
+    notices.push_back("ticking on the service manager's watch $" + variable + "=" + request->path +
+                      (request->trigger ? " (" + request->trigger->to_string() + ")" : ""));
+  }
+  return {};
+}
+
 Result<std::vector<std::string>> Driver::start() {
   std::vector<std::string> notices;
   Result<TimerId> timer = m_monitor.add_timer(m_options.interval, [this] { tick(); });
   if (!timer) return tl::unexpected(timer.error());
   m_timer = *timer;
+  std::array<bool, 4> taken{};  // resources whose watch the environment decided
+  if (m_options.from_environment)
+    if (Result<void> ok = arm_environment(notices, taken); !ok) {
+      stop();
+      return tl::unexpected(ok.error());
+    }
   for (const auto& [target, spec] : m_options.wake_on) {
+    if (taken[static_cast<std::size_t>(spec.resource)]) continue;
     Result<WatchInfo> watch = m_monitor.add(
         target, spec,
         [this](const Event& e) {

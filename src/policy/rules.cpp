@@ -2,8 +2,12 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
+
+#include <pressure/cgroup_identity.hpp>
 
 namespace pressure::policy {
 
@@ -127,9 +131,45 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 
 namespace {
 
+constexpr std::array<std::string_view, 8> k_name_keys{"kind",    "unit",         "user",    "session",
+                                                      "runtime", "container_id", "pod_uid", "qos_class"};
+
+}  // namespace
+
+Result<NamePattern> parse_name_pattern(std::string_view text) {
+  std::size_t colon = text.find(':');
+  std::string_view key = colon == std::string_view::npos ? std::string_view{} : text.substr(0, colon);
+  bool keyed = !key.empty() && key.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string_view::npos;
+  if (text.empty()) return tl::unexpected(Error(Errc::invalid_argument, "an empty pattern matches nothing"));
+  if (!keyed) return NamePattern{{}, text};
+  std::string keys;
+  for (std::string_view k : k_name_keys) keys += (keys.empty() ? "" : ", ") + std::string(k);
+  if (std::find(k_name_keys.begin(), k_name_keys.end(), key) == k_name_keys.end())
+    return tl::unexpected(Error(Errc::invalid_argument, "'" + std::string(text) + "': '" + std::string(key) +
+                                                            "' is not a key (" + keys +
+                                                            "); a name holding ':' is written with '[:]'"));
+  if (colon + 1 == text.size())
+    return tl::unexpected(Error(Errc::invalid_argument, "'" + std::string(text) + "': a glob must follow '" +
+                                                            std::string(key) + ":'"));
+  return NamePattern{key, text.substr(colon + 1)};
+}
+
+bool name_pattern_match(std::string_view pattern, const Candidate& c) {
+  Result<NamePattern> p = parse_name_pattern(pattern);
+  if (!p) return false;
+  if (p->key.empty()) return glob_match(p->glob, c.name) || (!c.path.empty() && glob_match(p->glob, c.path));
+  if (c.path.empty()) return false;
+  CgroupIdentity id = identify_cgroup(c.path);
+  for (auto [key, value] : identity_fields(id))
+    if (key == p->key) return glob_match(p->glob, value);
+  return false;
+}
+
+namespace {
+
 bool any_match(const std::vector<std::string>& globs, const Candidate& c, std::string* which) {
   for (const std::string& g : globs) {
-    if (glob_match(g, c.name) || (!c.path.empty() && glob_match(g, c.path))) {
+    if (name_pattern_match(g, c)) {
       if (which != nullptr) *which = g;
       return true;
     }

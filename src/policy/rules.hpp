@@ -84,8 +84,10 @@ struct Rule {
 
   ActionKind action = ActionKind::log;
   Victim victim;
-  std::vector<std::string> prefer, avoid;  // globs on the victim's name (group name or comm)
-  microseconds grace{0};                   // SIGTERM first, SIGKILL after this
+  // Globs on the victim's name (group name or path, or comm), or "KEY:GLOB" on what the group's
+  // path says it is (parse_name_pattern).
+  std::vector<std::string> prefer, avoid;
+  microseconds grace{0};  // SIGTERM first, SIGKILL after this
   int signal = 15;
   std::vector<std::string> command;  // exec
   microseconds timeout{10'000'000};  // exec
@@ -118,6 +120,20 @@ struct Choice {
 
 // fnmatch-style glob ('*', '?', '[...]').
 bool glob_match(std::string_view pattern, std::string_view text);
+
+// A prefer/avoid entry: a plain glob, or "KEY:GLOB" matched against one field of the group's
+// identify_cgroup() (the same names as in `show --json` and the metrics labels):
+//   "unit:batch-*.service"  "container_id:3f2a*"  "pod_uid:1d2c3e4f-*"  "runtime:docker"
+//   "qos_class:besteffort"  "kind:container"  "user:1000"  "session:4"
+// A KEY (lowercase letters and '_' before the first ':') must be one of those; a group name
+// holding ':' is matched with "[:]". invalid_argument names the entry and the keys.
+struct NamePattern {
+  std::string_view key;  // empty: a plain glob
+  std::string_view glob;
+};
+Result<NamePattern> parse_name_pattern(std::string_view text);
+// True if `pattern` (valid for parse_name_pattern) matches the candidate. Keys match groups only.
+bool name_pattern_match(std::string_view pattern, const Candidate& c);
 
 // The victim: preferred candidates first, avoided ones last, then the criterion, ties to the
 // larger memory. Protected candidates are never chosen. Empty when none can be.

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include <pressure/cgroup_identity.hpp>
 #include <pressure/window.hpp>
 
 #include "core/printable.hpp"
@@ -115,7 +116,7 @@ void Model::update(const Snapshot& system, const std::vector<CgroupSnapshot>& gr
     if (old != m_groups.end())
       row = std::move(*old);
     else
-      row.name = g.path;
+      row = Row{.name = g.path, .shown = identify_cgroup(g.path).name};
     update_row(row, *g.snapshot);
     next.push_back(std::move(row));
   }
@@ -172,7 +173,9 @@ std::vector<const Row*> Model::cgroups() const {
   std::vector<const Row*> out;
   std::string needle = lower(m_filter);
   for (const Row& row : m_groups)
-    if (needle.empty() || lower(row.name).find(needle) != std::string::npos) out.push_back(&row);
+    if (needle.empty() || lower(row.name).find(needle) != std::string::npos ||
+        lower(row.shown).find(needle) != std::string::npos)
+      out.push_back(&row);
   std::size_t k = index_of(m_sort);
   std::stable_sort(out.begin(), out.end(), [k](const Row* a, const Row* b) {
     double sa = sort_value(a->share[k]), sb = sort_value(b->share[k]);
@@ -262,7 +265,7 @@ Screen layout(const Model& model, const LayoutOptions& o) {
   std::size_t spark = w >= 100 ? 30 : 16;
   std::size_t name_width = w > 6 * 7 + spark + 2 ? w - 6 * 7 - spark - 2 : 10;
   if (o.full_names) {
-    for (const Row* row : rows) name_width = std::max(name_width, columns(core::printable(row->name)));
+    for (const Row* row : rows) name_width = std::max(name_width, columns(core::printable(row->shown)));
     w = std::max(w, name_width + 6 * 7 + spark + 2);
   }
   std::string header =
@@ -275,7 +278,7 @@ Screen layout(const Model& model, const LayoutOptions& o) {
   for (const Row* row : rows) {
     if (o.height != 0 && screen.lines.size() + footer >= o.height) break;
     // A group's name is outside text: its control characters never reach the terminal.
-    std::string line = fit_left(core::printable(row->name), name_width, o.utf8);
+    std::string line = fit_left(core::printable(row->shown), name_width, o.utf8);
     for (Key k : k_columns) line += " " + share_text(row->share[index_of(k)], 6);
     line += "  " + model.sparkline(*row, model.sort(), spark, o.utf8);
     add(line);

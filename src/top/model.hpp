@@ -36,6 +36,7 @@ std::string key_name(Key key);  // "memory full"
 
 struct Row {
   std::string name;                             // "system" or "/a/b"
+  std::string shown;                            // the group's short name (identify_cgroup) or path
   std::array<double, 8> share{};                // percent over the last interval; NaN unknown
   std::array<std::optional<Percent>, 8> avg10;  // the kernel's 10 s average, when present
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::array<double, 8>>> history;

@@ -7,6 +7,7 @@
 
 #include "core/stall_window.hpp"
 #include "sys/event.hpp"
+#include "sys/pressure_channel.hpp"
 #include "sys/trigger.hpp"
 
 namespace pressure {
@@ -16,6 +17,7 @@ std::string_view to_string(TriggerMode mode) noexcept {
     case TriggerMode::automatic: return "automatic";
     case TriggerMode::kernel: return "kernel";
     case TriggerMode::polling: return "polling";
+    case TriggerMode::relayed: return "relayed";
   }
   return "?";
 }
@@ -47,19 +49,20 @@ struct Watch {
   Resource resource;
   Line line;
   Callback callback;
-  Reader reader;
-  sys::Fd trigger;                          // kernel mode
-  std::optional<Sample> last;               // kernel mode: at arming, then at each event
-  sys::Timer sampler;                       // polling mode
-  core::StallWindow window;                 // polling mode
-  std::chrono::nanoseconds idle_period{0};  // polling mode: the slow period while total is flat
+  std::optional<Reader> reader;                 // none for a watch from the environment
+  std::optional<sys::PressureChannel> channel;  // the environment's watch
+  sys::Fd trigger;                              // kernel mode
+  std::optional<Sample> last;                   // kernel mode: at arming, then at each event
+  sys::Timer sampler;                           // polling mode
+  core::StallWindow window;                     // polling mode
+  std::chrono::nanoseconds idle_period{0};      // polling mode: the slow period while total is flat
   std::uint64_t last_total = 0;
   int flat_samples = 0;
   bool idle = false;
   std::atomic<bool> removed{false};
   std::mutex callback_mutex;  // held while the callback runs; remove() waits on it
 
-  Watch(WatchInfo i, Callback cb, Reader r, core::StallWindow w)
+  Watch(WatchInfo i, Callback cb, std::optional<Reader> r, core::StallWindow w)
       : info(std::move(i)),
         resource(info.spec.resource),
         line(info.spec.line),
@@ -103,6 +106,7 @@ struct Monitor::Impl {
     bool expected = false;
     if (!w->removed.compare_exchange_strong(expected, true)) return false;
     if (w->trigger) epoll.remove(w->trigger.get());
+    if (w->channel) epoll.remove(w->channel->fd.get());
     if (w->sampler.fd() >= 0) epoll.remove(w->sampler.fd());
     std::lock_guard lock(mutex);
     watches.erase(w->info.id.value);
@@ -149,7 +153,7 @@ struct Monitor::Impl {
 
   // A fresh reading of `total` for the watched line, or why there is none (normally gone).
   Result<Sample> sample(Watch& w) {
-    Result<Pressure> p = w.reader.read(w.resource);
+    Result<Pressure> p = w.reader->read(w.resource);
     if (!p) return tl::unexpected(p.error());
     const std::optional<Stall>& stall = (*p)[w.line];
     if (!stall)
@@ -172,6 +176,7 @@ struct Monitor::Impl {
     e.share = core::StallWindow::Growth{stall_us, span}.share();
     e.total_us = total_us;
     e.error = std::move(error);
+    e.variable = w.info.variable;
     std::lock_guard lock(w.callback_mutex);
     if (w.removed && kind == Event::Kind::pressure) return;  // remove() won: no callback after it
     w.callback(e);
@@ -183,7 +188,22 @@ struct Monitor::Impl {
     emit(*w, kind, 0, {}, 0, std::move(error));
   }
 
+  void on_channel(const std::shared_ptr<Watch>& w, std::uint32_t events) {
+    switch (sys::take_signal(*w->channel, events)) {
+      case sys::ChannelSignal::none: return;
+      case sys::ChannelSignal::pressure: emit(*w, Event::Kind::pressure, 0, {}, 0); return;
+      case sys::ChannelSignal::closed:
+        gone(w, Error(Errc::gone, "$" + w->info.variable + "=" + w->info.where + ": the " +
+                                      std::string(sys::to_string(w->channel->form)) +
+                                      (w->channel->form == sys::ChannelForm::pressure_file
+                                           ? "'s cgroup was removed"
+                                           : " was closed by the other side")));
+        return;
+    }
+  }
+
   void on_trigger(const std::shared_ptr<Watch>& w, std::uint32_t events) {
+    if (w->channel) return on_channel(w, events);
     Result<Sample> now = sample(*w);
     if (!now) {
       gone(w, now.error());  // normally Errc::gone: the cgroup was removed
@@ -275,6 +295,24 @@ struct Monitor::Impl {
     return {};
   }
 
+  // Gives the watch its id and puts its fd in the loop.
+  Result<WatchInfo> enlist(const std::shared_ptr<Watch>& watch) {
+    {
+      std::lock_guard lock(mutex);
+      watch->info.id = WatchId{next_id++};
+      watches[watch->info.id.value] = watch;
+    }
+    std::uint64_t k = key(watch->info.id.value, watch->sampler.fd() >= 0 ? k_sampler : k_trigger);
+    Result<void> ok = watch->channel   ? epoll.add(watch->channel->fd.get(), watch->channel->events, k)
+                      : watch->trigger ? epoll.add(watch->trigger.get(), sys::k_priority, k)
+                                       : epoll.add(watch->sampler.fd(), sys::k_readable, k);
+    if (!ok) {
+      drop(watch);
+      return tl::unexpected(ok.error());
+    }
+    return watch->info;
+  }
+
   // Arms the kernel trigger, applying the window policy. The notice says what changed.
   Result<sys::Fd> arm(Reader& reader, TriggerSpec& spec, const TriggerOptions& trigger_options,
                       std::string& notice) {
@@ -317,6 +355,8 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
                                TriggerOptions options) {
   Impl& impl = *m_impl;
   if (impl.setup_error) return tl::unexpected(*impl.setup_error);
+  if (options.mode == TriggerMode::relayed)
+    return fail(Errc::invalid_argument, "'relayed' is reported for the environment's watches, not asked for");
   Reader reader(target, impl.options);
   Result<Pressure> first = reader.read(spec.resource);
   if (!first) return tl::unexpected(first.error());
@@ -348,7 +388,7 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
       return tl::unexpected(armed.error());
     }
   }
-  auto watch = std::make_shared<Watch>(info, std::move(callback), std::move(reader),
+  auto watch = std::make_shared<Watch>(info, std::move(callback), std::optional<Reader>(std::move(reader)),
                                        core::StallWindow(info.spec.window));
   Sample armed{Clock::now(), (*first)[spec.line]->total_us};
   if (info.mode == TriggerMode::kernel) {
@@ -362,19 +402,23 @@ Result<WatchInfo> Monitor::add(const Target& target, const TriggerSpec& spec, Ca
     watch->last_total = armed.total_us;
     if (options.idle_period > sampler_period(info.spec)) watch->idle_period = options.idle_period;
   }
-  {
-    std::lock_guard lock(impl.mutex);
-    watch->info.id = WatchId{impl.next_id++};
-    impl.watches[watch->info.id.value] = watch;
-  }
-  std::uint64_t id = watch->info.id.value;
-  Result<void> ok = watch->trigger ? impl.epoll.add(watch->trigger.get(), sys::k_priority, key(id, k_trigger))
-                                   : impl.epoll.add(watch->sampler.fd(), sys::k_readable, key(id, k_sampler));
-  if (!ok) {
-    impl.drop(watch);
-    return tl::unexpected(ok.error());
-  }
-  return watch->info;
+  return impl.enlist(watch);
+}
+
+Result<WatchInfo> Monitor::add(const EnvironmentWatch& request, Callback callback) {
+  Impl& impl = *m_impl;
+  if (impl.setup_error) return tl::unexpected(*impl.setup_error);
+  Result<sys::PressureChannel> channel = sys::open_channel(request);
+  if (!channel) return tl::unexpected(channel.error());
+  WatchInfo info;
+  info.where = request.path;
+  info.spec = request.trigger.value_or(TriggerSpec{request.resource, Line::some, {}, {}});
+  info.mode = channel->form == sys::ChannelForm::pressure_file ? TriggerMode::kernel : TriggerMode::relayed;
+  info.variable = std::string(watch_variable(request.resource));
+  auto watch =
+      std::make_shared<Watch>(info, std::move(callback), std::nullopt, core::StallWindow(info.spec.window));
+  watch->channel = std::move(*channel);
+  return impl.enlist(watch);
 }
 
 bool Monitor::remove(WatchId id) {

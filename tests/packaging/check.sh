@@ -52,5 +52,15 @@ else
   [ -z "$out" ] || { echo "systemd $version with the drop-in: $out" >&2; fail=1; }
   grep -q '^Type=notify$' "$work/pressure-daemon-252.service" || { echo "drop-in did not apply" >&2; fail=1; }
 fi
-[ "$fail" = 0 ] && echo "packaging: daemon.toml and the systemd unit check out (systemd $version)"
+# 3. The example of systemd's pressure protocol: MemoryPressureWatch= and
+# MemoryPressureThresholdSec= came with systemd 254; an older verify may name only those two.
+example="$work/pressure-watch-example.service"
+sed "s|/usr/bin/pressure|$pressure|" "$src/packaging/systemd/examples/pressure-watch-example.service" > "$example"
+out=$(systemd-analyze verify "$man_check" "$example" 2>&1) || { echo "verify (example) failed: $out" >&2; fail=1; }
+if [ "$version" -lt 254 ]; then
+  out=$(grep -v -E "Unknown key '(MemoryPressureWatch|MemoryPressureThresholdSec)' in section" <<<"$out" || true)
+fi
+[ -z "$out" ] || { echo "systemd $version: verify (example) says: $out" >&2; fail=1; }
+
+[ "$fail" = 0 ] && echo "packaging: daemon.toml, the systemd unit and the example check out (systemd $version)"
 exit $fail

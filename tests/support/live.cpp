@@ -94,13 +94,22 @@ void delegate_memory_to(const std::string& mount, const std::string& path) {
 TestCgroup::TestCgroup(const std::string& purpose, const std::string& parent) {
   static std::atomic<int> counter{0};
   std::string base = parent == "/" ? "" : parent;
-  m_path =
-      base + "/pressure-test-" + purpose + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  make(base + "/pressure-test-" + purpose + "-" + std::to_string(::getpid()) + "-" +
+       std::to_string(counter++));
+}
+
+TestCgroup::TestCgroup(const TestCgroup& parent, const std::string& name) {
+  if (parent.ok() && !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..")
+    make(parent.path() + "/" + name);
+}
+
+void TestCgroup::make(const std::string& path) {
+  m_path = path;
   std::string mount = cgroup2_mount();
   if (mount.empty()) return;
   m_dir = mount + m_path;
   // Below a group of ours, as below a systemd slice, each child accounts its own memory.
-  if (!base.empty()) delegate_memory_to(mount, m_path);
+  if (m_path.find('/', 1) != std::string::npos) delegate_memory_to(mount, m_path);
   m_ok = ::mkdir(m_dir.c_str(), 0755) == 0;
 }
 

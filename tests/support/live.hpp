@@ -46,6 +46,9 @@ class TestCgroup {
  public:
   // Under `parent` (relative to the cgroup2 mount), default the mount itself.
   explicit TestCgroup(const std::string& purpose, const std::string& parent = "/");
+  // A child of `parent` (one of ours) named exactly `name`, for the shapes other managers give
+  // their groups ("docker-<64 hex>.scope"): unique because its parent is.
+  TestCgroup(const TestCgroup& parent, const std::string& name);
   ~TestCgroup();
   TestCgroup(const TestCgroup&) = delete;
   TestCgroup& operator=(const TestCgroup&) = delete;
@@ -83,6 +86,8 @@ class TestCgroup {
   // Forks a child that has joined the group(s) and runs `body`; -1 if it could not join.
   template <class Body>
   pid_t spawn(Body body);
+
+  void make(const std::string& path);
 
   bool m_ok = false;
   std::string m_path;

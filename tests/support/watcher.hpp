@@ -32,15 +32,10 @@ class EventWatcher {
   Result<WatchInfo> add(const Target& target, const std::string& spec, TriggerOptions options) {
     auto parsed = parse_trigger_spec(spec);
     if (!parsed) return tl::unexpected(parsed.error());
-    return monitor.add(
-        target, *parsed,
-        [this](const Event& e) {
-          std::lock_guard lock(m_mutex);
-          m_events.push_back(e);
-          m_changed.notify_all();
-        },
-        options);
+    return monitor.add(target, *parsed, record(), options);
   }
+  // The service manager's watch (environment.hpp).
+  Result<WatchInfo> add(const EnvironmentWatch& request) { return monitor.add(request, record()); }
   // The first event of `kind` after the first `skip` events, within `timeout`.
   std::optional<Event> wait_for(Event::Kind kind, std::chrono::seconds timeout, std::size_t skip = 0) {
     std::unique_lock lock(m_mutex);
@@ -61,6 +56,13 @@ class EventWatcher {
   Monitor monitor;
 
  private:
+  Monitor::Callback record() {
+    return [this](const Event& e) {
+      std::lock_guard lock(m_mutex);
+      m_events.push_back(e);
+      m_changed.notify_all();
+    };
+  }
   std::mutex m_mutex;
   std::condition_variable m_changed;
   std::vector<Event> m_events;

@@ -251,12 +251,14 @@ TEST(Metrics, CgroupNamesOfCadvisorWithCgroupLabel) {
   std::string text = exporter.render();
   Result<Pressure> memory = read(Resource::memory, Target::cgroup("batch.slice"), reader);
   ASSERT_TRUE(memory);
-  EXPECT_TRUE(has_line(text, "container_pressure_memory_stalled_seconds_total{cgroup=\"/batch.slice\"} " +
-                                 seconds_text(memory->full->total_us)));
-  EXPECT_TRUE(has_line(text,
-                       "pressure_avg_ratio{cgroup=\"/batch.slice\",resource=\"memory\",line=\"full\","
-                       "window=\"10s\"} " +
-                           ratio_text(memory->full->avg10)));
+  EXPECT_TRUE(has_line(
+      text, "container_pressure_memory_stalled_seconds_total{cgroup=\"/batch.slice\",unit=\"batch.slice\"} " +
+                seconds_text(memory->full->total_us)));
+  EXPECT_TRUE(has_line(
+      text,
+      "pressure_avg_ratio{cgroup=\"/batch.slice\",unit=\"batch.slice\",resource=\"memory\",line=\"full\","
+      "window=\"10s\"} " +
+          ratio_text(memory->full->avg10)));
   for (const char* name :
        {"cpu_waiting", "cpu_stalled", "memory_waiting", "memory_stalled", "io_waiting", "io_stalled"})
     EXPECT_TRUE(has_line(text, std::string("# TYPE container_pressure_") + name + "_seconds_total counter"));
@@ -391,7 +393,8 @@ TEST(Metrics, CgroupsOnly) {
   EXPECT_FALSE(has_prefix(text, "pressure_resource_available"));
   EXPECT_FALSE(has_prefix(text, "# TYPE pressure_resource_available"));
   EXPECT_FALSE(has_prefix(text, "pressure_avg_ratio{resource="));
-  EXPECT_TRUE(has_prefix(text, "container_pressure_cpu_waiting_seconds_total{cgroup=\"/batch.slice\"} "));
+  EXPECT_TRUE(has_prefix(
+      text, "container_pressure_cpu_waiting_seconds_total{cgroup=\"/batch.slice\",unit=\"batch.slice\"} "));
 }
 
 TEST(Metrics, AveragesCanBeLeftOut) {
@@ -466,8 +469,9 @@ TEST(MetricsServer, CompressesWithGzipOnly) {
     ASSERT_TRUE(r) << accept;
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->get_header_value("Content-Encoding"), accepts_gzip(accept) ? "gzip" : "") << accept;
-    EXPECT_TRUE(has_prefix(
-        r->body, "container_pressure_cpu_waiting_seconds_total{cgroup=\"/batch.slice/job-1.scope\"} "))
+    EXPECT_TRUE(has_prefix(r->body,
+                           "container_pressure_cpu_waiting_seconds_total{cgroup=\"/batch.slice/"
+                           "job-1.scope\",unit=\"job-1.scope\"} "))
         << accept;
     EXPECT_TRUE(has_line(r->body, "pressure_exported_cgroups 3")) << accept;
   }

@@ -476,6 +476,10 @@ TEST(RecorderCli, HistoryAndPlotOfARecordedFile) {
   while (std::getline(lines, line)) rows.push_back(nlohmann::json::parse(line));
   ASSERT_FALSE(rows.empty());
   EXPECT_EQ(rows[0]["target"], "/busy") << h.out;
+  // A cgroup's row says what its path names (here nothing: kind other), the system's has none.
+  EXPECT_EQ(rows[0]["identity"], (nlohmann::json{{"kind", "other"}, {"name", "/busy"}})) << h.out;
+  for (const nlohmann::json& row : rows)
+    EXPECT_EQ(row.contains("identity"), row["target"] != "system") << row;
   EXPECT_EQ(rows[0]["resource"], "cpu");
   EXPECT_EQ(rows[0]["line"], "some");
   EXPECT_NEAR(rows[0]["share"].get<double>(), 45.0, 0.01);

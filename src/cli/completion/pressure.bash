@@ -10,7 +10,7 @@ _pressure_flags() {  # command -> its flags
   local target="--cgroup --pid"
   case $1 in
     show) echo "$target --json --interval --count" ;;
-    watch) echo "$target --json --count --timeout --mode --strict-window --exec" ;;
+    watch) echo "$target --json --count --timeout --mode --strict-window --from-environment --exec" ;;
     predict) echo "$target --below --sample --json" ;;
     admit) echo "$target --json" ;;
     daemon) echo "--config --dry-run --check --log-format" ;;
@@ -18,7 +18,7 @@ _pressure_flags() {  # command -> its flags
     record) echo "--db --interval --cgroup --no-system --retention --raw --count" ;;
     history) echo "--db --since --until $target --json --all --window --above --for" ;;
     plot) echo "--db --since --until $target -o --output --top" ;;
-    serve) echo "--listen --cgroup --no-cgroups --no-averages" ;;
+    serve) echo "--listen --cgroup --no-cgroups --no-averages --no-name-labels" ;;
     version) echo "--json" ;;
   esac
 }

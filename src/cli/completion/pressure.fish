@@ -85,6 +85,7 @@ complete -c pressure -n '__fish_seen_subcommand_from watch' -l count -x -d 'exit
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l timeout -x -d 'stop after SECONDS'
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l mode -x -a 'auto kernel polling' -d 'how to watch'
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l strict-window -d 'refuse a window the kernel rounds'
+complete -c pressure -n '__fish_seen_subcommand_from watch' -l from-environment -d 'watch what $MEMORY_PRESSURE_WATCH asks for'
 complete -c pressure -n '__fish_seen_subcommand_from watch' -l exec -d 'run -- CMD ARGS... on each event'
 
 complete -c pressure -n '__fish_seen_subcommand_from predict' -l below -x -d 'thresholds: avg10=0.01,avg60=0.03'
@@ -117,3 +118,4 @@ complete -c pressure -n '__fish_seen_subcommand_from plot' -l top -x -d 'the N-1
 complete -c pressure -n '__fish_seen_subcommand_from serve' -l listen -x -a '127.0.0.1:9101 :9101' -d 'HOST:PORT'
 complete -c pressure -n '__fish_seen_subcommand_from serve' -l no-cgroups -d 'the system only'
 complete -c pressure -n '__fish_seen_subcommand_from serve' -l no-averages -d 'leave out pressure_avg_ratio'
+complete -c pressure -n '__fish_seen_subcommand_from serve' -l no-name-labels -d 'leave out unit, container_id, pod_uid labels'

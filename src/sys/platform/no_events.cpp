@@ -1,6 +1,7 @@
 // Platforms without epoll, timerfd and PSI triggers (macOS, others): the event objects exist
 // and say so, so the watch layer compiles everywhere and answers "unsupported".
 #include "sys/event.hpp"
+#include "sys/pressure_channel.hpp"
 #include "sys/report.hpp"
 #include "sys/trigger.hpp"
 
@@ -44,6 +45,12 @@ void Wakeup::consume() {}
 Result<Fd> arm_trigger(const Io&, const std::string& path, Scope, const TriggerSpec&) {
   return fail(Errc::unsupported, "PSI triggers need Linux", path);
 }
+
+std::string_view to_string(ChannelForm) noexcept { return "?"; }
+Result<PressureChannel> open_channel(const EnvironmentWatch&) {
+  return fail(Errc::unsupported, "the service manager's pressure watch needs Linux");
+}
+ChannelSignal take_signal(const PressureChannel&, std::uint32_t) { return ChannelSignal::none; }
 
 bool trim_malloc() { return false; }
 
