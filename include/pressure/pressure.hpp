@@ -4,6 +4,7 @@
 //   if (m && m->full) std::cout << m->full->avg10 << "% " << m->full->total_us << "us\n";
 #pragma once
 
+#include <pressure/cgroup_set.hpp>
 #include <pressure/decay.hpp>
 #include <pressure/error.hpp>
 #include <pressure/io.hpp>
@@ -12,6 +13,7 @@
 #include <pressure/monitor.hpp>
 #include <pressure/parse.hpp>
 #include <pressure/reader.hpp>
+#include <pressure/selector.hpp>
 #include <pressure/trigger.hpp>
 #include <pressure/types.hpp>
 #include <pressure/version.hpp>

@@ -2,6 +2,8 @@
 // only its own keys and their combinations with the action, in the order of the file's errors.
 #include <charconv>
 
+#include <pressure/selector.hpp>
+
 #include "core/cgroup_path.hpp"
 #include "core/printable.hpp"
 #include "daemon/config.hpp"
@@ -302,6 +304,9 @@ R<void> parse_victim_keys(const RuleText& in, Rule& r) {
         return in.error(*n, "key '" + std::string(key) + "' is only for kill and signal");
       auto v = need_strings(in.ck, *n, key, in.ctx);
       if (!v) return tl::unexpected(v.error());
+      for (const std::string& g : *v)
+        if (auto selector = parse_cgroup_selector(g); !selector)
+          return in.error(*n, "key '" + std::string(key) + "': " + selector.error().message());
       *field = *v;
     }
   }

@@ -1,6 +1,6 @@
 #include "policy/rules.hpp"
 
-#include <fnmatch.h>
+#include <pressure/selector.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -121,15 +121,17 @@ Result<Check> parse_check(std::string_view text) {
   return bad_check(text, "not a check (memory available, swap free, memory usage, reclaim, or '... ended')");
 }
 
-bool glob_match(std::string_view pattern, std::string_view text) {
-  return ::fnmatch(std::string(pattern).c_str(), std::string(text).c_str(), 0) == 0;
+bool glob_match(std::string_view pattern, std::string_view name, std::string_view path) {
+  Result<CgroupSelector> selector = parse_cgroup_selector(pattern);
+  if (!selector) return false;  // the configuration refuses it before a rule runs
+  return selector->matches_name(name) || (!path.empty() && selector->matches(path));
 }
 
 namespace {
 
 bool any_match(const std::vector<std::string>& globs, const Candidate& c, std::string* which) {
   for (const std::string& g : globs) {
-    if (glob_match(g, c.name) || (!c.path.empty() && glob_match(g, c.path))) {
+    if (glob_match(g, c.name, c.path)) {
       if (which != nullptr) *which = g;
       return true;
     }
