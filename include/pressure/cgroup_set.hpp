@@ -37,6 +37,9 @@ struct CgroupSetOptions {
   // the hard limit) when the groups need more, keeping a quarter of it (at least 64) for the
   // rest of the program.
   std::size_t fd_budget = 0;
+  // False: each file is opened, read and closed (one read, as scan_cgroups does: holding a
+  // thousand files open costs the kernel a buffer each for nothing).
+  bool keep_files = true;
 };
 
 struct CgroupMemoryReading {

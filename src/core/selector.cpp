@@ -26,6 +26,7 @@ std::vector<std::string_view> split(std::string_view path) {
 }
 
 bool component_matches(const std::string& pattern, std::string_view name) {
+  if (pattern == "*") return true;  // the common case, without copying the name for fnmatch
   if (pattern.find_first_of("*?[") == std::string::npos) return pattern == name;
   return ::fnmatch(pattern.c_str(), std::string(name).c_str(), FNM_NOESCAPE) == 0;
 }

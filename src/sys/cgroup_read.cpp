@@ -19,8 +19,8 @@ bool emfile(int err) { return err == EMFILE || err == ENFILE; }
 
 }  // namespace
 
-GroupReader::GroupReader(const Io& io, FdBudget& budget, bool memory, const std::string& root)
-    : m_io(io), m_budget(budget), m_memory(memory), m_root(root) {}
+GroupReader::GroupReader(const Io& io, FdBudget& budget, bool memory, bool keep, const std::string& root)
+    : m_io(io), m_budget(budget), m_memory(memory), m_keep(keep), m_root(root) {}
 
 std::size_t GroupReader::files_per_group() const { return 4 + (m_memory ? k_memory_files.size() : 0); }
 
@@ -61,8 +61,8 @@ Result<Pressure> GroupReader::read_pressure(CgroupNode& node, int dirfd, Resourc
   if (m_kernel_lacks[index]) return tl::unexpected(*m_kernel_lacks[index]);
   Fd temp;
   int err = 0;
-  std::string name(file_name(Scope::cgroup, r));
-  int fd = open_in(node, dirfd, node.files[index], name.c_str(), temp, err);
+  std::string_view name = file_name(Scope::cgroup, r);  // a literal: NUL-terminated
+  int fd = open_in(node, dirfd, node.files[index], name.data(), temp, err);
   if (fd < 0) return tl::unexpected(open_file_error(err, file_path(node, name), Scope::cgroup, r));
   long n = m_buffer.read(m_io, fd);
   if (n < 0 && -n == ENODEV)
@@ -110,7 +110,7 @@ Result<CgroupMemoryReading> GroupReader::read_memory(CgroupNode& node, int dirfd
 }
 
 void GroupReader::keep_files(CgroupNode& node) {
-  if (node.files_kept || !node.dir || node.files_tried) return;
+  if (!m_keep || node.files_kept || !node.dir || node.files_tried) return;
   node.files_tried = true;
   std::size_t want = files_per_group();
   if (m_budget.take(want)) {

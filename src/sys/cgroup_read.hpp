@@ -15,7 +15,7 @@ struct Clocks {
 
 class GroupReader {
  public:
-  GroupReader(const Io& io, FdBudget& budget, bool memory, const std::string& root);
+  GroupReader(const Io& io, FdBudget& budget, bool memory, bool keep, const std::string& root);
   // The group's files, opened relative to `dirfd` (its directory) and kept within the budget.
   CgroupReading read(CgroupNode& node, int dirfd, const Clocks& now);
   std::size_t files_per_group() const;
@@ -32,6 +32,7 @@ class GroupReader {
   const Io& m_io;
   FdBudget& m_budget;
   bool m_memory;
+  bool m_keep;
   const std::string& m_root;
   FileBuffer m_buffer;
   std::array<std::optional<Error>, 4> m_kernel_lacks;

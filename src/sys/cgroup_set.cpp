@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <mutex>
+#include <utility>
 
 #include <fcntl.h>
 
@@ -33,7 +34,7 @@ struct CgroupSet::Impl {
         options(std::move(o)),
         io(options.reader.io_or_real()),
         budget(options.fd_budget),
-        reader(io, budget, options.memory, root) {}
+        reader(io, budget, options.memory, options.keep_files, root) {}
 
   std::vector<CgroupSelector> selectors;
   CgroupSetOptions options;
@@ -200,7 +201,7 @@ void CgroupSet::Impl::read(CgroupNode& node, const sys::Clocks& now, CgroupSetRe
         fd >= 0
             ? reader.read(node, fd, now)
             : CgroupReading{node.path, node.id, fail(Errc::gone, "cgroup " + node.path + " was removed"), {}};
-    if (!node.files_kept) ++reopened;
+    if (!node.files_kept && options.keep_files) ++reopened;
     if (!reading.snapshot && reading.snapshot.error().code() == Errc::gone)
       node.seen = 0;  // swept below
     else
@@ -216,6 +217,7 @@ Result<CgroupSet::Reading> CgroupSet::Impl::update() {
   reopened = 0;
   auto out = std::make_shared<CgroupSetReading>();
   out->generation = generation;
+  if (latest) out->groups.reserve(latest->groups.size());
   for (const CgroupSelector& selector : selectors) {
     Result<CgroupNode*> base = walk_base(selector);
     out->selector_errors.push_back(base ? std::nullopt : std::optional<Error>(base.error()));
@@ -231,10 +233,11 @@ Result<CgroupSet::Reading> CgroupSet::Impl::update() {
   s.fd_budget = budget.limit();
   s.reopened = reopened;
   s.notice = budget.notice(s.reopened);
+  Reading previous;  // freed outside the lock
   std::lock_guard lock(mutex);
-  latest = out;
+  previous = std::exchange(latest, out);
   status = std::move(s);
-  return latest;
+  return out;
 }
 
 CgroupSet::CgroupSet(std::vector<CgroupSelector> selectors, CgroupSetOptions options)

@@ -16,7 +16,7 @@ Result<std::vector<CgroupSnapshot>> scan_cgroups(const std::string& under, ScanO
   if (scan.include_self) selectors.push_back(CgroupSelector::exactly(*relative));
   ReaderOptions found = options;
   found.cgroup_root = *root;
-  CgroupSet set(std::move(selectors), CgroupSetOptions{std::move(found), false, 0});
+  CgroupSet set(std::move(selectors), CgroupSetOptions{std::move(found), false, 0, false});
   Result<CgroupSet::Reading> reading = set.update();
   if (!reading) return tl::unexpected(reading.error());
   if (const std::optional<Error>& error = (*reading)->selector_errors.front()) return tl::unexpected(*error);

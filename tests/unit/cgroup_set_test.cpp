@@ -166,7 +166,8 @@ TEST(CgroupSet, GroupsMadeRemovedMadeAgainAndNestedBetweenUpdates) {
   auto third = set.update();
   ASSERT_TRUE(third);
   EXPECT_EQ(paths(*third), (Paths{"/b", "/c"}));
-  EXPECT_EQ(std::set<std::string>(gone(*third).begin(), gone(*third).end()),
+  Paths gone_now = gone(*third);
+  EXPECT_EQ(std::set<std::string>(gone_now.begin(), gone_now.end()),
             (std::set<std::string>{"/a", "/a/nested"}));
   EXPECT_EQ(set.latest(), *third);
 }
