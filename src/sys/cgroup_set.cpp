@@ -79,11 +79,14 @@ Result<void> CgroupSet::Impl::find_root() {
   return {};
 }
 
-// The node's directory: its kept fd, or opened into `temp` (past the budget).
+// The node's directory: its kept fd, or opened into `temp` (past the budget, or for one read),
+// relative to its parent's kept fd where there is one; -errno when it cannot be opened.
 int CgroupSet::Impl::dir_fd(CgroupNode& node, Fd& temp) {
   if (node.dir) return node.dir.get();
-  int fd = io.open_at(AT_FDCWD, sys::cgroup_directory(root, node.path).c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return -1;
+  int fd = node.parent != nullptr && node.parent->dir
+               ? io.open_at(node.parent->dir.get(), node.name.c_str(), O_RDONLY | O_DIRECTORY)
+               : io.open_at(AT_FDCWD, sys::cgroup_directory(root, node.path).c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return fd;
   temp = Fd(&io, fd);
   return fd;
 }
@@ -106,7 +109,10 @@ std::unique_ptr<CgroupNode> CgroupSet::Impl::make_node(const CgroupNode& parent,
   node->path = join(parent.path, entry.name);
   node->name = entry.name;
   node->id = entry.inode;
-  if (!budget.take(1)) return node;  // past the budget: opened for each use
+  node->parent = &parent;
+  // One read (keep_files off) keeps only the directories it lists; past the budget, directories
+  // are opened for each use.
+  if (!options.keep_files || !budget.take(1)) return node;
   int fd = io.open_at(parent_fd, entry.name.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) {
     budget.give_back(1);
@@ -152,7 +158,7 @@ Result<CgroupNode*> CgroupSet::Impl::walk_base(const CgroupSelector& selector) {
     Fd temp;
     int fd = dir_fd(*node, temp);
     FileIdentity identity;
-    int err = fd < 0 ? ENOENT : -io.identify(fd, name.c_str(), identity);
+    int err = fd < 0 ? -fd : -io.identify(fd, name.c_str(), identity);
     std::string dir = sys::cgroup_directory(root, join(node->path, name));
     if (err == ENOENT || err == ENOTDIR)
       return fail(Errc::not_found,
@@ -172,7 +178,11 @@ void CgroupSet::Impl::visit(CgroupNode& node, const CgroupSelector& selector, Cg
   if (!selector.may_descend(state)) return;
   Fd temp;
   int fd = dir_fd(node, temp);
-  if (fd < 0) return;  // removed
+  if (fd < 0) return;                                        // removed
+  if (!node.dir && !options.keep_files && budget.take(1)) {  // a directory listed: its children open below it
+    node.dir = std::move(temp);
+    node.held += 1;
+  }
   for (const DirectoryEntry& entry : list(node, fd)) {
     CgroupSelector::State next = selector.step(state, entry.name);
     if (!selector.accepts(next) && !selector.may_descend(next)) continue;
@@ -197,10 +207,18 @@ void CgroupSet::Impl::read(CgroupNode& node, const sys::Clocks& now, CgroupSetRe
   if (node.matched == generation) {
     Fd temp;
     int fd = dir_fd(node, temp);
+    std::string dir = fd >= 0 ? std::string() : sys::cgroup_directory(root, node.path);
+    // A directory that is gone is a removed group; one that cannot be opened (EMFILE, EACCES)
+    // is a group that could not be read, and stays.
     CgroupReading reading =
-        fd >= 0
-            ? reader.read(node, fd, now)
-            : CgroupReading{node.path, node.id, fail(Errc::gone, "cgroup " + node.path + " was removed"), {}};
+        fd >= 0 ? reader.read(node, fd, now)
+        : -fd == ENOENT || -fd == ENOTDIR || -fd == ENODEV
+            ? CgroupReading{node.path,
+                            node.id,
+                            fail(Errc::gone, "cgroup " + node.path + " was removed", dir, -fd),
+                            {}}
+            : CgroupReading{
+                  node.path, node.id, tl::unexpected(sys::open_error(-fd, dir, "the cgroup tree")), {}};
     if (!node.files_kept && options.keep_files) ++reopened;
     if (!reading.snapshot && reading.snapshot.error().code() == Errc::gone)
       node.seen = 0;  // swept below

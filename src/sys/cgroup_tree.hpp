@@ -45,9 +45,10 @@ struct CgroupNode {
   std::string path;  // "/a/b"; "/" for the mount itself
   std::string name;  // "b"
   std::uint64_t id = 0;
-  Fd dir;                          // empty past the budget: opened for each use
-  std::array<Fd, 4> files;         // pressure files, kept when files_kept
-  std::array<Fd, 2> memory_files;  // memory.current, memory.max
+  const CgroupNode* parent = nullptr;  // null for the mount's own directory
+  Fd dir;                              // empty past the budget: opened for each use
+  std::array<Fd, 4> files;             // pressure files, kept when files_kept
+  std::array<Fd, 2> memory_files;      // memory.current, memory.max
   bool files_kept = false;
   bool files_tried = false;   // the budget was asked for its files once
   std::size_t held = 0;       // fds counted against the budget
