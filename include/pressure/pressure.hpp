@@ -5,6 +5,7 @@
 #pragma once
 
 #include <pressure/cgroup_identity.hpp>
+#include <pressure/cgroup_set.hpp>
 #include <pressure/decay.hpp>
 #include <pressure/error.hpp>
 #include <pressure/io.hpp>
@@ -13,6 +14,7 @@
 #include <pressure/monitor.hpp>
 #include <pressure/parse.hpp>
 #include <pressure/reader.hpp>
+#include <pressure/selector.hpp>
 #include <pressure/trigger.hpp>
 #include <pressure/types.hpp>
 #include <pressure/version.hpp>
