@@ -5,6 +5,14 @@
 //   floor +getdents the same, with the children's names listed by getdents64 of the parent
 //                   (scan_cgroups has to list them too)
 //   naive open      open+read+close of "<mount>/<parent>/<child>/<file>", a full path each time
+//   floor kept fds  pread of every pressure file through fds opened once before the run: what
+//                   reading costs when nothing is opened (the floor of a kept-open set)
+//
+// and pressure::CgroupSet refreshing and reading the same groups ("<parent>/*": one getdents64 of
+// the parent, a compare per child, a pread per file, parsing), which should cost little more than
+// the kept-fd floor and much less than the openat floor (today's scan loop). It also reports the
+// set's fds and the RSS it adds. The soft RLIMIT_NOFILE is raised to the hard limit first (the
+// kept-fd floor holds as many fds as the set).
 //
 // The bench makes its own parent cgroup, <cgroup2 mount>/pressure-bench-<pid>, with children
 // g0000..g0999, and removes them (children first, then the parent) on exit, on error and on
@@ -14,6 +22,7 @@
 //   scan_bench [--children 1000] [--rounds 15] [--scans 3] [--machine]
 //
 // Exits 0 whatever the times are; 1 when the cgroups cannot be made, read or removed.
+#include <pressure/cgroup_set.hpp>
 #include <pressure/reader.hpp>
 
 #include <array>
@@ -21,11 +30,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +46,8 @@
 namespace {
 
 constexpr double k_target_ratio = 1.25;
+constexpr double k_set_target = 1.15;     // CgroupSet refresh-and-read / kept-fd floor
+constexpr double k_speedup_target = 4.0;  // openat floor / CgroupSet
 constexpr long k_max_children = 100000;
 constexpr std::size_t k_buffer = 1024;  // what the library reads a pressure file into
 
@@ -76,6 +89,27 @@ sigset_t block_signals() {
 [[noreturn]] void die(const std::string& message) {
   std::fprintf(stderr, "scan_bench: %s\n", message.c_str());
   std::exit(1);  // atexit removes what we made
+}
+
+// The soft RLIMIT_NOFILE up to the hard limit: the kept-fd floor and the set each hold a few fds
+// per group.
+void raise_fd_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+double thread_cpu_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+long bench_rss_kib() {
+  std::string status = bench::read_text("/proc/self/status");
+  std::size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? -1 : std::strtol(status.c_str() + at + 6, nullptr, 10);
 }
 
 // ---- Options.
@@ -187,6 +221,27 @@ struct Raw {
     return bytes;
   }
 
+  std::vector<int> kept;  // every file of every child, opened once
+
+  bool open_kept() {
+    for (const std::string& path : full_paths) {
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return false;
+      kept.push_back(fd);
+    }
+    return true;
+  }
+
+  std::uint64_t floor_kept() {
+    std::uint64_t bytes = 0;
+    for (int fd : kept) {
+      ssize_t n = ::pread(fd, buffer.data(), buffer.size(), 0);
+      if (n <= 0) ++errors;
+      bytes += n > 0 ? static_cast<std::uint64_t>(n) : 0;
+    }
+    return bytes;
+  }
+
   std::uint64_t naive_open() {
     std::uint64_t bytes = 0;
     for (const std::string& path : full_paths) bytes += read_at(AT_FDCWD, path.c_str());
@@ -272,6 +327,20 @@ int main(int argc, char** argv) {
 
   std::string problem = check_scan(pressure::scan_cgroups(relative), relative, options.children);
   if (!problem.empty()) die(problem);
+  raise_fd_limit();
+  // Past the hard RLIMIT_NOFILE (which only CAP_SYS_RESOURCE raises) no floor of kept fds exists:
+  // the set then keeps what its budget allows and reopens the rest, and the report says so.
+  bool kept_floor = raw.open_kept();
+  if (!kept_floor) {
+    for (int fd : raw.kept) ::close(fd);
+    raw.kept.clear();
+  }
+  long rss_before_set = bench_rss_kib();
+  pressure::CgroupSet set({pressure::CgroupSelector::below(relative, false)});
+  if (auto first = set.update(); !first || static_cast<long>((*first)->groups.size()) != options.children)
+    die("CgroupSet found " + (first ? std::to_string((*first)->groups.size()) : first.error().message()) +
+        " groups, not " + std::to_string(options.children));
+  long set_rss_kib = bench_rss_kib() - rss_before_set;
 
   long scan_errors = 0;
   auto library = [&] {
@@ -281,20 +350,47 @@ int main(int argc, char** argv) {
     else
       bench::keep(scan->size());
   };
+  long set_errors = 0;
+  auto kept_set = [&] {
+    pressure::Result<pressure::CgroupSet::Reading> r = set.update();
+    if (!r || static_cast<long>((*r)->groups.size()) != options.children)
+      ++set_errors;
+    else
+      bench::keep((*r)->groups.size());
+  };
+  auto floor_kept = [&] {
+    if (kept_floor) bench::keep(raw.floor_kept());
+  };
   auto floor = [&] { bench::keep(raw.floor_openat()); };
   auto floor_dents = [&] { bench::keep(raw.floor_getdents()); };
   auto naive = [&] { bench::keep(raw.naive_open()); };
 
-  bench::interleave(1, 1, library, floor, floor_dents, naive);  // warm up
-  auto results = bench::interleave(options.rounds, options.scans, library, floor, floor_dents, naive);
+  bench::interleave(1, 1, library, floor, floor_dents, naive, kept_set, floor_kept);  // warm up
+  auto results = bench::interleave(options.rounds, options.scans, library, floor, floor_dents, naive,
+                                   kept_set, floor_kept);
   for (std::vector<double>& contender : results)
     for (double& value : contender) value /= 1e6;  // ns -> ms per scan
+  // The same three again in this thread's CPU time: on a machine shared with other work, wall
+  // time also counts the waits for a CPU, which land on whichever contender runs then.
+  std::array<std::vector<double>, 3> cpu;
+  for (long round = 0; round < options.rounds; ++round)
+    for (long slot = 0; slot < 3; ++slot) {
+      long which = (slot + round) % 3;
+      double start = thread_cpu_ms();
+      for (long i = 0; i < options.scans; ++i) which == 0 ? kept_set() : which == 1 ? floor_kept() : floor();
+      cpu[static_cast<std::size_t>(which)].push_back((thread_cpu_ms() - start) /
+                                                     static_cast<double>(options.scans));
+    }
 
   problem = check_scan(pressure::scan_cgroups(relative), relative, options.children);
+  pressure::CgroupSetStatus set_status = set.status();
+  for (int fd : raw.kept) ::close(fd);
+  raw.kept.clear();
+  set = pressure::CgroupSet({});  // closes its fds before the groups go
   int failures = remove_tree();
   if (!problem.empty()) die(problem);
-  if (scan_errors > 0 || raw.errors > 0)
-    die(std::to_string(scan_errors) + " failed scans and " + std::to_string(raw.errors) +
+  if (scan_errors > 0 || set_errors > 0 || raw.errors > 0)
+    die(std::to_string(scan_errors + set_errors) + " failed scans and " + std::to_string(raw.errors) +
         " failed system calls during the run");
   if (failures > 0)
     die("could not remove " + std::to_string(failures) + " of the bench's cgroups under " + parent);
@@ -303,6 +399,8 @@ int main(int argc, char** argv) {
   double floor_ms = bench::median(results[1]);
   double dents_ms = bench::median(results[2]);
   double naive_ms = bench::median(results[3]);
+  double set_ms = bench::median(results[4]);
+  double kept_ms = bench::median(results[5]);
   double ratio = library_ms / floor_ms;
   std::string files;
   for (const char* file : raw.files) files += (files.empty() ? "" : " ") + std::string(file);
@@ -314,6 +412,12 @@ int main(int argc, char** argv) {
                 library_ms, floor_ms, dents_ms, naive_ms);
     std::printf("ratio=%.3f\nratio_getdents=%.3f\nnaive_ratio=%.3f\n", ratio, library_ms / dents_ms,
                 naive_ms / floor_ms);
+    std::printf("set_ms=%.3f\nfloor_kept_ms=%.3f\nset_vs_kept=%.3f\nopenat_vs_set=%.3f\n", set_ms, kept_ms,
+                set_ms / kept_ms, floor_ms / set_ms);
+    std::printf("cpu_set_ms=%.3f\ncpu_floor_kept_ms=%.3f\ncpu_floor_openat_ms=%.3f\n", bench::median(cpu[0]),
+                bench::median(cpu[1]), bench::median(cpu[2]));
+    std::printf("set_fds=%zu\nset_fd_budget=%zu\nset_reopened=%zu\nset_rss_kib=%ld\n", set_status.fds,
+                set_status.fd_budget, set_status.reopened, set_rss_kib);
     return 0;
   }
   double per = 1e3 / static_cast<double>(options.children);  // ms per scan -> us per cgroup
@@ -333,5 +437,26 @@ int main(int argc, char** argv) {
   std::printf("  fastest round: pressure %.2f ms, floor %.2f ms, floor+getdents %.2f ms, naive %.2f ms\n",
               bench::minimum(results[0]), bench::minimum(results[1]), bench::minimum(results[2]),
               bench::minimum(results[3]));
+  std::printf(
+      "refresh-and-read of %ld kept-open cgroups (CgroupSet::update): %.2f ms; floor kept fds (pread "
+      "only) %.2f ms: ratio %.2f (target <= %.2f: %s); openat floor / set %.2f (target >= %.1f: %s)\n",
+      options.children, set_ms, kept_ms, set_ms / kept_ms, k_set_target,
+      set_ms / kept_ms <= k_set_target ? "met" : "NOT met", floor_ms / set_ms, k_speedup_target,
+      floor_ms / set_ms >= k_speedup_target ? "met" : "NOT met");
+  if (!kept_floor)
+    std::printf(
+        "  NO kept-fd floor: %zu files cannot all be open within RLIMIT_NOFILE (the figures and ratios "
+        "against it above are of an empty loop)\n",
+        raw.full_paths.size());
+  std::printf("  fastest round: set %.2f ms, floor kept fds %.2f ms\n", bench::minimum(results[4]),
+              bench::minimum(results[5]));
+  double cpu_set = bench::median(cpu[0]), cpu_kept = bench::median(cpu[1]),
+         cpu_openat = bench::median(cpu[2]);
+  std::printf(
+      "  in CPU time: set %.2f ms, floor kept fds %.2f ms (ratio %.2f), floor openat %.2f ms (openat / set "
+      "%.2f)\n",
+      cpu_set, cpu_kept, cpu_set / cpu_kept, cpu_openat, cpu_openat / cpu_set);
+  std::printf("  the set holds %zu fds (budget %zu, %zu groups reopened per read), RSS +%ld KiB\n",
+              set_status.fds, set_status.fd_budget, set_status.reopened, set_rss_kib);
   return 0;
 }

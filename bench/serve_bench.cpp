@@ -4,7 +4,10 @@
 //                  latency of a scrape (client side, kept-alive connection, gzip as Prometheus
 //                  asks) and the server's CPU per scrape (all its threads, from
 //                  /proc/PID/task/*/schedstat), against the floor of reading the same groups
-//                  in-process with pressure::scan_cgroups.
+//                  in-process with pressure::scan_cgroups. With --before BINARY, another build
+//                  of `pressure` (e.g. main before a change) serves the same groups and is
+//                  scraped in alternating rounds: latency and CPU after/before in one run. The
+//                  server's RSS and open fds are reported after the scrapes.
 //   system only    `pressure serve --no-cgroups` beside node_exporter with only its pressure
 //                  collector (`--collector.disable-defaults --collector.pressure`), scraped in
 //                  alternating rounds: latency and CPU per scrape, and their ratios.
@@ -14,7 +17,7 @@
 // SIGHUP/SIGQUIT/SIGPIPE/SIGABRT; the servers it starts are killed by pid (and die with it).
 // Needs root (or write access to the cgroup2 mount).
 //
-//   serve_bench [--cgroups 1000] [--rounds 5] [--scrapes 20] [--system-scrapes 400]
+//   serve_bench [--cgroups 1000] [--rounds 5] [--scrapes 20] [--system-scrapes 400] [--before BINARY]
 //
 // Exits 0 whatever the times are; 1 when the cgroups or servers cannot be made or scraped.
 #include <pressure/reader.hpp>
@@ -25,6 +28,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +99,7 @@ struct Options {
   long rounds = 5;
   long scrapes = 20;
   long system_scrapes = 400;
+  std::string before;  // another pressure binary to compare with
 };
 
 Options parse_options(int argc, char** argv) {
@@ -101,6 +107,10 @@ Options parse_options(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg(argv[i]);
     if (bench::count_option(argc, argv, i, "--cgroups", options.cgroups, 1, k_max_cgroups)) continue;
+    if (std::string_view(argv[i]) == "--before" && i + 1 < argc) {
+      options.before = argv[++i];
+      continue;
+    }
     if (bench::count_option(argc, argv, i, "--rounds", options.rounds, 1, 10000)) continue;
     if (bench::count_option(argc, argv, i, "--scrapes", options.scrapes, 1, 100000)) continue;
     if (bench::count_option(argc, argv, i, "--system-scrapes", options.system_scrapes, 1, 1000000)) continue;
@@ -166,8 +176,9 @@ Server spawn(const char* name, std::vector<std::string> argv, std::size_t slot) 
 }
 
 // `pressure serve --listen 127.0.0.1:0 ARGS...`: reads the port it says it got.
-Server start_pressure(const std::vector<std::string>& args, std::size_t slot) {
-  std::vector<std::string> argv{PRESSURE_BINARY, "serve", "--listen", "127.0.0.1:0"};
+Server start_pressure(const std::vector<std::string>& args, std::size_t slot,
+                      const std::string& binary = PRESSURE_BINARY) {
+  std::vector<std::string> argv{binary, "serve", "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), args.begin(), args.end());
   Server server = spawn("pressure serve", argv, slot);
   std::string said;
@@ -251,6 +262,23 @@ std::unique_ptr<httplib::Client> client_for(const Server& server) {
 
 double ms(double ns) { return ns / 1e6; }
 
+long status_kib(pid_t pid, const char* key) {
+  std::string status = bench::read_text("/proc/" + std::to_string(pid) + "/status");
+  std::size_t at = status.find(key);
+  return at == std::string::npos ? -1 : std::strtol(status.c_str() + at + std::strlen(key), nullptr, 10);
+}
+
+long open_fds(pid_t pid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return -1;
+  long n = 0;
+  while (const dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(d);
+  return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -286,10 +314,18 @@ int main(int argc, char** argv) {
     if (!check || check->body.find(expect) == std::string::npos)
       die("the exporter does not export the " + std::to_string(options.cgroups) + " cgroups");
   }
-  Figures cgroup_figures;
+  std::optional<Server> before;
+  std::unique_ptr<httplib::Client> before_client;
+  if (!options.before.empty()) {
+    before = start_pressure({"--cgroup", parent_name + "/*"}, 1, options.before);
+    before_client = client_for(*before);
+  }
+  Figures cgroup_figures, before_figures;
   std::vector<double> scan_ns;
   for (long round = 0; round < options.rounds; ++round) {
+    if (before && round % 2 == 0) scrape_round(*before, options.scrapes, before_figures, *before_client);
     scrape_round(groups, options.scrapes, cgroup_figures, *groups_client);
+    if (before && round % 2 == 1) scrape_round(*before, options.scrapes, before_figures, *before_client);
     std::vector<double> scans;
     for (long i = 0; i < options.scrapes; ++i) {
       std::int64_t start = bench::now_ns();
@@ -301,10 +337,18 @@ int main(int argc, char** argv) {
     }
     scan_ns.push_back(bench::median(scans));
   }
+  long server_rss = status_kib(groups.pid, "VmRSS:");
+  long server_fds = open_fds(groups.pid);
   groups_client.reset();
   ::kill(groups.pid, SIGTERM);
   ::waitpid(groups.pid, nullptr, 0);
   g_servers[0] = 0;
+  if (before) {
+    before_client.reset();
+    ::kill(before->pid, SIGTERM);
+    ::waitpid(before->pid, nullptr, 0);
+    g_servers[1] = 0;
+  }
 
   // ---- The system only: pressure serve beside node_exporter's pressure collector, alternating.
   Server ours = start_pressure({"--no-cgroups"}, 1);
@@ -333,6 +377,16 @@ int main(int argc, char** argv) {
       "serve %ld cgroups: scrape %.2f ms, server CPU %.2f ms/scrape; in-process scan_cgroups %.2f ms; "
       "ratio scrape/scan %.2f, CPU/scan %.2f (%zu bytes)\n",
       options.cgroups, ms(latency), ms(cpu), ms(scan), latency / scan, cpu / scan, cgroup_figures.bytes);
+  std::printf("  the server: RSS %ld KiB, %ld open fds\n", server_rss, server_fds);
+  if (before) {
+    double before_latency = bench::median(before_figures.latency_ns);
+    double before_cpu = bench::median(before_figures.cpu_ns);
+    std::printf(
+        "  before (%s): scrape %.2f ms, server CPU %.2f ms/scrape; after/before latency %.2f, CPU %.2f "
+        "(targets: scrape <= 12 ms, CPU <= 0.5x before)\n",
+        options.before.c_str(), ms(before_latency), ms(before_cpu), latency / before_latency,
+        cpu / before_cpu);
+  }
   double ours_latency = bench::median(ours_figures.latency_ns);
   double ours_cpu = bench::median(ours_figures.cpu_ns);
   double node_latency = bench::median(node_figures.latency_ns);

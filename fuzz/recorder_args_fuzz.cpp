@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "recorder/glob.hpp"
+#include <pressure/selector.hpp>
 #include "recorder/time_arg.hpp"
 
 namespace {
@@ -37,11 +37,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   auto d = parse_duration_arg(text, "--retention");
   if (d && d->count() < 0) std::abort();
-  auto g = normalize_glob(text);
+  // --cgroup: the one selector syntax; its canonical form means the same groups.
+  auto g = pressure::parse_cgroup_selector(text);
   if (g) {
-    if (g->empty() || (*g)[0] != '/') std::abort();
-    auto again = normalize_glob(*g);
-    if (!again || *again != *g) std::abort();
+    std::string canonical = g->canonical();
+    if (canonical.empty() || canonical[0] != '/') std::abort();
+    auto again = pressure::parse_cgroup_selector(canonical);
+    if (!again || again->canonical() != canonical || again->base() != g->base()) std::abort();
+    if (again->matches(canonical) != g->matches(canonical)) std::abort();
+  } else if (g.error().message().empty()) {
+    std::abort();
   }
   return 0;
 }

@@ -8,9 +8,10 @@
 #include <cstdlib>
 #include <string>
 
+#include <pressure/selector.hpp>
+
 #include "core/printable.hpp"
 #include "exporter/accept_encoding.hpp"
-#include "exporter/cgroup_glob.hpp"
 #include "exporter/listen.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -22,8 +23,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (address.error().message().empty()) {
     std::abort();
   }
-  if (auto glob = pressure::exporter::parse_cgroup_glob(text)) {
+  if (auto glob = pressure::parse_cgroup_selector(text)) {
     if (glob->literal() && !glob->matches(glob->base())) std::abort();
+    // Walking one level at a time agrees with matching the whole path.
+    pressure::CgroupSelector::State state = glob->start();
+    for (const char* part : {"a", "b.slice", "c"}) state = glob->step(state, part);
+    std::string walked = (glob->base() == "/" ? "" : glob->base()) + "/a/b.slice/c";
+    if (glob->accepts(state) != glob->matches(walked)) std::abort();
     (void)glob->matches("/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p");
     (void)glob->matches(text);
   } else if (glob.error().message().empty()) {

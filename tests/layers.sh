@@ -32,8 +32,8 @@ declare -A may=(
 # The layer of each public header.
 declare -A header_layer=(
   [cgroup_identity.hpp]=core [condition.hpp]=core [decay.hpp]=core [environment.hpp]=core
-  [error.hpp]=core [parse.hpp]=core [trigger.hpp]=core [types.hpp]=core [version.hpp]=core [window.hpp]=core
-  [io.hpp]=sys [memory.hpp]=sys [reader.hpp]=sys
+  [error.hpp]=core [parse.hpp]=core [selector.hpp]=core [trigger.hpp]=core [types.hpp]=core [version.hpp]=core [window.hpp]=core
+  [cgroup_set.hpp]=sys [io.hpp]=sys [memory.hpp]=sys [reader.hpp]=sys
   [monitor.hpp]=watch [wait.hpp]=watch
   [admit.hpp]=policy [levels.hpp]=policy
   [pressure.hpp]=programs

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,17 @@ namespace pressure {
 // What open_at gives (negated, like an errno) for a path that is neither a directory nor a
 // regular file; above every errno value, so it means nothing else.
 inline constexpr int k_not_a_regular_file = 4096;
+
+struct DirectoryEntry {
+  std::string name;
+  std::uint64_t inode = 0;
+};
+
+struct FileIdentity {
+  std::uint64_t inode = 0;
+  // For a directory on cgroupfs (and most file systems): 2 + its subdirectories.
+  std::uint64_t links = 0;
+};
 
 class Io {
  public:
@@ -28,9 +40,13 @@ class Io {
   virtual long pread(int fd, char* buf, std::size_t size, long offset) const;
   virtual long write(int fd, const char* buf, std::size_t size) const;
   virtual int close(int fd) const;
-  // Names of the entries of a directory that are themselves directories; -errno on failure.
-  // `dirfd` stays open and owned by the caller.
-  virtual int list_directories(int dirfd, std::vector<std::string>& names) const;
+  // The entries of a directory that are themselves directories, with their inode numbers (on
+  // cgroupfs, the cgroup's id: a group made again under the same name has another); -errno on
+  // failure. `dirfd` stays open and owned by the caller; it is read from its start every time.
+  virtual int list_subdirectories(int dirfd, std::vector<DirectoryEntry>& entries) const;
+  // The inode number and link count of `path` relative to `dirfd` (not following a symbolic
+  // link), or of `dirfd` itself for an empty path; -errno on failure.
+  virtual int identify(int dirfd, const char* path, FileIdentity& identity) const;
 };
 
 // The real system; shared by every Reader that does not get another.

@@ -7,6 +7,7 @@
 
 #include <pressure/admit.hpp>
 #include <pressure/cgroup_identity.hpp>
+#include <pressure/cgroup_set.hpp>
 #include <pressure/condition.hpp>
 #include <pressure/decay.hpp>
 #include <pressure/environment.hpp>
@@ -17,6 +18,7 @@
 #include <pressure/monitor.hpp>
 #include <pressure/parse.hpp>
 #include <pressure/reader.hpp>
+#include <pressure/selector.hpp>
 #include <pressure/trigger.hpp>
 #include <pressure/types.hpp>
 #include <pressure/version.hpp>

@@ -195,8 +195,8 @@ CLI::App* add_record(CLI::App& app, RecordOptions& options) {
   cmd->add_option("--interval", options.interval, "seconds between samples (default 1)")
       ->check(seconds_between(0.01, 86400));
   cmd->add_option("--cgroup", options.cgroups,
-                  "cgroups to record: globs relative to the cgroup2 mount, '/' matched literally "
-                  "(default '/*', the top-level groups); repeat for more")
+                  "cgroups to record: selectors relative to the cgroup2 mount, '*' one level, '**' any "
+                  "depth (default '/*', the top-level groups); repeat for more")
       ->option_text("GLOB");
   cmd->add_flag("--no-system", options.no_system, "record only the cgroups, not the whole system");
   cmd->add_option("--retention", options.retention, "delete samples older than this (default 30d)")
@@ -226,11 +226,14 @@ int run_record(const GlobalOptions& global, const RecordOptions& options) {
   if (!options.cgroups.empty()) {
     sampler_options.globs.clear();
     for (const std::string& glob : options.cgroups) {
-      Result<std::string> g = recorder::normalize_glob(glob);
-      if (!g) return report(g.error());
-      sampler_options.globs.push_back(*g);
+      Result<CgroupSelector> g = parse_cgroup_selector(glob);
+      if (!g) return report(Error(Errc::invalid_argument, "--cgroup: " + g.error().message()));
+      sampler_options.globs.push_back(g->canonical());
     }
   }
+  sampler_options.on_notice = [](const std::string& notice) {
+    fmt::print(stderr, "pressure: record: {}\n", core::printable(notice));
+  };
   recorder::TargetSampler sampler(sampler_options);
   // The first sample before the file is touched: no PSI here means nothing to record.
   if (Result<recorder::Tick> first = sampler.sample(); !first) return report(first.error());

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "cli/cli.hpp"
+#include "core/printable.hpp"
 #include "exporter/server.hpp"
 
 namespace pressure::cli {
@@ -46,9 +47,12 @@ int run_serve(const GlobalOptions& global, const ServeOptions& options) {
     return report(probe.error());
   exporter_options.averages = !options.no_averages;
   exporter_options.names = !options.no_name_labels;
+  exporter_options.on_notice = [](const std::string& notice) {
+    fmt::print(stderr, "pressure: serve: {}\n", core::printable(notice));
+  };
   exporter_options.cgroups.clear();
   for (const std::string& text : options.cgroups) {
-    Result<exporter::CgroupGlob> glob = exporter::parse_cgroup_glob(text);
+    Result<CgroupSelector> glob = parse_cgroup_selector(text);
     if (!glob) {
       fmt::print(stderr, "pressure: --cgroup: {}\n", glob.error().message());
       return k_exit_usage;

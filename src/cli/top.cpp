@@ -3,9 +3,11 @@
 #include <atomic>
 #include <csignal>
 
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include "cli/cli.hpp"
+#include "core/printable.hpp"
 #include "top/screen.hpp"
 
 namespace pressure::cli {
@@ -24,6 +26,10 @@ CLI::App* add_top(CLI::App& app, TopOptions& options) {
       ->check(seconds_between(0.05, 3600));
   top->add_option("--count", options.count, "when not on a terminal: stop after N updates")
       ->check(CLI::PositiveNumber);
+  top->add_option("--cgroup", options.cgroups,
+                  "cgroups to show: selectors relative to the cgroup2 mount, '*' one level, '**' any "
+                  "depth (default '**', every group); repeat for more")
+      ->option_text("SELECTOR");
   top->footer(
       "Keys: c/m/i/r sort by cpu/memory/io/irq, s/f some/full, Tab the next line, / filter by name\n"
       "(Enter keeps it, Esc clears), space or p pause, q quit.");
@@ -36,7 +42,15 @@ int run_top(const GlobalOptions& global, const TopOptions& options) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
-  top::TopOptions o{options.interval, options.count, global.reader_options()};
+  top::TopOptions o{options.interval, options.count, global.reader_options(), {}, nullptr};
+  o.on_notice = [](const std::string& notice) {
+    fmt::print(stderr, "pressure: top: {}\n", core::printable(notice));
+  };
+  for (const std::string& text : options.cgroups) {
+    Result<CgroupSelector> selector = parse_cgroup_selector(text);
+    if (!selector) return report(Error(Errc::invalid_argument, "--cgroup: " + selector.error().message()));
+    o.cgroups.push_back(std::move(*selector));
+  }
   bool terminal = ::isatty(STDOUT_FILENO) == 1 && ::isatty(STDIN_FILENO) == 1;
   Result<void> r = terminal ? top::run_terminal(o, g_stop) : top::run_plain(o, g_stop);
   if (!r) return report(r.error());

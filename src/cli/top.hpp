@@ -2,6 +2,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -12,6 +14,7 @@ namespace pressure::cli {
 struct TopOptions {
   double interval = 1.0;
   std::optional<long> count;
+  std::vector<std::string> cgroups;  // selectors; empty: every group
 };
 
 CLI::App* add_top(CLI::App& app, TopOptions& options);

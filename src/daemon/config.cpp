@@ -11,9 +11,9 @@
 
 #include <pressure/io.hpp>
 
+#include <pressure/selector.hpp>
 #include "core/cgroup_path.hpp"
 #include "daemon/config_check.hpp"
-#include "exporter/cgroup_glob.hpp"
 #include "exporter/listen.hpp"
 
 namespace pressure::daemon {
@@ -77,8 +77,7 @@ bool in_scope(const std::string& cgroup, const std::vector<std::string>& scope) 
   std::string path = cgroup;
   while (!path.empty()) {
     for (const std::string& glob : scope) {
-      std::string g = glob.empty() || glob.front() != '/' ? "/" + glob : glob;
-      if (policy::glob_match(g, path)) return true;
+      if (Result<CgroupSelector> s = parse_cgroup_selector(glob); s && s->matches(path)) return true;
     }
     std::size_t slash = path.rfind('/');
     if (slash == 0 || slash == std::string::npos) break;
@@ -100,7 +99,7 @@ R<void> parse_metrics_keys(const Checker& ck, const toml::table& dt, Config& con
     auto globs = need_strings(ck, *n, "metrics_cgroups", "[daemon]: ");
     if (!globs) return tl::unexpected(globs.error());
     for (const std::string& g : *globs) {
-      if (auto glob = exporter::parse_cgroup_glob(g); !glob)
+      if (auto glob = parse_cgroup_selector(g); !glob)
         return ck.error(*n, "[daemon]: key 'metrics_cgroups': " + glob.error().message());
     }
     config.metrics_cgroups = *globs;
@@ -149,6 +148,9 @@ R<void> parse_daemon_section(const Checker& ck, const toml::node* d, Config& con
   if (const toml::node* n = dt->get("scope")) {
     auto v = need_strings(ck, *n, "scope", "[daemon]: ");
     if (!v) return tl::unexpected(v.error());
+    for (const std::string& g : *v)
+      if (auto selector = parse_cgroup_selector(g); !selector)
+        return ck.error(*n, "[daemon]: key 'scope': " + selector.error().message());
     config.scope = *v;
   }
   return {};

@@ -202,7 +202,7 @@ int run(const Options& options) {
     if (!config->metrics_cgroups.empty()) {
       exporter_options.cgroups.clear();
       for (const std::string& g : config->metrics_cgroups)
-        exporter_options.cgroups.push_back(*exporter::parse_cgroup_glob(g));
+        exporter_options.cgroups.push_back(*parse_cgroup_selector(g));
     }
     metrics = std::make_unique<exporter::Exporter>(std::move(exporter_options));
     metrics->add_source([counters = engine_options.carryover->counters, &rules_armed, &reloads_ok,

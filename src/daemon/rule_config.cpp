@@ -2,6 +2,8 @@
 // only its own keys and their combinations with the action, in the order of the file's errors.
 #include <charconv>
 
+#include <pressure/selector.hpp>
+
 #include "core/cgroup_path.hpp"
 #include "core/printable.hpp"
 #include "core/try.hpp"
@@ -302,6 +304,8 @@ R<void> parse_victim_keys(const RuleText& in, Rule& r) {
       for (const std::string& text : *v) {
         Result<NamePattern> pattern = parse_name_pattern(text);
         if (!pattern) return in.error(*n, "key '" + std::string(key) + "': " + pattern.error().message());
+        if (auto selector = parse_cgroup_selector(pattern->glob); !selector)
+          return in.error(*n, "key '" + std::string(key) + "': " + selector.error().message());
         if (!pattern->key.empty() && r.victim.among == Victim::Among::processes)
           return in.error(*n, "key '" + std::string(key) + "': '" + text +
                                   "' matches cgroups, but victim.among = \"processes\" chooses processes");

@@ -1,17 +1,19 @@
 #include "exporter/exporter.hpp"
 
 #include <chrono>
-#include <map>
 #include <mutex>
 
 namespace pressure::exporter {
 
-std::vector<CgroupGlob> ExporterOptions::default_cgroups() {
-  return {*parse_cgroup_glob(k_default_cgroup_glob)};
+std::vector<CgroupSelector> ExporterOptions::default_cgroups() {
+  return {*parse_cgroup_selector(k_default_cgroups)};
 }
 
 struct Exporter::Impl {
-  explicit Impl(ExporterOptions o) : options(std::move(o)), system(Target::system(), options.reader) {}
+  explicit Impl(ExporterOptions o)
+      : options(std::move(o)),
+        system(Target::system(), options.reader),
+        cgroups(options.cgroups, CgroupSetOptions{options.reader}) {}
 
   void count(const char* scope, Errc code) { ++errors[{scope, std::string(code_name(code))}]; }
 
@@ -19,6 +21,34 @@ struct Exporter::Impl {
   void count_resources(const char* scope, const Snapshot& snapshot) {
     for (const Result<Pressure>& p : snapshot.resources)
       if (!p && p.error().code() != Errc::unavailable) count(scope, p.error().code());
+  }
+
+  // Every group once, however many selectors match it. A literal selector's group missing is an
+  // error worth counting; a wildcard's base missing just matches nothing.
+  void read_cgroups(Scrape& scrape) {
+    Result<CgroupSet::Reading> reading = cgroups.update();
+    if (!reading) {
+      if (reading.error().code() != Errc::not_found) count("cgroup", reading.error().code());
+      return;
+    }
+    if (std::string notice = cgroups.status().notice; !notice.empty() && !noticed && options.on_notice) {
+      noticed = true;
+      options.on_notice(notice);
+    }
+    const CgroupSetReading& r = **reading;
+    for (std::size_t i = 0; i < r.selector_errors.size(); ++i)
+      if (r.selector_errors[i] &&
+          (options.cgroups[i].literal() || r.selector_errors[i]->code() != Errc::not_found))
+        count("cgroup", r.selector_errors[i]->code());
+    scrape.cgroups.reserve(r.groups.size());
+    for (const CgroupReading& group : r.groups) {
+      if (!group.snapshot) {
+        count("cgroup", group.snapshot.error().code());
+        continue;
+      }
+      count_resources("cgroup", *group.snapshot);
+      scrape.cgroups.push_back({group.path, *group.snapshot});
+    }
   }
 
   Scrape collect() {
@@ -34,43 +64,15 @@ struct Exporter::Impl {
         system.reset();  // open everything again next time
       }
     }
-    std::map<std::string, Snapshot> groups;  // sorted, each group once however many globs match it
-    for (const CgroupGlob& glob : options.cgroups) {
-      if (glob.literal()) {
-        Reader reader(Target::cgroup(glob.base()), options.reader);
-        Result<Snapshot> snapshot = reader.snapshot();
-        if (!snapshot) {
-          count("cgroup", snapshot.error().code());
-          continue;
-        }
-        count_resources("cgroup", *snapshot);
-        groups.insert_or_assign(glob.base(), std::move(*snapshot));
-        continue;
-      }
-      Result<std::vector<CgroupSnapshot>> found =
-          scan_cgroups(glob.base(), ScanOptions{glob.recursive(), false}, options.reader);
-      if (!found) {
-        if (found.error().code() != Errc::not_found) count("cgroup", found.error().code());
-        continue;  // a glob below a group that does not exist matches nothing
-      }
-      for (CgroupSnapshot& group : *found) {
-        if (!glob.matches(group.path)) continue;
-        if (!group.snapshot) {
-          count("cgroup", group.snapshot.error().code());
-          continue;
-        }
-        count_resources("cgroup", *group.snapshot);
-        groups.insert_or_assign(std::move(group.path), std::move(*group.snapshot));
-      }
-    }
-    scrape.cgroups.reserve(groups.size());
-    for (auto& [path, snapshot] : groups) scrape.cgroups.push_back({path, std::move(snapshot)});
+    if (!options.cgroups.empty()) read_cgroups(scrape);
     scrape.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return scrape;
   }
 
   ExporterOptions options;
   Reader system;
+  CgroupSet cgroups;
+  bool noticed = false;
   ErrorCounts errors;
   std::vector<std::function<void(std::string&)>> sources;
   mutable std::mutex mutex;

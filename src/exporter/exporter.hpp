@@ -1,8 +1,9 @@
-// The metrics of `pressure serve`: reads the system and a configured set of cgroups on every
-// scrape and renders the Prometheus text format. Embeddable: the daemon adds its own families.
+// The metrics of `pressure serve`: reads the system and a configured set of cgroups (a
+// CgroupSet: files kept open, directories listed again) on every scrape and renders the Prometheus text
+// format. Embeddable: the daemon adds its own families.
 //
 //   pressure::exporter::ExporterOptions options;            // system + every top-level cgroup
-//   options.cgroups = {*parse_cgroup_glob("system.slice/*")};
+//   options.cgroups = {*parse_cgroup_selector("system.slice/*")};
 //   pressure::exporter::Exporter exporter(std::move(options));
 //   exporter.add_source([&](std::string& out) { out += "# HELP ...\n# TYPE ...\n..."; });
 //   std::string text = exporter.render();                    // thread-safe
@@ -14,22 +15,29 @@
 #include <string>
 #include <vector>
 
+#include <pressure/cgroup_set.hpp>
 #include <pressure/reader.hpp>
+#include <pressure/selector.hpp>
 
-#include "exporter/cgroup_glob.hpp"
 #include "exporter/metrics.hpp"
 
 namespace pressure::exporter {
 
+// The exporter's default: every top-level group.
+inline constexpr std::string_view k_default_cgroups = "*";
+
 struct ExporterOptions {
-  ReaderOptions reader;                                 // proc root, cgroup2 mount (fixture trees in tests)
-  bool system = true;                                   // /proc/pressure with node_exporter's names
-  std::vector<CgroupGlob> cgroups = default_cgroups();  // resolved again on every scrape
-  bool averages = true;                                 // pressure_avg_ratio gauges
-  bool names = true;                                    // unit, container_id, pod_uid labels
+  ReaderOptions reader;  // proc root, cgroup2 mount (fixture trees in tests)
+  bool system = true;    // /proc/pressure with node_exporter's names
+  std::vector<CgroupSelector> cgroups = default_cgroups();  // kept open, listed again on every scrape
+  bool averages = true;                                     // pressure_avg_ratio gauges
+  bool names = true;                                        // unit, container_id, pod_uid labels
+  // Told once when the groups outgrow the fd budget (CgroupSetStatus::notice); the library
+  // never logs, its caller does.
+  std::function<void(const std::string&)> on_notice;
 
   // Every top-level group ("*").
-  static std::vector<CgroupGlob> default_cgroups();
+  static std::vector<CgroupSelector> default_cgroups();
 };
 
 class Exporter {

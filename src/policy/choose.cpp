@@ -11,10 +11,6 @@
 namespace pressure::policy::engine {
 namespace {
 
-std::string join(const std::string& parent, const std::string& child) {
-  return parent == "/" ? "/" + child : parent + "/" + child;
-}
-
 std::string basename_of(const std::string& path) {
   std::size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -39,11 +35,15 @@ class Looker {
  public:
   Looker(const Context& ctx, RuleState& s) : m_ctx(ctx), m_s(s), m_now(ctx.clock.now()) {}
 
-  Candidate group(const std::string& path) {
+  // A group, measured now, or from what the rule's kept-open set of children read (`kept`).
+  Candidate group(const std::string& path, const CgroupReading* kept = nullptr) {
     Candidate c;
     c.path = path;
     c.name = basename_of(path);
-    if (auto m = sys::cgroup_memory(m_ctx.cgroup_root, path, m_ctx.proc_root(), m_ctx.io()))
+    // memory.current where cgroup2 has the memory controller; else (hybrid) the v1 group's.
+    if (kept != nullptr && kept->memory && *kept->memory)
+      c.memory = (*kept->memory)->current;
+    else if (auto m = sys::cgroup_memory(m_ctx.cgroup_root, path, m_ctx.proc_root(), m_ctx.io()))
       c.memory = m->bytes;
     // Our group and pid 1's, read only when groups are the candidates (processes are protected
     // by pid): reading /proc/PID/cgroup is slow on a thrashing machine (see RealActuator::hold).
@@ -53,8 +53,11 @@ class Looker {
     c.protected_ =
         !*m_self || !*m_init || core::cgroup_within(**m_self, path) || core::cgroup_within(**m_init, path);
     Seen now_seen{c.memory, 0, m_now};
-    if (auto p = pressure::read(Resource::memory, Target::cgroup(path), m_ctx.options.reader); p && p->some)
-      now_seen.some_total_us = p->some->total_us;
+    Result<Pressure> p =
+        kept != nullptr
+            ? (kept->snapshot ? (*kept->snapshot)[Resource::memory] : tl::unexpected(kept->snapshot.error()))
+            : pressure::read(Resource::memory, Target::cgroup(path), m_ctx.options.reader);
+    if (p && p->some) now_seen.some_total_us = p->some->total_us;
     Seen before;
     if (std::optional<double> dt = look(m_s, path, now_seen, before); dt && *dt > 0) {
       c.growth = (static_cast<double>(c.memory) - static_cast<double>(before.memory)) / *dt;
@@ -106,10 +109,18 @@ std::vector<Candidate> candidates(const Context& ctx, RuleState& s) {
   Looker looker(ctx, s);
   switch (s.rule.victim.among) {
     case Victim::Among::self: out.push_back(looker.group(s.target())); break;
-    case Victim::Among::children:
-      if (auto names = sys::child_cgroups(s.dir))
-        for (const std::string& name : *names) out.push_back(looker.group(join(s.target(), name)));
+    case Victim::Among::children: {
+      // Kept open between looks: listing the target's directory again costs one getdents64.
+      if (!s.children) {
+        ReaderOptions reader = ctx.options.reader;
+        reader.cgroup_root = ctx.cgroup_root;
+        s.children.emplace(std::vector<CgroupSelector>{CgroupSelector::below(s.target(), false)},
+                           CgroupSetOptions{std::move(reader), true, 0});
+      }
+      if (auto reading = s.children->update())
+        for (const CgroupReading& g : (*reading)->groups) out.push_back(looker.group(g.path, &g));
       break;
+    }
     case Victim::Among::processes:
       if (auto pids = sys::cgroup_processes(s.dir, true))
         for (int pid : *pids) out.push_back(looker.process(pid));

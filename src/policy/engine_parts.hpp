@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include <pressure/cgroup_set.hpp>
 #include <pressure/decay.hpp>
 #include <pressure/monitor.hpp>
 #include <pressure/reader.hpp>
@@ -73,7 +74,8 @@ struct RuleState : Measured {
   bool waiting = false;                // disarmed until the target is back
   bool waiting_for_psi = false;        // ... or until its PSI is switched on again
   TimePoint quiet_until{};
-  std::string last_error;  // reported once
+  std::string last_error;             // reported once
+  std::optional<CgroupSet> children;  // the target's child groups, kept open (victims among children)
 
   // The target as a cgroup path: "/" for a rule on the system.
   std::string target() const { return rule.system ? "/" : rule.cgroup; }

@@ -1,6 +1,6 @@
 #include "policy/rules.hpp"
 
-#include <fnmatch.h>
+#include <pressure/selector.hpp>
 
 #include <algorithm>
 #include <array>
@@ -125,8 +125,10 @@ Result<Check> parse_check(std::string_view text) {
   return bad_check(text, "not a check (memory available, swap free, memory usage, reclaim, or '... ended')");
 }
 
-bool glob_match(std::string_view pattern, std::string_view text) {
-  return ::fnmatch(std::string(pattern).c_str(), std::string(text).c_str(), 0) == 0;
+bool glob_match(std::string_view pattern, std::string_view name, std::string_view path) {
+  Result<CgroupSelector> selector = parse_cgroup_selector(pattern);
+  if (!selector) return false;  // the configuration refuses it before a rule runs
+  return selector->matches_name(name) || (!path.empty() && selector->matches(path));
 }
 
 namespace {
@@ -157,7 +159,7 @@ Result<NamePattern> parse_name_pattern(std::string_view text) {
 bool name_pattern_match(std::string_view pattern, const Candidate& c) {
   Result<NamePattern> p = parse_name_pattern(pattern);
   if (!p) return false;
-  if (p->key.empty()) return glob_match(p->glob, c.name) || (!c.path.empty() && glob_match(p->glob, c.path));
+  if (p->key.empty()) return glob_match(p->glob, c.name, c.path);
   if (c.path.empty()) return false;
   CgroupIdentity id = identify_cgroup(c.path);
   for (auto [key, value] : identity_fields(id))

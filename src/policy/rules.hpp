@@ -118,8 +118,10 @@ struct Choice {
   std::string reason;  // "largest memory of 3 (120 MiB)", "preferred (*.scope)"
 };
 
-// fnmatch-style glob ('*', '?', '[...]').
-bool glob_match(std::string_view pattern, std::string_view text);
+// A prefer or avoid entry (a cgroup selector, pressure/selector.hpp) against a victim: a
+// selector of one component matches its `name` (a group's last component, a process's name),
+// a deeper one its cgroup `path` (relative to the mount; empty for a process).
+bool glob_match(std::string_view pattern, std::string_view name, std::string_view path = {});
 
 // A prefer/avoid entry: a plain glob, or "KEY:GLOB" matched against one field of the group's
 // identify_cgroup() (the same names as in `show --json` and the metrics labels):

@@ -5,60 +5,39 @@
 #include <algorithm>
 #include <thread>
 
-#include <fnmatch.h>
-
 namespace pressure::recorder {
-namespace {
-
-bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
-
-}  // namespace
-
 TargetSampler::TargetSampler(SamplerOptions options) : m_options(std::move(options)) {
   if (m_options.system) m_system.emplace(Target::system(), m_options.reader);
-}
-
-Result<void> TargetSampler::sample_glob(const std::string& glob, std::vector<TargetSample>& out,
-                                        std::vector<std::string>& seen) {
-  Result<void> r = sample_glob_once(glob, out, seen);
-  if (!r && m_options.cgroups_optional && r.error().code() == Errc::unsupported) return {};
-  return r;
-}
-
-Result<void> TargetSampler::sample_glob_once(const std::string& glob, std::vector<TargetSample>& out,
-                                             std::vector<std::string>& seen) {
-  auto add = [&](const std::string& path, Snapshot snapshot) {
-    if (std::find(seen.begin(), seen.end(), path) != seen.end()) return;
-    seen.push_back(path);
-    out.push_back(TargetSample{path, std::move(snapshot)});
-  };
-  if (!has_wildcard(glob)) {
-    auto it = m_literal.find(glob);
-    if (it == m_literal.end())
-      it = m_literal.emplace(glob, Reader(Target::cgroup(glob), m_options.reader)).first;
-    Result<Snapshot> s = it->second.snapshot();
-    if (!s) {
-      it->second.reset();  // gone or not there yet: look again next tick
-      if (s.error().code() == Errc::not_found || s.error().code() == Errc::gone) return {};
-      return tl::unexpected(s.error());
+  for (const std::string& glob : m_options.globs) {
+    Result<CgroupSelector> selector = parse_cgroup_selector(glob);
+    if (!selector) {
+      m_bad_selector = selector.error();
+      return;
     }
-    add(glob, std::move(*s));
-    return {};
+    m_selectors.push_back(std::move(*selector));
   }
-  // Scan from the deepest directory without wildcards; recursively only when the pattern has
-  // more than one level below it.
-  std::size_t wild = glob.find_first_of("*?[");
-  std::size_t base_end = glob.rfind('/', wild);
-  std::string base = base_end == 0 ? "/" : glob.substr(0, base_end);
-  bool deep = glob.find('/', wild) != std::string::npos;
-  Result<std::vector<CgroupSnapshot>> groups = scan_cgroups(base, {.recursive = deep}, m_options.reader);
-  if (!groups) {
-    if (groups.error().code() == Errc::not_found || groups.error().code() == Errc::gone) return {};
-    return tl::unexpected(groups.error());
+  if (!m_selectors.empty()) m_cgroups.emplace(m_selectors, CgroupSetOptions{m_options.reader});
+}
+
+// Groups that vanish or cannot be read are left out of the tick, as is a literal selector's group
+// that is not there (yet); any other selector's trouble (permission) stops the recording.
+Result<void> TargetSampler::sample_cgroups(std::vector<TargetSample>& out) {
+  if (m_bad_selector) return tl::unexpected(*m_bad_selector);
+  if (!m_cgroups) return {};
+  Result<CgroupSet::Reading> reading = m_cgroups->update();
+  if (!reading) {
+    if (m_options.cgroups_optional && reading.error().code() == Errc::unsupported) return {};
+    return tl::unexpected(reading.error());
   }
-  for (CgroupSnapshot& g : *groups)
-    if (g.snapshot && ::fnmatch(glob.c_str(), g.path.c_str(), FNM_PATHNAME) == 0)
-      add(g.path, std::move(*g.snapshot));
+  if (std::string notice = m_cgroups->status().notice; !notice.empty() && !m_noticed && m_options.on_notice) {
+    m_noticed = true;
+    m_options.on_notice(notice);
+  }
+  for (const std::optional<Error>& error : (*reading)->selector_errors)
+    if (error && error->code() != Errc::not_found && error->code() != Errc::gone)
+      return tl::unexpected(*error);
+  for (const CgroupReading& group : (*reading)->groups)
+    if (group.snapshot) out.push_back(TargetSample{group.path, *group.snapshot});
   return {};
 }
 
@@ -70,9 +49,7 @@ Result<Tick> TargetSampler::sample() {
     if (!s) return tl::unexpected(s.error());
     tick.targets.push_back(TargetSample{"system", std::move(*s)});
   }
-  std::vector<std::string> seen;
-  for (const std::string& glob : m_options.globs)
-    if (auto r = sample_glob(glob, tick.targets, seen); !r) return tl::unexpected(r.error());
+  if (Result<void> r = sample_cgroups(tick.targets); !r) return tl::unexpected(r.error());
   return tick;
 }
 

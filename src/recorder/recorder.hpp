@@ -14,17 +14,18 @@
 #include <string>
 #include <vector>
 
+#include <pressure/cgroup_set.hpp>
 #include <pressure/reader.hpp>
 
-#include "recorder/glob.hpp"
 #include "recorder/store.hpp"
 
 namespace pressure::recorder {
 
 struct SamplerOptions {
   bool system = true;                       // sample the system too
-  std::vector<std::string> globs = {"/*"};  // cgroups, relative to the cgroup2 mount (fnmatch, '/' literal)
+  std::vector<std::string> globs = {"/*"};  // cgroup selectors (pressure/selector.hpp), checked by the caller
   bool cgroups_optional = false;            // no cgroup2 mount here: record the system alone
+  std::function<void(const std::string&)> on_notice;  // once: the groups outgrew the fd budget
   ReaderOptions reader;
 };
 
@@ -36,13 +37,13 @@ class TargetSampler {
   Result<Tick> sample();
 
  private:
-  Result<void> sample_glob(const std::string& glob, std::vector<TargetSample>& out,
-                           std::vector<std::string>& seen);
-  Result<void> sample_glob_once(const std::string& glob, std::vector<TargetSample>& out,
-                                std::vector<std::string>& seen);
+  Result<void> sample_cgroups(std::vector<TargetSample>& out);
   SamplerOptions m_options;
   std::optional<Reader> m_system;
-  std::map<std::string, Reader> m_literal;  // globs without wildcards: kept open
+  std::optional<Error> m_bad_selector;
+  bool m_noticed = false;
+  std::vector<CgroupSelector> m_selectors;
+  std::optional<CgroupSet> m_cgroups;  // kept open between ticks
 };
 
 struct RecordOptions {

@@ -37,8 +37,11 @@ Error open_error(int err, const std::string& path, std::string_view what) {
 Result<Fd> open_file(const Io& io, int dirfd, const std::string& path, Scope scope, Resource resource) {
   int fd = io.open_at(dirfd, std::string(file_name(scope, resource)).c_str(), O_RDONLY);
   if (fd >= 0) return Fd(&io, fd);
-  int err = -fd;
-  if (err != ENOENT) return tl::unexpected(open_error(err, path, "pressure files"));
+  return tl::unexpected(open_file_error(-fd, path, scope, resource));
+}
+
+Error open_file_error(int err, const std::string& path, Scope scope, Resource resource) {
+  if (err != ENOENT) return open_error(err, path, "pressure files");
   std::string reason;
   if (resource == Resource::irq)
     reason = scope == Scope::system
@@ -50,7 +53,7 @@ Result<Fd> open_file(const Io& io, int dirfd, const std::string& path, Scope sco
                  : "no " + path +
                        ": PSI is off for this cgroup (cgroup.pressure is 0, or the kernel was booted "
                        "with cgroup_disable=pressure)";
-  return fail(Errc::unavailable, std::move(reason), path, ENOENT);
+  return Error(Errc::unavailable, std::move(reason), path, ENOENT);
 }
 
 long FileBuffer::read(const Io& io, int fd) {

@@ -21,6 +21,8 @@ std::string_view file_name(Scope scope, Resource resource);
 
 // Opens `name` relative to `dirfd`: an fd, or the Error a caller should keep for it.
 Result<Fd> open_file(const Io& io, int dirfd, const std::string& path, Scope scope, Resource resource);
+// The Error for a pressure file at `path` that failed to open with `err`.
+Error open_file_error(int err, const std::string& path, Scope scope, Resource resource);
 
 // Reads a small kernel file from offset 0. A short read means end of file: seq_file fills the
 // buffer while data remains, so one pread is one read.

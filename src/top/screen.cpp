@@ -1,5 +1,7 @@
 #include "top/screen.hpp"
 
+#include <pressure/cgroup_set.hpp>
+
 #include <langinfo.h>
 #include <algorithm>
 #include <clocale>
@@ -34,19 +36,43 @@ std::string clock_now() {
 
 class Source {
  public:
-  explicit Source(const ReaderOptions& options) : m_options(options), m_system(Target::system(), options) {}
+  // `later`: the fd-budget notice is told when the Source ends (after the terminal is restored).
+  Source(const TopOptions& options, bool later)
+      : m_on_notice(options.on_notice),
+        m_later(later),
+        m_system(Target::system(), options.reader),
+        m_cgroups(options.cgroups.empty() ? std::vector<CgroupSelector>{*parse_cgroup_selector("**")}
+                                          : options.cgroups,
+                  CgroupSetOptions{options.reader}) {}
+  ~Source() { tell(); }
+  Source(const Source&) = delete;
+  Source& operator=(const Source&) = delete;
+
   Result<void> sample(Model& model) {
     Result<Snapshot> system = m_system.snapshot();
     if (!system) return tl::unexpected(system.error());
-    Result<std::vector<CgroupSnapshot>> groups = scan_cgroups("/", {.recursive = true}, m_options);
     // No cgroup2 here (or it cannot be listed): the system alone.
-    model.update(*system, groups ? *groups : std::vector<CgroupSnapshot>{});
+    std::vector<CgroupSnapshot> groups;
+    if (Result<CgroupSet::Reading> reading = m_cgroups.update(); reading) {
+      groups.reserve((*reading)->groups.size());
+      for (const CgroupReading& g : (*reading)->groups) groups.push_back({g.path, g.snapshot});
+      if (m_notice.empty() && !(m_notice = m_cgroups.status().notice).empty() && !m_later) tell();
+    }
+    model.update(*system, groups);
     return {};
   }
 
  private:
-  ReaderOptions m_options;
+  void tell() {
+    if (m_on_notice && !m_notice.empty()) m_on_notice(m_notice);
+    m_on_notice = nullptr;
+  }
+
+  std::function<void(const std::string&)> m_on_notice;
+  bool m_later;
+  std::string m_notice;
   Reader m_system;
+  CgroupSet m_cgroups;
 };
 
 steady_clock::duration period(double seconds) {
@@ -76,7 +102,7 @@ class Curses {
 Result<void> run_terminal(const TopOptions& options, const std::atomic<bool>& stop) {
   bool utf8 = utf8_locale();
   Model model;
-  Source source(options.reader);
+  Source source(options, true);
   if (auto r = source.sample(model); !r) return r;  // before the screen: errors stay readable
   std::optional<Curses> curses;
   curses.emplace();
@@ -138,7 +164,7 @@ Result<void> run_terminal(const TopOptions& options, const std::atomic<bool>& st
 Result<void> run_plain(const TopOptions& options, const std::atomic<bool>& stop) {
   bool utf8 = utf8_locale();
   Model model;
-  Source source(options.reader);
+  Source source(options, false);
   if (auto r = source.sample(model); !r) return r;
   auto next = steady_clock::now();
   for (long printed = 0; !options.count || printed < *options.count; ++printed) {

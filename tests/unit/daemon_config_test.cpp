@@ -377,9 +377,14 @@ TEST(VictimChoice, PreferFirstAvoidLastProtectedNever) {
 
 TEST(VictimChoice, GlobsMatchNameOrPath) {
   EXPECT_TRUE(policy::glob_match("*.scope", "session-2.scope"));
-  EXPECT_TRUE(policy::glob_match("/user.slice/*", "/user.slice/app"));
+  EXPECT_TRUE(policy::glob_match("*.scope", "session-2.scope", "/user.slice/session-2.scope"));
+  EXPECT_TRUE(policy::glob_match("/user.slice/*", "app", "/user.slice/app"));
+  EXPECT_TRUE(policy::glob_match("user.slice/**", "app", "/user.slice/a/app"));
+  EXPECT_FALSE(policy::glob_match("/user.slice/*", "app", "/user.slice/a/app"));  // '*' is one level
+  EXPECT_FALSE(policy::glob_match("/user.slice/*", "/user.slice/app"));           // a name is no path
   EXPECT_FALSE(policy::glob_match("*.scope", "a.service"));
   EXPECT_TRUE(policy::glob_match("job-[0-9]", "job-7"));
+  EXPECT_FALSE(policy::glob_match("a/../b", "b", "/b"));  // refused by the configuration, matches nothing
 }
 
 TEST(DaemonLog, TextHasThePriorityPrefixAndJsonIsOneObject) {

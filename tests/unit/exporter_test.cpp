@@ -95,67 +95,7 @@ TEST(ListenAddress, RefusedWithAReason) {
   }
 }
 
-// ---- cgroup globs ----
-
-TEST(CgroupGlob, MatchesByComponent) {
-  struct Row {
-    const char* glob;
-    const char* path;
-    bool match;
-  };
-  const Row table[] = {
-      {"*", "/batch.slice", true},
-      {"*", "/batch.slice/job-1.scope", false},
-      {"/*", "/a", true},
-      {"*.slice", "/batch.slice", true},
-      {"*.slice", "/batch.scope", false},
-      {"batch.slice/*", "/batch.slice/job-1.scope", true},
-      {"batch.slice/*", "/batch.slice", false},
-      {"**", "/a/b/c", true},
-      {"**", "/a", true},
-      {"batch.slice/**", "/batch.slice/a/b", true},
-      {"batch.slice/**", "/system.slice/a", false},
-      {"**/job-?.scope", "/batch.slice/x/job-1.scope", true},
-      {"**/job-?.scope", "/job-1.scope", true},
-      {"sys[a-z]em.slice", "/system.slice", true},
-      {"batch.slice//job-1.scope", "/batch.slice/job-1.scope", true},
-      {"/", "/", true},
-  };
-  for (const Row& row : table) {
-    Result<CgroupGlob> g = parse_cgroup_glob(row.glob);
-    ASSERT_TRUE(g) << row.glob << ": " << g.error().message();
-    EXPECT_EQ(g->matches(row.path), row.match) << row.glob << " vs " << row.path;
-  }
-}
-
-TEST(CgroupGlob, BaseAndDepth) {
-  auto g = parse_cgroup_glob("system.slice/*");
-  ASSERT_TRUE(g);
-  EXPECT_EQ(g->base(), "/system.slice");
-  EXPECT_FALSE(g->recursive());
-  EXPECT_FALSE(g->literal());
-  g = parse_cgroup_glob("*/*");
-  EXPECT_EQ(g->base(), "/");
-  EXPECT_TRUE(g->recursive());
-  g = parse_cgroup_glob("a/**");
-  EXPECT_TRUE(g->recursive());
-  g = parse_cgroup_glob("/batch.slice/job-1.scope");
-  EXPECT_TRUE(g->literal());
-  EXPECT_EQ(g->base(), "/batch.slice/job-1.scope");
-  g = parse_cgroup_glob("/");
-  EXPECT_TRUE(g->literal());
-  EXPECT_EQ(g->base(), "/");
-}
-
-TEST(CgroupGlob, Refused) {
-  for (const char* text : {"", "../x", "a/./b", "a/..", "a**b", "**x", "**/**/**/**/**"}) {
-    Result<CgroupGlob> g = parse_cgroup_glob(text);
-    ASSERT_FALSE(g) << "'" << text << "' was accepted";
-    EXPECT_EQ(g.error().code(), Errc::invalid_argument);
-    EXPECT_NE(g.error().message().find("'" + std::string(text) + "'"), std::string::npos);
-  }
-  EXPECT_FALSE(parse_cgroup_glob(std::string_view("a\0b", 3)));
-}
+// cgroup selectors: tests/unit/cgroup_set_test.cpp (one syntax for every program).
 
 // ---- rendering ----
 
@@ -203,7 +143,7 @@ ExporterOptions fixture_options(const std::string& proc, std::vector<std::string
   ExporterOptions options;
   options.reader = ReaderOptions{fixture(proc), fixture("cgroup-tree"), nullptr};
   options.cgroups.clear();
-  for (const std::string& g : globs) options.cgroups.push_back(*parse_cgroup_glob(g));
+  for (const std::string& g : globs) options.cgroups.push_back(*parse_cgroup_selector(g));
   return options;
 }
 

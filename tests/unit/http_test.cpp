@@ -29,7 +29,7 @@ using test::RawResponse;
 ExporterOptions fixture_options() {
   ExporterOptions options;
   options.reader = ReaderOptions{test::fixture("kernel-6.1-irq"), test::fixture("cgroup-tree"), nullptr};
-  options.cgroups = {*parse_cgroup_glob("**")};
+  options.cgroups = {*parse_cgroup_selector("**")};
   return options;
 }
 

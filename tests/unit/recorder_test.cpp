@@ -563,7 +563,8 @@ TEST(RecorderCli, GlobsOverAFixtureTree) {
       {{}, {"system", "/batch.slice", "/system.slice"}},  // psi-off.slice cannot be read: left out
       {{"/*.slice/*"}, {"system", "/batch.slice/job-1.scope"}},
       {{"batch.slice", "/batch.slice/"}, {"system", "/batch.slice"}},
-      {{"/sys*", "/**"}, {"system", "/batch.slice", "/system.slice"}},
+      // "**" is any depth, as in serve and top (it was one level in record before the one selector).
+      {{"/sys*", "/**"}, {"system", "/batch.slice", "/batch.slice/job-1.scope", "/system.slice"}},
       {{"/none", "/none/*"}, {"system"}},
   };
   for (const Case& c : cases) {
