@@ -117,7 +117,7 @@ Result<void> write_control(const std::string& path, const std::string& value) {
   return file->write(value);
 }
 
-Result<std::string> read_text(const std::string& path) { return read_small_file(path); }
+Result<std::string> read_text(const std::string& path, const Io& io) { return read_small_file(path, io); }
 
 Result<std::string> read_control(const std::string& path) {
   Result<std::string> text = read_small_file(path);

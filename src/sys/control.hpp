@@ -2,7 +2,7 @@
 // Linux only. One header, a file per job: cgroup.cpp (processes and children of a group,
 // cgroup.kill, control files), process_info.cpp (what /proc says of a process),
 // cgroup_memory.cpp (a group's memory and limit, swap, reclaim), pidfd.cpp (ProcessHandle),
-// spawn.cpp (commands), service.cpp (datagrams, appends, the signalfd, sd_notify). Small files
+// spawn.cpp (commands), service.cpp (datagrams, appends, sd_notify). Small files
 // are read by small_file.cpp, through the Io seam.
 #pragma once
 
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <pressure/error.hpp>
+#include <pressure/io.hpp>
 
 #include "sys/fd.hpp"
 
@@ -54,6 +55,12 @@ Result<CgroupMemory> cgroup_memory(const std::string& cgroup2_root, const std::s
 // path; nothing when unlimited.
 std::optional<std::uint64_t> cgroup_memory_limit(const std::string& cgroup2_root, const std::string& relative,
                                                  const std::string& proc_root = "/proc");
+// The most memory the group has used: memory.peak (cgroup2, 5.19+), else the v1 group's
+// memory.max_usage_in_bytes; nothing where neither is kept.
+std::optional<std::uint64_t> cgroup_memory_peak(const std::string& cgroup2_root, const std::string& relative,
+                                                const std::string& proc_root = "/proc");
+// The process's peak resident set size (VmHWM of /proc/PID/status), in bytes.
+std::optional<std::uint64_t> process_peak_rss(Pid pid, const std::string& proc_root = "/proc");
 // SwapTotal and SwapFree from meminfo, in bytes.
 struct Swap {
   std::uint64_t total = 0, free = 0;
@@ -105,8 +112,9 @@ class ControlFile {
   Fd m_fd;
 };
 
-// A whole small kernel file (at most 4 MiB): Errc::not_found, gone (ENODEV, ESRCH) or system.
-Result<std::string> read_text(const std::string& path);
+// A whole small file (at most 4 MiB) through `io`, which opens only regular files:
+// Errc::not_found, permission, gone (ENODEV, ESRCH) or system, with the errno kept.
+Result<std::string> read_text(const std::string& path, const Io& io = *real_io());
 // A control file's first line, e.g. "max" or "536870912".
 Result<std::string> read_control(const std::string& path);
 
@@ -134,11 +142,6 @@ Result<Child> spawn(const std::vector<std::string>& argv,
 std::optional<int> reap(Pid pid);
 // SIGKILL to the child's whole process group.
 void kill_group(Pid pid);
-
-// A signalfd for `signals`, which are blocked for the calling thread (call before starting
-// threads). read_signal() returns the next pending one, or 0.
-Result<Fd> signal_fd(const std::vector<int>& signals);
-int read_signal(int fd);
 
 // sd_notify: sends `state` to $NOTIFY_SOCKET; false when there is none or it failed.
 bool notify_service_manager(const std::string& state);
