@@ -238,7 +238,7 @@ TEST(DaemonConfig, EveryBadFileNamesItsLineAndKey) {
        "\"kill\"\nprekill = { command = [\"dump\"], timeout = \"0s\" }\n",
        "bad.toml:6: rule 'r': key 'prekill.timeout' must be above 0 and at most 60s"},
       {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
-       "\"kill\"\nprekill = { command = [\"dump\"], timeout = \"2m\" }\n",
+       "\"kill\"\nprekill = { command = [\"dump\"], timeout = \"61s\" }\n",
        "bad.toml:6: rule 'r': key 'prekill.timeout' must be above 0 and at most 60s"},
       {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
        "\"kill\"\ncooldown = \"1s\"\nprekill = { command = [\"dump\"], timeout = \"1s\" }\n",
