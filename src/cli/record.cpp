@@ -1,10 +1,8 @@
 #include "cli/record.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,23 +25,13 @@
 #include "recorder/store.hpp"
 #include "recorder/time_arg.hpp"
 #include "sys/output.hpp"
+#include "sys/stop_signals.hpp"
 
 namespace pressure::cli {
 namespace {
 
 namespace fs = std::filesystem;
 using recorder::Store;
-
-std::atomic<bool> g_stop{false};
-extern "C" void stop_recording(int) { g_stop.store(true); }
-
-void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = stop_recording;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
 
 std::int64_t to_us(recorder::Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
@@ -208,6 +196,9 @@ CLI::App* add_record(CLI::App& app, RecordOptions& options) {
 }
 
 int run_record(const GlobalOptions& global, const RecordOptions& options) {
+  // Before anything could start a thread (threads inherit the mask).
+  Result<sys::StopSignals> stop = sys::StopSignals::take();
+  if (!stop) return report(stop.error());
   recorder::RecordOptions record;
   record.interval = std::chrono::microseconds(static_cast<long long>(std::llround(options.interval * 1e6)));
   record.count = options.count;
@@ -243,7 +234,6 @@ int run_record(const GlobalOptions& global, const RecordOptions& options) {
   Result<Store> store = Store::open(*path, Store::Mode::write);
   if (!store) return report(store.error());
 
-  install_stop_handlers();
   std::string what = sampler_options.system ? "the system" : "";
   for (const std::string& g : sampler_options.globs) what += (what.empty() ? "cgroups " : ", cgroups ") + g;
   fmt::print(stderr, "pressure: recording {} every {}s into {} (Ctrl-C stops)\n", what, options.interval,
@@ -252,7 +242,7 @@ int run_record(const GlobalOptions& global, const RecordOptions& options) {
     fmt::print(stderr, "pressure: {}: {} (left out of the history while it fails)\n", core::printable(target),
                core::printable(error.message()));
   };
-  Result<recorder::RecordStats> stats = recorder::record(*store, sampler, record, g_stop);
+  Result<recorder::RecordStats> stats = recorder::record(*store, sampler, record, stop->stop_requested());
   if (!stats) return report(stats.error());
   return k_exit_ok;
 }

@@ -3,11 +3,11 @@
 #include <csignal>
 
 #include <fmt/core.h>
-#include <pthread.h>
 
 #include "cli/cli.hpp"
 #include "core/printable.hpp"
 #include "exporter/server.hpp"
+#include "sys/stop_signals.hpp"
 
 namespace pressure::cli {
 
@@ -71,29 +71,19 @@ int run_serve(const GlobalOptions& global, const ServeOptions& options) {
   }
   exporter::Exporter exporter(std::move(exporter_options));
 
-  // SIGINT and SIGTERM are blocked before any thread starts (threads inherit the mask) and
-  // taken here with sigwait, so the stop happens on this thread, not in a handler.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+  // Before any thread starts (threads inherit the mask): the stop happens on this thread.
+  Result<sys::StopSignals> stop = sys::StopSignals::take();
+  if (!stop) return report(stop.error());
   std::signal(SIGPIPE, SIG_IGN);  // a client closing early is that request's problem
 
   Result<exporter::MetricsServer> server = exporter::MetricsServer::listen(*address, exporter);
-  if (!server) {
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-    return report(server.error());
-  }
+  if (!server) return report(server.error());
   server->start();
   fmt::print(stderr, "pressure: serving {} (listening on {})\n", server->url(),
              server->address().to_string());
   std::fflush(stderr);
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
+  stop->wait();
   server->stop();
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return k_exit_ok;
 }
 

@@ -1,22 +1,14 @@
 #include "cli/top.hpp"
 
-#include <atomic>
-#include <csignal>
-
 #include <fmt/core.h>
 #include <unistd.h>
 
 #include "cli/cli.hpp"
 #include "core/printable.hpp"
+#include "sys/stop_signals.hpp"
 #include "top/screen.hpp"
 
 namespace pressure::cli {
-namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void stop_top(int) { g_stop.store(true); }
-
-}  // namespace
 
 CLI::App* add_top(CLI::App& app, TopOptions& options) {
   CLI::App* top = app.add_subcommand("top",
@@ -37,11 +29,8 @@ CLI::App* add_top(CLI::App& app, TopOptions& options) {
 }
 
 int run_top(const GlobalOptions& global, const TopOptions& options) {
-  struct sigaction action {};
-  action.sa_handler = stop_top;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  Result<sys::StopSignals> stop = sys::StopSignals::take();
+  if (!stop) return report(stop.error());
   top::TopOptions o{options.interval, options.count, global.reader_options(), {}, nullptr};
   o.on_notice = [](const std::string& notice) {
     fmt::print(stderr, "pressure: top: {}\n", core::printable(notice));
@@ -52,7 +41,8 @@ int run_top(const GlobalOptions& global, const TopOptions& options) {
     o.cgroups.push_back(std::move(*selector));
   }
   bool terminal = ::isatty(STDOUT_FILENO) == 1 && ::isatty(STDIN_FILENO) == 1;
-  Result<void> r = terminal ? top::run_terminal(o, g_stop) : top::run_plain(o, g_stop);
+  Result<void> r =
+      terminal ? top::run_terminal(o, stop->stop_requested()) : top::run_plain(o, stop->stop_requested());
   if (!r) return report(r.error());
   return k_exit_ok;
 }

@@ -1,7 +1,6 @@
 #include "cli/watch.hpp"
 
 #include <cmath>
-#include <csignal>
 #include <iostream>
 
 #include <fmt/core.h>
@@ -12,14 +11,10 @@
 #include "cli/cli.hpp"
 #include "cli/format.hpp"
 #include "sys/process.hpp"
+#include "sys/stop_signals.hpp"
 
 namespace pressure::cli {
 namespace {
-
-Monitor* g_monitor = nullptr;
-extern "C" void stop_on_signal(int) {
-  if (g_monitor != nullptr) g_monitor->stop();
-}
 
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 double epoch_seconds(std::chrono::system_clock::time_point t) {
@@ -165,6 +160,9 @@ int run_watch(const GlobalOptions& global, const WatchOptions& options) {
                                                      : TriggerMode::automatic;
   trigger_options.window_policy = options.strict_window ? WindowPolicy::refuse : WindowPolicy::round_up;
 
+  // Before the Monitor, which may start threads (they inherit the mask).
+  Result<sys::StopSignals> stop = sys::StopSignals::take();
+  if (!stop) return report(stop.error());
   Monitor monitor(global.reader_options());
   long events = 0;
   int code = k_exit_ok;
@@ -212,13 +210,11 @@ int run_watch(const GlobalOptions& global, const WatchOptions& options) {
     });
     if (!timer) return report(timer.error());
   }
-  g_monitor = &monitor;
-  std::signal(SIGINT, stop_on_signal);
-  std::signal(SIGTERM, stop_on_signal);
+  Result<TimerId> stop_watch = monitor.add_fd(stop->fd(), [&] {
+    if (stop->next() != 0) monitor.stop();
+  });
+  if (!stop_watch) return report(stop_watch.error());
   Result<void> ran = monitor.run();
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-  g_monitor = nullptr;
   if (!ran) return report(ran.error());
   if (code != k_exit_ok) return code;
   return timed_out && events == 0 ? k_exit_negative : k_exit_ok;

@@ -7,14 +7,14 @@
 #include <cstring>
 #include <set>
 
-#include <fcntl.h>
-
 #include <pressure/io.hpp>
 
 #include <pressure/selector.hpp>
 #include "core/cgroup_path.hpp"
 #include "daemon/config_check.hpp"
 #include "exporter/listen.hpp"
+#include "sys/control.hpp"
+#include "sys/small_file.hpp"
 
 namespace pressure::daemon {
 
@@ -252,43 +252,30 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
   return config;
 }
 
-Result<Config> load_config(const std::string& path) {
+namespace {
+
+// A file that could not be read, in the words of a configuration (and with the exit code it means).
+Error config_file_error(const Error& e, const std::string& path) {
+  int err = e.sys_errno();
+  if (e.code() == Errc::not_found) return Error(Errc::not_found, path + ": no such file", path, err);
+  if (e.code() == Errc::permission) return Error(Errc::permission, path + ": permission denied", path, err);
+  if (err == k_not_a_regular_file)
+    return Error(Errc::invalid_argument,
+                 path + ": not a regular file (a FIFO, a device or a socket); give the configuration file",
+                 path, err);
+  return Error(Errc::invalid_argument, path + ": cannot read the file: " + std::strerror(err), path, err);
+}
+
+}  // namespace
+
+Result<Config> load_config(const std::string& path, const Io& io) {
   // Through the Io seam, which opens only regular files: a FIFO never blocks the start, and a
   // device such as /dev/zero is refused instead of read until memory runs out.
-  constexpr std::size_t k_limit = 1 << 20;
-  const Io& io = *real_io();
-  int fd = io.open_at(AT_FDCWD, path.c_str(), O_RDONLY);
-  if (fd < 0) {
-    int err = -fd;
-    if (err == ENOENT) return fail(Errc::not_found, path + ": no such file", path, err);
-    if (err == EACCES || err == EPERM) return fail(Errc::permission, path + ": permission denied", path, err);
-    if (err == k_not_a_regular_file)
-      return fail(Errc::invalid_argument,
-                  path +
-                      ": not a regular file (a FIFO, a device or a socket); give the "
-                      "configuration file",
-                  path, err);
-    return fail(Errc::invalid_argument, path + ": cannot read the file: " + std::strerror(err), path, err);
-  }
-  std::string text;
-  char chunk[16384];
-  for (;;) {
-    long n = io.pread(fd, chunk, sizeof chunk, static_cast<long>(text.size()));
-    if (n < 0) {
-      io.close(fd);
-      return fail(Errc::invalid_argument,
-                  path + ": cannot read the file: " + std::strerror(static_cast<int>(-n)), path,
-                  static_cast<int>(-n));
-    }
-    if (n == 0) break;
-    text.append(chunk, static_cast<std::size_t>(n));
-    if (text.size() > k_limit) {
-      io.close(fd);
-      return fail(Errc::invalid_argument, path + ": larger than 1 MiB; a configuration is a few KiB", path);
-    }
-  }
-  io.close(fd);
-  return parse_config(text, path);
+  Result<std::string> text = sys::read_small_file(path, io);
+  if (!text) return tl::unexpected(config_file_error(text.error(), path));
+  if (text->size() > (1U << 20))
+    return fail(Errc::invalid_argument, path + ": larger than 1 MiB; a configuration is a few KiB", path);
+  return parse_config(*text, path);
 }
 
 }  // namespace pressure::daemon

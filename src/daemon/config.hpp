@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <pressure/error.hpp>
+#include <pressure/io.hpp>
 
 #include "policy/rules.hpp"
 
@@ -32,8 +33,9 @@ struct Config {
 // Parses and validates `text` as if read from `path`. Errors are invalid_argument with a
 // message "PATH:LINE: ...".
 Result<Config> parse_config(std::string_view text, const std::string& path);
-// Reads and parses a file (not_found / permission errors name it).
-Result<Config> load_config(const std::string& path);
+// Reads (through `io`: regular files only, at most 1 MiB) and parses a file; not_found and
+// permission errors name it, any other failure to read is invalid_argument.
+Result<Config> load_config(const std::string& path, const Io& io = *real_io());
 
 // "512M", "1G", "64MiB", "1048576" -> bytes.
 Result<std::uint64_t> parse_size(std::string_view text);

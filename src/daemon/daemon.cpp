@@ -15,8 +15,10 @@
 #include "exporter/exporter.hpp"
 #include "exporter/metrics.hpp"
 #include "exporter/server.hpp"
+#include <pressure/selector.hpp>
 #include "sys/control.hpp"
 #include "sys/protect.hpp"
+#include "sys/stop_signals.hpp"
 
 namespace pressure::daemon {
 namespace {
@@ -146,162 +148,166 @@ Result<Config> load_and_check(const std::string& path) {
   return config;
 }
 
-int run(const Options& options) {
-  Result<Config> config = load_and_check(options.config_path);
-  if (!config) {
-    log_message("pressure daemon: " + config.error().message());
-    return config.error().code() == Errc::permission ? k_exit_runtime : k_exit_config;
-  }
-  // Commands we start are reaped by us: SIGCHLD must not be inherited as ignored.
-  std::signal(SIGCHLD, SIG_DFL);
-  LogFormat format = options.log_format.value_or(config->log_format);
-  bool dry_run = options.dry_run || options.check;
+namespace {
 
-  // Signals first, before anything could start a thread.
-  Result<sys::Fd> signals = sys::signal_fd({SIGHUP, SIGTERM, SIGINT});
-  if (!signals) {
-    log_message("pressure daemon: " + signals.error().message());
-    return k_exit_runtime;
-  }
+// What one run of the daemon holds: the configuration, the loop, the actuator, the engine of the
+// rules now running, and the metrics server. The functions below each do one of its jobs.
+struct Run {
+  Run(const Options& o, Config c)
+      : options(o),
+        config(std::move(c)),
+        format(o.log_format.value_or(config.log_format)),
+        dry_run(o.dry_run || o.check),
+        monitor(o.reader) {}
 
-  if (!options.check)
-    protect_self(format, config->realtime);  // before any thread: they are locked as they start
-  // Before arming (for --check too): each rule holds a file and often a trigger open.
-  if (Result<std::uint64_t> files = sys::raise_open_file_limit(); !files)
-    log_text(5, "the open-file limit stays where it was: " + files.error().message(), format);
-
-  Monitor monitor(options.reader);
-  // A dry run (and --check) goes down the same path, with an actuator that acts on nothing.
-  std::unique_ptr<policy::Actuator> actuator = dry_run
-                                                   ? std::make_unique<policy::DryRunActuator>()
-                                                   : policy::real_actuator(monitor, options.reader.proc_root);
-  bool quiet_arming = options.check;
+  const Options& options;
+  Config config;
+  LogFormat format;
+  bool dry_run;
+  Monitor monitor;
+  std::unique_ptr<policy::Actuator> actuator;
   policy::EngineOptions engine_options;
-  engine_options.reader = options.reader;
-  engine_options.idle_poll = config->idle_poll;
-  engine_options.carryover = std::make_shared<policy::Carryover>();
-  engine_options.report = [&format, &quiet_arming](const policy::Decision& d) {
-    if (quiet_arming && d.what == "armed") return;
-    log_line(format_decision(d, format));
-  };
-
-  auto engine = std::make_unique<policy::Engine>(monitor, *actuator, engine_options);
-  if (Result<void> started = engine->start(config->rules); !started) {
-    log_message("pressure daemon: " + config->path + ": " + started.error().message());
-    return exit_code_for(started.error());
-  }
-  // /metrics, as `pressure serve` gives it, plus the daemon's own counters.
-  std::atomic<std::size_t> rules_armed{config->rules.size()};
+  std::unique_ptr<policy::Engine> engine;
+  std::atomic<std::size_t> rules_armed{0};
   std::atomic<std::uint64_t> reloads_ok{0}, reloads_failed{0};
   std::unique_ptr<exporter::Exporter> metrics;
   std::optional<exporter::MetricsServer> server;
-  if (!config->listen.empty() && !options.check) {
-    exporter::ExporterOptions exporter_options;
-    exporter_options.reader = options.reader;
-    exporter_options.names = config->metrics_names;
-    if (!config->metrics_cgroups.empty()) {
-      exporter_options.cgroups.clear();
-      for (const std::string& g : config->metrics_cgroups)
-        exporter_options.cgroups.push_back(*parse_cgroup_selector(g));
-    }
-    metrics = std::make_unique<exporter::Exporter>(std::move(exporter_options));
-    metrics->add_source([counters = engine_options.carryover->counters, &rules_armed, &reloads_ok,
-                         &reloads_failed](std::string& out) {
-      out +=
-          "# HELP pressure_daemon_actions_total Decisions of the daemon's rules, by rule, action and "
-          "result.\n"
-          "# TYPE pressure_daemon_actions_total counter\n";
-      for (const auto& [key, n] : counters->snapshot()) {
-        const auto& [rule, action, result] = key;
-        out += "pressure_daemon_actions_total{rule=\"";
-        exporter::append_label_value(out, rule);
-        out += "\",action=\"";
-        exporter::append_label_value(out, action);
-        out += "\",result=\"";
-        exporter::append_label_value(out, result);
-        out += "\"} " + std::to_string(n) + "\n";
-      }
-      out += "# HELP pressure_daemon_rules Rules the daemon runs.\n# TYPE pressure_daemon_rules gauge\n";
-      out += "pressure_daemon_rules " + std::to_string(rules_armed.load()) + "\n";
-      out +=
-          "# HELP pressure_daemon_rule_armed Whether the rule is armed (1) or disarmed, e.g. waiting for its "
-          "removed target cgroup to come back (0).\n"
-          "# TYPE pressure_daemon_rule_armed gauge\n";
-      for (const auto& [rule, armed] : counters->armed()) {
-        out += "pressure_daemon_rule_armed{rule=\"";
-        exporter::append_label_value(out, rule);
-        out += "\"} " + std::string(armed ? "1" : "0") + "\n";
-      }
-      out +=
-          "# HELP pressure_daemon_reloads_total Reloads of the configuration (SIGHUP), by result.\n"
-          "# TYPE pressure_daemon_reloads_total counter\n";
-      out += "pressure_daemon_reloads_total{result=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";
-      out +=
-          "pressure_daemon_reloads_total{result=\"failed\"} " + std::to_string(reloads_failed.load()) + "\n";
-    });
-    Result<exporter::MetricsServer> listening = exporter::MetricsServer::listen(config->listen, *metrics);
-    if (!listening) {
-      log_message("pressure daemon: " + config->path + ": [daemon] listen: " + listening.error().message());
-      return listening.error().code() == Errc::invalid_argument ? k_exit_config : k_exit_runtime;
-    }
-    server.emplace(std::move(*listening));
-    server->start();  // its threads inherit the blocked signals, which go to our signalfd
-    log_text(6, "serving metrics at " + server->url(), format);
-  }
 
-  if (options.check && !config->listen.empty()) {
-    // The port may be the running daemon's, so --check binds nothing; the module must load.
+  void log(int priority, const std::string& message) const { log_text(priority, message, format); }
+};
+
+// The daemon's own series, after those of `pressure serve`.
+void render_daemon_metrics(std::string& out, const policy::Counters& counters, const Run& run) {
+  out +=
+      "# HELP pressure_daemon_actions_total Decisions of the daemon's rules, by rule, action and "
+      "result.\n"
+      "# TYPE pressure_daemon_actions_total counter\n";
+  for (const auto& [key, n] : counters.snapshot()) {
+    const auto& [rule, action, result] = key;
+    out += "pressure_daemon_actions_total{rule=\"";
+    exporter::append_label_value(out, rule);
+    out += "\",action=\"";
+    exporter::append_label_value(out, action);
+    out += "\",result=\"";
+    exporter::append_label_value(out, result);
+    out += "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP pressure_daemon_rules Rules the daemon runs.\n# TYPE pressure_daemon_rules gauge\n";
+  out += "pressure_daemon_rules " + std::to_string(run.rules_armed.load()) + "\n";
+  out +=
+      "# HELP pressure_daemon_rule_armed Whether the rule is armed (1) or disarmed, e.g. waiting for its "
+      "removed target cgroup to come back (0).\n"
+      "# TYPE pressure_daemon_rule_armed gauge\n";
+  for (const auto& [rule, armed] : counters.armed()) {
+    out += "pressure_daemon_rule_armed{rule=\"";
+    exporter::append_label_value(out, rule);
+    out += "\"} " + std::string(armed ? "1" : "0") + "\n";
+  }
+  out +=
+      "# HELP pressure_daemon_reloads_total Reloads of the configuration (SIGHUP), by result.\n"
+      "# TYPE pressure_daemon_reloads_total counter\n";
+  out += "pressure_daemon_reloads_total{result=\"ok\"} " + std::to_string(run.reloads_ok.load()) + "\n";
+  out +=
+      "pressure_daemon_reloads_total{result=\"failed\"} " + std::to_string(run.reloads_failed.load()) + "\n";
+}
+
+// The actuator (a dry run's acts on nothing) and the engine with the file's rules armed.
+std::optional<int> start_engine(Run& run) {
+  run.actuator = run.dry_run ? std::make_unique<policy::DryRunActuator>()
+                             : policy::real_actuator(run.monitor, run.options.reader.proc_root);
+  run.engine_options.reader = run.options.reader;
+  run.engine_options.idle_poll = run.config.idle_poll;
+  run.engine_options.carryover = std::make_shared<policy::Carryover>();
+  run.engine_options.report = [&run, quiet_arming = run.options.check](const policy::Decision& d) {
+    if (quiet_arming && d.what == "armed") return;
+    log_line(format_decision(d, run.format));
+  };
+  run.engine = std::make_unique<policy::Engine>(run.monitor, *run.actuator, run.engine_options);
+  if (Result<void> started = run.engine->start(run.config.rules); !started) {
+    log_message("pressure daemon: " + run.config.path + ": " + started.error().message());
+    return exit_code_for(started.error());
+  }
+  run.rules_armed = run.config.rules.size();
+  return std::nullopt;
+}
+
+// /metrics, as `pressure serve` gives it, plus the daemon's own counters.
+std::optional<int> start_metrics(Run& run) {
+  exporter::ExporterOptions exporter_options;
+  exporter_options.reader = run.options.reader;
+  exporter_options.names = run.config.metrics_names;
+  if (!run.config.metrics_cgroups.empty()) {
+    exporter_options.cgroups.clear();
+    for (const std::string& g : run.config.metrics_cgroups)
+      exporter_options.cgroups.push_back(*parse_cgroup_selector(g));  // checked by the config
+  }
+  run.metrics = std::make_unique<exporter::Exporter>(std::move(exporter_options));
+  run.metrics->add_source([counters = run.engine_options.carryover->counters, &run](std::string& out) {
+    render_daemon_metrics(out, *counters, run);
+  });
+  Result<exporter::MetricsServer> listening =
+      exporter::MetricsServer::listen(run.config.listen, *run.metrics);
+  if (!listening) {
+    log_message("pressure daemon: " + run.config.path + ": [daemon] listen: " + listening.error().message());
+    return listening.error().code() == Errc::invalid_argument ? k_exit_config : k_exit_runtime;
+  }
+  run.server.emplace(std::move(*listening));
+  run.server->start();  // its threads inherit the blocked signals, which StopSignals takes
+  run.log(6, "serving metrics at " + run.server->url());
+  return std::nullopt;
+}
+
+// --check: the file parsed and its rules armed; the port may be the running daemon's, so it binds
+// nothing, but the HTTP module must load.
+int finish_check(const Run& run) {
+  if (!run.config.listen.empty()) {
     if (Result<void> loaded = exporter::MetricsServer::load(); !loaded) {
-      log_message("pressure daemon: " + config->path + ": [daemon] listen: " + loaded.error().message());
+      log_message("pressure daemon: " + run.config.path + ": [daemon] listen: " + loaded.error().message());
       return k_exit_runtime;
     }
   }
-  if (options.check) {
-    log_message("pressure daemon: " + config->path + ": OK, " + std::to_string(config->rules.size()) +
-                " rule" + (config->rules.size() == 1 ? "" : "s") + " parsed and armed");
-    return k_exit_ok;
-  }
-  log_text(5,
-           std::string("started") + (dry_run ? " in dry-run mode (nothing will be acted on)" : "") + ": " +
-               rules_summary(*config),
-           format);
-  sys::notify_service_manager("READY=1\nSTATUS=" + rules_summary(*config));
+  log_message("pressure daemon: " + run.config.path + ": OK, " + std::to_string(run.config.rules.size()) +
+              " rule" + (run.config.rules.size() == 1 ? "" : "s") + " parsed and armed");
+  return k_exit_ok;
+}
 
-  int exit_code = k_exit_ok;
-  auto reload = [&] {
-    sys::notify_service_manager("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(sys::monotonic_usec()));
-    Result<Config> next = load_and_check(options.config_path);
-    if (!next) {
-      ++reloads_failed;
-      log_text(3, "reload failed, keeping the running rules: " + next.error().message(), format);
-      sys::notify_service_manager("READY=1\nSTATUS=reload failed; " + rules_summary(*config));
-      return;
-    }
-    engine_options.idle_poll = next->idle_poll;
-    engine_options.await_missing_targets = true;  // a running rule may be waiting for its target
-    auto fresh = std::make_unique<policy::Engine>(monitor, *actuator, engine_options);
-    if (Result<void> started = fresh->start(next->rules); !started) {
-      ++reloads_failed;
-      log_text(3, "reload failed, keeping the running rules: " + started.error().message(), format);
-      sys::notify_service_manager("READY=1\nSTATUS=reload failed; " + rules_summary(*config));
-      return;
-    }
-    engine->stop();
-    engine = std::move(fresh);
-    config = std::move(next);
-    ++reloads_ok;
-    rules_armed = config->rules.size();
-    if (!options.log_format) format = config->log_format;
-    log_text(5, "reloaded: " + rules_summary(*config), format);
-    sys::notify_service_manager("READY=1\nSTATUS=" + rules_summary(*config));
+// SIGHUP: the file again; a new engine replaces the running one only once all its rules armed.
+void reload(Run& run) {
+  sys::notify_service_manager("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(sys::monotonic_usec()));
+  auto failed = [&run](const Error& error) {
+    ++run.reloads_failed;
+    run.log(3, "reload failed, keeping the running rules: " + error.message());
+    sys::notify_service_manager("READY=1\nSTATUS=reload failed; " + rules_summary(run.config));
   };
-  Result<FdWatchId> signal_watch = monitor.add_fd(signals->get(), [&] {
-    while (int sig = sys::read_signal(signals->get())) {
+  Result<Config> next = load_and_check(run.options.config_path);
+  if (!next) return failed(next.error());
+  run.engine_options.idle_poll = next->idle_poll;
+  run.engine_options.await_missing_targets = true;  // a running rule may be waiting for its target
+  auto fresh = std::make_unique<policy::Engine>(run.monitor, *run.actuator, run.engine_options);
+  if (Result<void> started = fresh->start(next->rules); !started) return failed(started.error());
+  run.engine->stop();
+  run.engine = std::move(fresh);
+  run.config = std::move(*next);
+  ++run.reloads_ok;
+  run.rules_armed = run.config.rules.size();
+  if (!run.options.log_format) run.format = run.config.log_format;
+  run.log(5, "reloaded: " + rules_summary(run.config));
+  sys::notify_service_manager("READY=1\nSTATUS=" + rules_summary(run.config));
+}
+
+// The loop until SIGTERM or SIGINT (SIGHUP reloads), with the service manager told and its
+// watchdog fed; then every victim still in its grace period gets its SIGKILL.
+int serve_until_stopped(Run& run, sys::StopSignals& signals) {
+  run.log(5, std::string("started") + (run.dry_run ? " in dry-run mode (nothing will be acted on)" : "") +
+                 ": " + rules_summary(run.config));
+  sys::notify_service_manager("READY=1\nSTATUS=" + rules_summary(run.config));
+  Result<FdWatchId> signal_watch = run.monitor.add_fd(signals.fd(), [&] {
+    while (int sig = signals.next()) {
       if (sig == SIGHUP) {
-        reload();
+        reload(run);
       } else {
-        log_text(5, std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"), format);
-        monitor.stop();
+        run.log(5, std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        run.monitor.stop();
       }
     }
   });
@@ -310,18 +316,48 @@ int run(const Options& options) {
     return k_exit_runtime;
   }
   if (auto wd = sys::watchdog_interval(); wd.count() > 0) {
-    if (Result<TimerId> t = monitor.add_timer(wd / 2, [] { sys::notify_service_manager("WATCHDOG=1"); }); !t)
-      log_text(3, "cannot keep the watchdog fed: " + t.error().message(), format);
+    if (auto t = run.monitor.add_timer(wd / 2, [] { sys::notify_service_manager("WATCHDOG=1"); }); !t)
+      run.log(3, "cannot keep the watchdog fed: " + t.error().message());
   }
-  if (Result<void> ran = monitor.run(); !ran) {
-    log_text(3, "the event loop failed: " + ran.error().message(), format);
+  int exit_code = k_exit_ok;
+  if (Result<void> ran = run.monitor.run(); !ran) {
+    run.log(3, "the event loop failed: " + ran.error().message());
     exit_code = k_exit_runtime;
   }
   sys::notify_service_manager("STOPPING=1");
-  if (server) server->stop();
-  engine->stop();
-  engine_options.carryover->finish_kills();  // victims in their grace period get SIGKILL now
+  if (run.server) run.server->stop();
+  run.engine->stop();
+  run.engine_options.carryover->finish_kills();  // victims in their grace period get SIGKILL now
   return exit_code;
+}
+
+}  // namespace
+
+int run(const Options& options) {
+  Result<Config> config = load_and_check(options.config_path);
+  if (!config) {
+    log_message("pressure daemon: " + config.error().message());
+    return config.error().code() == Errc::permission ? k_exit_runtime : k_exit_config;
+  }
+  // Commands we start are reaped by us: SIGCHLD must not be inherited as ignored.
+  std::signal(SIGCHLD, SIG_DFL);
+  // Signals first, before anything could start a thread.
+  Result<sys::StopSignals> signals = sys::StopSignals::take({SIGHUP});
+  if (!signals) {
+    log_message("pressure daemon: " + signals.error().message());
+    return k_exit_runtime;
+  }
+  Run run(options, std::move(*config));
+  if (!options.check) protect_self(run.format, run.config.realtime);  // before any other thread
+  // Before arming (for --check too): each rule holds a file and often a trigger open.
+  if (Result<std::uint64_t> files = sys::raise_open_file_limit(); !files)
+    run.log(5, "the open-file limit stays where it was: " + files.error().message());
+  if (auto failed = start_engine(run)) return *failed;
+  if (options.check) return finish_check(run);
+  if (!run.config.listen.empty()) {
+    if (auto failed = start_metrics(run)) return *failed;
+  }
+  return serve_until_stopped(run, *signals);
 }
 
 }  // namespace pressure::daemon

@@ -22,6 +22,10 @@ Result<void> preflight(const Config& config) {
       if (Result<std::string> found = sys::find_program(rule.command.front()); !found)
         return tl::unexpected(in_rule(rule, "exec: cannot run " + found.error().message()));
     }
+    if (rule.prekill) {
+      if (Result<std::string> found = sys::find_program(rule.prekill->command.front()); !found)
+        return tl::unexpected(in_rule(rule, "prekill: cannot run " + found.error().message()));
+    }
     if (!rule.notify_socket.empty() && rule.notify_socket.size() >= sizeof(sockaddr_un::sun_path))
       return tl::unexpected(in_rule(rule, "notify.socket: the path is " +
                                               std::to_string(rule.notify_socket.size()) +

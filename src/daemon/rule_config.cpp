@@ -38,7 +38,7 @@ R<void> parse_name(RuleText& in, Rule& r, std::size_t index) {
   PRESSURE_TRY(only_keys(
       in.ck, in.t,
       {"name", "target", "allow_root", "when", "for", "interval", "cooldown", "repeat", "action", "victim",
-       "prefer", "avoid", "grace", "signal", "command", "timeout", "memory_high", "notify"},
+       "prefer", "avoid", "grace", "signal", "command", "timeout", "memory_high", "notify", "prekill"},
       in.ctx));
   const toml::node* n = in.get("name");
   if (n == nullptr)
@@ -333,20 +333,59 @@ R<void> parse_victim_keys(const RuleText& in, Rule& r) {
   return {};
 }
 
+// A command: a list of strings, the program first; no shell is used.
+R<std::vector<std::string>> need_argv(const RuleText& in, const toml::node& n, const std::string& key) {
+  if (n.as_array() == nullptr)
+    return in.error(n, "key '" + key + "' must be a list: [\"program\", \"arg\", ...] (no shell is used)");
+  auto v = need_strings(in.ck, n, key, in.ctx);
+  if (!v) return tl::unexpected(v.error());
+  if (v->empty() || v->front().empty()) return in.error(n, "key '" + key + "' names no program");
+  return v;
+}
+
 R<void> parse_exec(const RuleText& in, Rule& r) {
   if (const toml::node* n = in.get("command")) {
     if (r.action != ActionKind::exec) return in.error(*n, "key 'command' is only for action = \"exec\"");
-    if (n->as_array() == nullptr)
-      return in.error(*n, "key 'command' must be a list: [\"program\", \"arg\", ...] (no shell is used)");
-    auto v = need_strings(in.ck, *n, "command", in.ctx);
+    auto v = need_argv(in, *n, "command");
     if (!v) return tl::unexpected(v.error());
-    if (v->empty() || v->front().empty()) return in.error(*n, "key 'command' names no program");
     r.command = *v;
   } else if (r.action == ActionKind::exec) {
     return in.error(in.node, "action 'exec' needs command = [\"program\", \"arg\", ...]");
   }
   if (const toml::node* n = in.get("timeout"); n != nullptr && r.action != ActionKind::exec)
     return in.error(*n, "key 'timeout' is only for exec");
+  return {};
+}
+
+// prekill = { command = ["program", "arg"], timeout = "1s" }: kill only; the timeout bounds how
+// long the kill waits, so it is short of the cooldown (or the rule would act again meanwhile).
+R<void> parse_prekill(const RuleText& in, Rule& r) {
+  const toml::node* n = in.get("prekill");
+  if (n == nullptr) return {};
+  if (r.action != ActionKind::kill) return in.error(*n, "key 'prekill' is only for action = \"kill\"");
+  const toml::table* pt = n->as_table();
+  if (pt == nullptr)
+    return in.error(*n,
+                    "key 'prekill' must be a table: { command = [\"program\", \"arg\"], timeout = \"1s\" }");
+  TRY(only_keys(in.ck, *pt, {"command", "timeout"}, in.ctx + "prekill: "));
+  policy::PreKill hook;
+  const toml::node* c = pt->get("command");
+  if (c == nullptr) return in.error(*n, "key 'prekill' needs command = [\"program\", \"arg\", ...]");
+  auto argv = need_argv(in, *c, "prekill.command");
+  if (!argv) return tl::unexpected(argv.error());
+  hook.command = *argv;
+  if (const toml::node* t = pt->get("timeout")) {
+    auto d = need_duration(in.ck, *t, "prekill.timeout", in.ctx);
+    if (!d) return tl::unexpected(d.error());
+    if (d->count() <= 0 || *d > policy::PreKill::k_max_timeout)
+      return in.error(*t, "key 'prekill.timeout' must be above 0 and at most 60s: the kill waits that long");
+    hook.timeout = *d;
+  }
+  if (hook.timeout >= r.cooldown)
+    return in.error(*n,
+                    "key 'prekill.timeout' must be shorter than the rule's cooldown, or the rule could act "
+                    "again while the hook runs");
+  r.prekill = std::move(hook);
   return {};
 }
 
@@ -394,7 +433,7 @@ R<Rule> parse_rule(const Checker& ck, const toml::table& t, const toml::node& no
   RuleText in{ck, t, node, ""};
   PRESSURE_TRY(parse_name(in, r, index));
   for (auto part : {parse_target, parse_action, parse_memory_high, parse_when, parse_timing, parse_victim,
-                    parse_victim_keys, parse_exec, parse_notify})
+                    parse_victim_keys, parse_exec, parse_prekill, parse_notify})
     PRESSURE_TRY(part(in, r));
   PRESSURE_TRY(check_root(in, r));
   return r;

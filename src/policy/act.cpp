@@ -1,5 +1,6 @@
-// Acting: every action of a rule, only through the Actuator. A dry run goes down the same path
-// with a DryRunActuator; only the words ("would ...") and the result ("dry-run") differ.
+// Acting: every action of a rule, only through the Actuator (kills and signals in kill.cpp). A dry
+// run goes down the same path with a DryRunActuator; only the words ("would ...") and the result
+// ("dry-run") differ.
 #include <csignal>
 #include <cstdio>
 
@@ -12,116 +13,10 @@ namespace {
 
 std::string measured_prefix(const Decision& d) { return d.measured.empty() ? "" : d.measured + "; "; }
 
-std::string describe(const Candidate& c) {
-  if (c.pid != 0) return "pid " + std::to_string(c.pid) + " (" + c.name + ")";
-  return c.path;
-}
-
 void fail_decision(Decision& d, const std::string& detail) {
   d.severity = Decision::Severity::error;
   d.result = "failed";
   d.detail = detail;
-}
-
-// Where a victim is and what reaches it.
-struct Aim {
-  Candidate victim;
-  std::string dir;    // a group victim's directory
-  std::string scope;  // the group every signalled process must be inside
-  int first_signal = SIGKILL;
-};
-
-// The first signal to every process of a group victim (SIGTERM of a grace kill, or a signal
-// rule's); an error only when none could be sent.
-Result<void> signal_group(Context& ctx, const Aim& aim, Decision& d) {
-  Result<std::vector<int>> pids = ctx.actuator.processes(aim.dir);
-  if (!pids) return tl::unexpected(pids.error());
-  std::size_t sent = 0;
-  std::optional<Error> first_error;
-  for (int pid : *pids) {
-    Result<void> one = ctx.actuator.signal_process(pid, aim.first_signal, aim.scope);
-    if (one)
-      ++sent;
-    else if (!first_error && one.error().code() != Errc::gone)
-      first_error = one.error();
-  }
-  d.detail += "; signal " + std::to_string(aim.first_signal) + ctx.said(" sent to ", " would reach ") +
-              std::to_string(sent) + " of " + std::to_string(pids->size()) + " processes";
-  if (sent == 0 && first_error) return tl::unexpected(*first_error);
-  return {};
-}
-
-// The first signal to the victim. The actuator checks, after taking a pidfd, that each process
-// is still inside its group.
-Result<void> strike(Context& ctx, const Aim& aim, Decision& d) {
-  if (aim.victim.pid != 0) return ctx.actuator.signal_process(aim.victim.pid, aim.first_signal, aim.scope);
-  if (aim.first_signal != SIGKILL) return signal_group(ctx, aim, d);
-  Result<Actuator::GroupKill> n = ctx.actuator.kill_cgroup(aim.dir, aim.scope);
-  if (!n) return tl::unexpected(n.error());
-  if (!ctx.actuator.rehearses())  // a rehearsal killed nothing: no count to give
-    d.detail += "; " + std::to_string(n->processes) + " processes killed " + n->how();
-  return {};
-}
-
-// SIGKILL to a victim whose grace period is over; `report` is detached (the rules may have been
-// reloaded since).
-void finish_grace_kill(Actuator& act, Decision d, const Aim& aim, const std::string& proc_root,
-                       const std::function<void(Decision, std::string_view)>& report) {
-  const Candidate& victim = aim.victim;
-  Result<void> outcome;
-  if (victim.pid != 0) {
-    // Still the process we sent SIGTERM to? (It may have exited and its pid been reused.)
-    bool exited = sys::process_name(victim.pid, proc_root) != victim.name;
-    if (!exited) {
-      outcome = act.signal_process(victim.pid, SIGKILL, aim.scope);
-      exited = !outcome && outcome.error().code() == Errc::gone;
-    }
-    if (exited) {
-      d.detail = d.victim + " exited within the grace period";
-      d.result = "ok";
-      report(d, "kill");
-      return;
-    }
-    d.detail = "grace period over: SIGKILL to " + d.victim;
-  } else {
-    Result<Actuator::GroupKill> n = act.kill_cgroup(aim.dir, aim.scope);
-    outcome = n ? Result<void>{} : tl::unexpected(n.error());
-    d.detail = "grace period over: " + d.victim +
-               (n ? ": " + std::to_string(n->processes) + " processes left, killed " + n->how() : "");
-    if (!n && n.error().code() == Errc::not_found) {
-      d.detail = d.victim + " is gone: everything exited within the grace period";
-      outcome = {};
-    }
-  }
-  d.result = outcome ? "ok" : "failed";
-  if (!outcome) d.detail += "; failed: " + outcome.error().message();
-  report(d, "kill");
-}
-
-// SIGKILL for a victim that had SIGTERM, when the grace period is over. The pending kill
-// carries everything it needs, so it survives a reload of the rules.
-void schedule_sigkill(Context& ctx, RuleState& s, const Aim& aim) {
-  auto pending = std::make_shared<Carryover::PendingKill>();
-  pending->monitor = &ctx.monitor;
-  Decision base = ctx.decision(s, Decision::Severity::warning, "kill", "");
-  base.victim = describe(aim.victim);
-  pending->finish = [act = &ctx.actuator, base, aim, proc_root = ctx.proc_root(),
-                     report = ctx.detached_reporter()] {
-    finish_grace_kill(*act, base, aim, proc_root, report);
-  };
-  std::weak_ptr<Carryover::PendingKill> weak = pending;
-  std::weak_ptr<Carryover> keeper = ctx.carryover;
-  Result<TimerId> t = ctx.monitor.add_timer(s.rule.grace, [weak, keeper] {
-    auto p = weak.lock();
-    auto c = keeper.lock();
-    if (p && c) c->finish(p);
-  });
-  if (!t) {
-    pending->finish();
-    return;
-  }
-  pending->timer = *t;
-  ctx.carryover->pending.push_back(std::move(pending));
 }
 
 void finish(Context& ctx, const Rule& rule, const Decision& d) {
@@ -129,49 +24,7 @@ void finish(Context& ctx, const Rule& rule, const Decision& d) {
   ctx.report(d);
 }
 
-void act_on_victim(Context& ctx, RuleState& s, Decision& d) {
-  const Rule& rule = s.rule;
-  if (s.target() == "/" && !rule.allow_root) {
-    d.severity = Decision::Severity::error;
-    d.result = "refused";
-    d.detail = "the target is the root cgroup and the rule has no allow_root = true";
-    return finish(ctx, rule, d);
-  }
-  TimePoint started = ctx.clock.now();
-  std::vector<Candidate> list = candidates(ctx, s);
-  std::optional<Choice> choice = choose_victim(list, rule);
-  while (choice && finish_candidate(ctx, list[choice->index])) choice = choose_victim(list, rule);
-  TimePoint chosen = ctx.clock.now();
-  if (!choice) {
-    d.result = "no-victim";
-    d.detail = measured_prefix(d) + "no candidate to " + std::string(to_string(rule.action)) + " among " +
-               std::to_string(list.size()) + (list.empty() ? "" : " (all protected)");
-    return finish(ctx, rule, d);
-  }
-  Aim aim;
-  aim.victim = list[choice->index];
-  aim.dir = aim.victim.pid == 0 ? sys::cgroup_directory(ctx.cgroup_root, aim.victim.path) : std::string{};
-  aim.scope = aim.victim.pid == 0 ? aim.victim.path : s.target();
-  aim.first_signal = rule.action == ActionKind::signal ? rule.signal
-                     : rule.grace.count() > 0          ? SIGTERM
-                                                       : SIGKILL;
-  d.victim = describe(aim.victim);
-  std::string verb = rule.action == ActionKind::kill ? "kill" : "signal " + std::to_string(rule.signal);
-  if (rule.action == ActionKind::kill && rule.grace.count() > 0)
-    verb += " (SIGTERM, SIGKILL after " + seconds(rule.grace) + ")";
-  d.detail = measured_prefix(d) + ctx.would() + verb + " " + d.victim + ": " + choice->reason;
-  Result<void> outcome = strike(ctx, aim, d);
-  if (!outcome) fail_decision(d, d.detail + "; failed: " + outcome.error().message());
-  // How long choosing among the candidates and signalling (with, for a kill, reaping the
-  // victim's memory) took: on a thrashing machine, part of the time to rescue.
-  if (!ctx.actuator.rehearses())
-    d.detail += "; chosen among " + std::to_string(list.size()) + " in " + seconds(chosen - started) +
-                ", signalled in " + seconds(ctx.clock.now() - chosen);
-  finish(ctx, rule, d);
-  // A dry run rehearses the first signal only (a grace period would end in a SIGKILL).
-  if (outcome && rule.action == ActionKind::kill && aim.first_signal != SIGKILL && !ctx.actuator.rehearses())
-    schedule_sigkill(ctx, s, aim);
-}
+}  // namespace
 
 std::vector<std::pair<std::string, std::string>> event_env(const Context& ctx, const RuleState& s,
                                                            const Decision& d) {
@@ -190,6 +43,8 @@ std::vector<std::pair<std::string, std::string>> event_env(const Context& ctx, c
   }
   return env;
 }
+
+namespace {
 
 void act_exec(Context& ctx, RuleState& s, Decision& d) {
   const Rule& rule = s.rule;

@@ -51,6 +51,20 @@ class Actuator {
                             const std::vector<std::pair<std::string, std::string>>& env,
                             std::chrono::microseconds timeout,
                             std::function<void(int status, bool timed_out)> done) = 0;
+  // How a pre-kill hook ended.
+  struct HookEnd {
+    enum class How { exited, timed_out, not_started, rehearsed };
+    How how = How::exited;
+    int status = 0;     // exited: its exit status (128 + signal if killed)
+    std::string error;  // not_started: why
+  };
+  // Runs a pre-kill hook: like exec, in its own process group, but `done` runs exactly once and
+  // at most `timeout` after the call: when the hook exits, or at the timeout, right after its
+  // process group is killed (without waiting for it to be reaped), or at once if it could not be
+  // started or is only rehearsed. The kill that waits on it never waits longer.
+  virtual void run_hook(const std::vector<std::string>& argv,
+                        const std::vector<std::pair<std::string, std::string>>& env,
+                        std::chrono::microseconds timeout, std::function<void(const HookEnd&)> done) = 0;
   virtual Result<void> send_datagram(const std::string& socket, const std::string& payload) = 0;
   virtual Result<void> append_line(const std::string& path, const std::string& line) = 0;
 };
@@ -62,7 +76,8 @@ std::unique_ptr<Actuator> real_actuator(Monitor& monitor, const std::string& pro
 // The dry run's: acts on nothing, succeeds, and keeps one line per call ("signal 15 to pid 42
 // within /batch"). It lists a group's processes for real, so a dry run names how many a signal
 // would reach; a command it would run is never started, so its `done` never runs; a control
-// file it would write reports `done` at once.
+// file it would write reports `done` at once; a pre-kill hook it would run is reported `rehearsed`
+// at once, so the rehearsed kill follows without waiting.
 class DryRunActuator final : public Actuator {
  public:
   bool rehearses() const override { return true; }
@@ -74,6 +89,9 @@ class DryRunActuator final : public Actuator {
   Result<void> exec(const std::vector<std::string>& argv,
                     const std::vector<std::pair<std::string, std::string>>& env,
                     std::chrono::microseconds timeout, std::function<void(int, bool)> done) override;
+  void run_hook(const std::vector<std::string>& argv,
+                const std::vector<std::pair<std::string, std::string>>& env,
+                std::chrono::microseconds timeout, std::function<void(const HookEnd&)> done) override;
   Result<void> send_datagram(const std::string& socket, const std::string& payload) override;
   Result<void> append_line(const std::string& path, const std::string& line) override;
 

@@ -42,6 +42,15 @@ Result<void> DryRunActuator::exec(const std::vector<std::string>& argv,
   return {};
 }
 
+void DryRunActuator::run_hook(const std::vector<std::string>& argv,
+                              const std::vector<std::pair<std::string, std::string>>&,
+                              std::chrono::microseconds timeout, std::function<void(const HookEnd&)> done) {
+  std::string line = "prekill";
+  for (const std::string& a : argv) line += " " + a;
+  record(line + " (timeout " + std::to_string(timeout.count() / 1000) + " ms)");
+  done(HookEnd{HookEnd::How::rehearsed, 0, {}});
+}
+
 Result<void> DryRunActuator::send_datagram(const std::string& socket, const std::string& payload) {
   record("datagram to " + socket + ": " + payload);
   return {};

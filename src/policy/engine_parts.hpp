@@ -5,6 +5,7 @@
 //   detect.cpp  trigger events, hot ticks while a spec holds, condition ticks, checks measured
 //   choose.cpp  the candidates for a victim, measured (memory, growth, pressure, protection)
 //   act.cpp     the actions, only through the Actuator, each decision reported and counted
+//   kill.cpp    kill and signal: the victim, its pre-kill hook, the first signal, the grace kill
 //   steer.cpp   memory.high steering; next_limit() is the pure step
 //   engine.cpp  Engine (start/stop), Counters, Carryover, the Context's reporting
 // Internal to the daemon library; the unit tests (tests/unit/engine_test.cpp) drive it directly.
@@ -141,6 +142,13 @@ bool finish_candidate(const Context& ctx, Candidate& c);
 
 // act.cpp
 void act(Context& ctx, RuleState& s, double share, const std::string& measured);
+// What a command learns of the event in its environment (PRESSURE_RULE, PRESSURE_SHARE, ...).
+std::vector<std::pair<std::string, std::string>> event_env(const Context& ctx, const RuleState& s,
+                                                           const Decision& d);
+
+// kill.cpp: the victim chosen, its pre-kill hook run, the first signal sent, reported and counted.
+void act_on_victim(Context& ctx, RuleState& s, Decision& d);
+
 // The file that limits the target's memory: memory.high (v2) or the v1 limit.
 std::string memory_limit_file(const Context& ctx, const RuleState& s, bool& v1);
 

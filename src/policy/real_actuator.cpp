@@ -65,7 +65,13 @@ class RealActuator final : public Actuator {
 
   Result<void> exec(const std::vector<std::string>& argv,
                     const std::vector<std::pair<std::string, std::string>>& env,
-                    std::chrono::microseconds timeout, std::function<void(int, bool)> done) override;
+                    std::chrono::microseconds timeout, std::function<void(int, bool)> done) override {
+    return start(argv, env, timeout, std::move(done), nullptr);
+  }
+
+  void run_hook(const std::vector<std::string>& argv,
+                const std::vector<std::pair<std::string, std::string>>& env,
+                std::chrono::microseconds timeout, std::function<void(const HookEnd&)> done) override;
 
   Result<void> send_datagram(const std::string& socket, const std::string& payload) override {
     return sys::send_datagram(socket, payload);
@@ -115,14 +121,19 @@ class RealActuator final : public Actuator {
     return GroupKill{count, false};
   }
 
-  // A command started by exec, until it ends.
+  // A command started by exec or run_hook, until it ends.
   struct Running {
     sys::Child child;
     std::optional<FdWatchId> fd_watch;
     std::optional<TimerId> timer;
     bool timed_out = false;
     std::function<void(int, bool)> done;
+    std::function<void()> at_timeout;  // once its group is killed, before it is reaped
   };
+  Result<void> start(const std::vector<std::string>& argv,
+                     const std::vector<std::pair<std::string, std::string>>& env,
+                     std::chrono::microseconds timeout, std::function<void(int, bool)> done,
+                     std::function<void()> at_timeout);
   void finished(const std::shared_ptr<Running>& r, sys::Pid pid);
 
   Monitor& m_monitor;
@@ -131,14 +142,16 @@ class RealActuator final : public Actuator {
   ControlWriter m_writer{m_monitor};
 };
 
-Result<void> RealActuator::exec(const std::vector<std::string>& argv,
-                                const std::vector<std::pair<std::string, std::string>>& env,
-                                std::chrono::microseconds timeout, std::function<void(int, bool)> done) {
+Result<void> RealActuator::start(const std::vector<std::string>& argv,
+                                 const std::vector<std::pair<std::string, std::string>>& env,
+                                 std::chrono::microseconds timeout, std::function<void(int, bool)> done,
+                                 std::function<void()> at_timeout) {
   Result<sys::Child> child = sys::spawn(argv, env);
   if (!child) return tl::unexpected(child.error());
   auto running = std::make_shared<Running>();
   running->child = std::move(*child);
   running->done = std::move(done);
+  running->at_timeout = std::move(at_timeout);
   sys::Pid pid = running->child.handle.pid();
   std::weak_ptr<Running> weak = running;
   Result<FdWatchId> fd_watch = m_monitor.add_fd(running->child.handle.fd(), [this, weak, pid] {
@@ -153,6 +166,7 @@ Result<void> RealActuator::exec(const std::vector<std::string>& argv,
     if (auto r = weak.lock(); r && !r->timed_out) {
       r->timed_out = true;
       sys::kill_group(pid);
+      if (r->at_timeout) r->at_timeout();
     }
   });
   if (timer) running->timer = *timer;
@@ -168,6 +182,29 @@ void RealActuator::finished(const std::shared_ptr<Running>& r, sys::Pid pid) {
   auto keep = r;  // the callbacks below may drop the last reference
   m_running.erase(std::remove(m_running.begin(), m_running.end(), r), m_running.end());
   keep->done(*status, keep->timed_out);
+}
+
+// A hook's `done` runs once: at its exit or at its timeout, whichever comes first. A hook in
+// uninterruptible sleep may take long to die after SIGKILL; the kill does not wait for that.
+void RealActuator::run_hook(const std::vector<std::string>& argv,
+                            const std::vector<std::pair<std::string, std::string>>& env,
+                            std::chrono::microseconds timeout, std::function<void(const HookEnd&)> done) {
+  auto answer = std::make_shared<std::function<void(const HookEnd&)>>(std::move(done));
+  auto once = [answer](const HookEnd& end) {
+    if (!*answer) return;
+    auto call = std::move(*answer);
+    *answer = nullptr;
+    call(end);
+  };
+  Result<void> started = start(
+      argv, env, timeout,
+      [once](int status, bool timed_out) {
+        once(HookEnd{timed_out ? HookEnd::How::timed_out : HookEnd::How::exited, status, {}});
+      },
+      [once] {
+        once(HookEnd{HookEnd::How::timed_out, 0, {}});
+      });
+  if (!started) once(HookEnd{HookEnd::How::not_started, 0, started.error().message()});
 }
 
 }  // namespace

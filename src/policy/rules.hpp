@@ -28,6 +28,15 @@ struct Victim {
   By by = By::memory;
 };
 
+// A command run before a kill's first signal, with the victim in its environment (PRESSURE_VICTIM_*),
+// to capture evidence (a heap dump, smaps) while the victim still lives. The kill waits for it at
+// most `timeout`; at the timeout its process group is killed and the kill goes ahead.
+struct PreKill {
+  std::vector<std::string> command;  // argv, no shell
+  microseconds timeout{1'000'000};
+  static constexpr microseconds k_max_timeout{60'000'000};
+};
+
 struct MemoryHigh {
   enum class Mode { set, steer };
   Mode mode = Mode::set;
@@ -87,7 +96,8 @@ struct Rule {
   // Globs on the victim's name (group name or path, or comm), or "KEY:GLOB" on what the group's
   // path says it is (parse_name_pattern).
   std::vector<std::string> prefer, avoid;
-  microseconds grace{0};  // SIGTERM first, SIGKILL after this
+  microseconds grace{0};                // SIGTERM first, SIGKILL after this
+  std::optional<PreKill> prekill;       // kill: run before the first signal
   int signal = 15;
   std::vector<std::string> command;  // exec
   microseconds timeout{10'000'000};  // exec

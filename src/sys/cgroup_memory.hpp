@@ -39,4 +39,11 @@ Result<Swap> swap_memory(const std::string& proc_root = "/proc", const Io& io = 
 Result<std::uint64_t> pages_scanned(const std::string& cgroup2_root, const std::string& relative,
                                     const std::string& proc_root = "/proc", const Io& io = *real_io());
 
+// The most memory the group has used: memory.peak (cgroup2, 5.19+), else the v1 group's
+// memory.max_usage_in_bytes; nothing where neither is kept.
+std::optional<std::uint64_t> cgroup_memory_peak(const std::string& cgroup2_root, const std::string& relative,
+                                                const std::string& proc_root = "/proc");
+// The process's peak resident set size (VmHWM of /proc/PID/status), in bytes.
+std::optional<std::uint64_t> process_peak_rss(int pid, const std::string& proc_root = "/proc");
+
 }  // namespace pressure::sys

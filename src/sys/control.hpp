@@ -1,8 +1,8 @@
 // Acting on processes and cgroups, and talking to the service manager: the daemon's hands.
 // Linux only. One header, a file per job: cgroup.cpp (processes and children of a group,
 // cgroup.kill, control files), process_info.cpp (what /proc says of a process),
-// pidfd.cpp (ProcessHandle), spawn.cpp (commands), service.cpp (datagrams, appends, the
-// signalfd, sd_notify). Cgroup memory is read by the library's cgroup_memory.cpp and small files
+// pidfd.cpp (ProcessHandle), spawn.cpp (commands), service.cpp (datagrams, appends,
+// sd_notify). Cgroup memory is read by the library's cgroup_memory.cpp and small files
 // by small_file.cpp, both through the Io seam.
 #pragma once
 
@@ -122,11 +122,6 @@ Result<Child> spawn(const std::vector<std::string>& argv,
 std::optional<int> reap(Pid pid);
 // SIGKILL to the child's whole process group.
 void kill_group(Pid pid);
-
-// A signalfd for `signals`, which are blocked for the calling thread (call before starting
-// threads). read_signal() returns the next pending one, or 0.
-Result<Fd> signal_fd(const std::vector<int>& signals);
-int read_signal(int fd);
 
 // sd_notify: sends `state` to $NOTIFY_SOCKET; false when there is none or it failed.
 bool notify_service_manager(const std::string& state);

@@ -1,6 +1,7 @@
 #include "sys/process.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include <spawn.h>
@@ -31,8 +32,20 @@ Result<int> run_command(const std::vector<std::string>& argv,
   CStrings env(child_environment(extra));
   CStrings args(argv);
 
+  // The command starts with no signal blocked and the stop signals at their defaults, whatever
+  // the caller blocked (sys/stop_signals.hpp).
+  posix_spawnattr_t attr;
+  ::posix_spawnattr_init(&attr);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
+  ::posix_spawnattr_setsigmask(&attr, &none);
+  ::posix_spawnattr_setsigdefault(&attr, &defaults);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  int err = ::posix_spawnp(&pid, args.data()[0], nullptr, nullptr, args.data(), env.data());
+  int err = ::posix_spawnp(&pid, args.data()[0], nullptr, &attr, args.data(), env.data());
+  ::posix_spawnattr_destroy(&attr);
   if (err != 0)
     return fail(Errc::system, "cannot run '" + argv[0] + "': " + std::strerror(err), argv[0], err);
   int status = 0;

@@ -1,5 +1,5 @@
 // Talking to the outside: datagrams and appended lines (notify), the service manager
-// (sd_notify, watchdog), the signalfd, and whether an address is local.
+// (sd_notify, watchdog), and whether an address is local.
 #include <cerrno>
 #include <cstddef>
 #include <cstdlib>
@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -76,24 +75,6 @@ Result<void> check_local_address(const std::string& host) {
     return fail(Errc::invalid_argument, "'" + host + "' is not an address of this machine", host, err);
   if (err != 0) return fail(Errc::system, "cannot listen on '" + host + "': " + errno_text(err), host, err);
   return {};
-}
-
-Result<Fd> signal_fd(const std::vector<int>& signals) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : signals) sigaddset(&set, s);
-  if (int err = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); err != 0)
-    return fail(Errc::system, "pthread_sigmask: " + errno_text(err), {}, err);
-  int fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (fd < 0) return fail(Errc::system, "signalfd: " + errno_text(errno), {}, errno);
-  return Fd(real_io().get(), fd);
-}
-
-int read_signal(int fd) {
-  signalfd_siginfo info{};
-  ssize_t n = ::read(fd, &info, sizeof info);
-  if (n != sizeof info) return 0;
-  return static_cast<int>(info.ssi_signo);
 }
 
 bool notify_service_manager(const std::string& state) {

@@ -30,11 +30,19 @@ class FakeClock final : public policy::Clock {
 
 // One call the engine made.
 struct Call {
-  std::string what;   // "signal", "kill_cgroup", "write_control", "exec", "datagram", "append"
+  std::string what;   // "signal", "kill_cgroup", "write_control", "exec", "prekill", "datagram", "append"
   std::string where;  // the pid, group, file, socket or argv[0]
   std::string value;  // the signal, the value written, the payload or line
   std::string scope;  // within_cgroup / cgroup, for signals and kills
-  std::vector<std::pair<std::string, std::string>> env;  // exec
+  std::vector<std::pair<std::string, std::string>> env;  // exec, prekill
+  std::chrono::microseconds timeout{0};                  // exec, prekill
+
+  // The value of `name` in env, or nothing.
+  std::optional<std::string> env_value(const std::string& name) const {
+    for (const auto& [k, v] : env)
+      if (k == name) return v;
+    return std::nullopt;
+  }
 };
 
 class RecordingActuator final : public policy::Actuator {
@@ -44,7 +52,8 @@ class RecordingActuator final : public policy::Actuator {
   std::optional<Error> fail_with;                // every action fails with this
   bool hold_writes = false;  // write_control keeps `done` in `pending_writes` instead of calling it
   std::vector<std::function<void(const Result<void>&)>> pending_writes;
-  std::vector<std::function<void(int, bool)>> running;  // exec's `done`, to end a command
+  std::vector<std::function<void(int, bool)>> running;     // exec's `done`, to end a command
+  std::vector<std::function<void(const HookEnd&)>> hooks;  // run_hook's `done`, to end a hook
 
   Result<std::vector<int>> processes(const std::string& dir) override {
     auto it = pids.find(dir);
@@ -72,14 +81,22 @@ class RecordingActuator final : public policy::Actuator {
     return {};
   }
   Result<void> exec(const std::vector<std::string>& argv,
-                    const std::vector<std::pair<std::string, std::string>>& env, std::chrono::microseconds,
-                    std::function<void(int, bool)> done) override {
+                    const std::vector<std::pair<std::string, std::string>>& env,
+                    std::chrono::microseconds timeout, std::function<void(int, bool)> done) override {
     std::string rest;
     for (std::size_t i = 1; i < argv.size(); ++i) rest += (i > 1 ? " " : "") + argv[i];
-    calls.push_back({"exec", argv.empty() ? "" : argv[0], rest, "", env});
+    calls.push_back({"exec", argv.empty() ? "" : argv[0], rest, "", env, timeout});
     if (fail_with) return tl::unexpected(*fail_with);
     running.push_back(std::move(done));
     return {};
+  }
+  void run_hook(const std::vector<std::string>& argv,
+                const std::vector<std::pair<std::string, std::string>>& env,
+                std::chrono::microseconds timeout, std::function<void(const HookEnd&)> done) override {
+    std::string rest;
+    for (std::size_t i = 1; i < argv.size(); ++i) rest += (i > 1 ? " " : "") + argv[i];
+    calls.push_back({"prekill", argv.empty() ? "" : argv[0], rest, "", env, timeout});
+    hooks.push_back(std::move(done));
   }
   Result<void> send_datagram(const std::string& socket, const std::string& payload) override {
     calls.push_back({"datagram", socket, payload, "", {}});

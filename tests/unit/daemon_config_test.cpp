@@ -40,6 +40,7 @@ prefer   = ["*.scope"]
 avoid    = ["critical.service"]
 grace    = "2s"
 cooldown = "15s"
+prekill  = { command = ["/usr/bin/gdb", "--batch", "-p"], timeout = "3s" }
 
 [[rule]]
 name   = "shed"
@@ -80,7 +81,11 @@ TEST(DaemonConfig, ParsesEveryKindOfRule) {
   EXPECT_EQ(kill.prefer, std::vector<std::string>{"*.scope"});
   EXPECT_EQ(kill.grace, 2s);
   EXPECT_EQ(kill.cooldown, 15s);
+  ASSERT_TRUE(kill.prekill);
+  EXPECT_EQ(kill.prekill->command, (std::vector<std::string>{"/usr/bin/gdb", "--batch", "-p"}));
+  EXPECT_EQ(kill.prekill->timeout, 3s);
   const Rule& shed = c->rules[1];
+  EXPECT_FALSE(shed.prekill);
   EXPECT_TRUE(shed.system);
   ASSERT_EQ(shed.conditions.size(), 2U);
   EXPECT_EQ(shed.conditions[1].to_string(), "cpu some 2s>=50%");
@@ -200,6 +205,50 @@ TEST(DaemonConfig, EveryBadFileNamesItsLineAndKey) {
       {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"exec\"\nwhen = \"cpu some "
        "avg10>1\"\ncommand = [\"x\"]\ntimeout = \"0s\"\n",
        "bad.toml:7: rule 'r': key 'timeout' must be positive"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = [\"dump\"]\n",
+       "bad.toml:6: rule 'r': key 'prekill' must be a table: { command = [\"program\", \"arg\"], timeout = "
+       "\"1s\" }"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = { command = [\"dump\"], wait = \"1s\" }\n",
+       "bad.toml:6: rule 'r': prekill: unknown key 'wait' (known: command, timeout)"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = { timeout = \"1s\" }\n",
+       "bad.toml:6: rule 'r': key 'prekill' needs command = [\"program\", \"arg\", ...]"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = { command = [] }\n",
+       "bad.toml:6: rule 'r': key 'prekill.command' names no program"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = { command = [\"\"] }\n",
+       "bad.toml:6: rule 'r': key 'prekill.command' names no program"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = { command = \"gdb -p 1\" }\n",
+       "bad.toml:6: rule 'r': key 'prekill.command' must be a list: [\"program\", \"arg\", ...] (no shell is "
+       "used)"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = { command = [\"dump\", 3] }\n",
+       "bad.toml:6: rule 'r': key 'prekill.command' must list only strings"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = { command = [\"dump\"], timeout = \"soon\" }\n",
+       "bad.toml:6: rule 'r': key 'prekill.timeout': "},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = { command = [\"dump\"], timeout = 1 }\n",
+       "bad.toml:6: rule 'r': key 'prekill.timeout' must be a string"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = { command = [\"dump\"], timeout = \"0s\" }\n",
+       "bad.toml:6: rule 'r': key 'prekill.timeout' must be above 0 and at most 60s"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\nprekill = { command = [\"dump\"], timeout = \"61s\" }\n",
+       "bad.toml:6: rule 'r': key 'prekill.timeout' must be above 0 and at most 60s"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"kill\"\ncooldown = \"1s\"\nprekill = { command = [\"dump\"], timeout = \"1s\" }\n",
+       "bad.toml:7: rule 'r': key 'prekill.timeout' must be shorter than the rule's cooldown"},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"signal\"\nsignal = \"USR1\"\nprekill = { command = [\"dump\"] }\n",
+       "bad.toml:7: rule 'r': key 'prekill' is only for action = \"kill\""},
+      {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\nwhen = \"memory some 10%/1s\"\naction = "
+       "\"log\"\nprekill = { command = [\"dump\"] }\n",
+       "bad.toml:6: rule 'r': key 'prekill' is only for action = \"kill\""},
       {"[[rule]]\nname = \"r\"\ntarget = { cgroup = \"a\" }\naction = \"notify\"\nwhen = \"cpu some "
        "avg10>1\"\n",
        "bad.toml:1: rule 'r': action 'notify' needs notify"},
@@ -512,6 +561,37 @@ TEST(DaemonConfigFile, OnlyARegularFileOfASaneSizeIsRead) {
   std::filesystem::remove_all(dir);
 }
 
+// The file is read through the Io seam: what the system says (here, faults only a seam can
+// produce) reaches the user as the file's error, with the exit code it means.
+TEST(DaemonConfigFile, IsReadThroughTheIoSeam) {
+  std::string path = ::testing::TempDir() + "pressure-config-io-" + std::to_string(::getpid()) + ".toml";
+  std::ofstream(path)
+      << "[[rule]]\nname = \"r\"\ntarget = \"system\"\naction = \"log\"\nwhen = \"cpu some avg10>1\"\n";
+  struct Failing : Io {
+    int open_errno = 0, read_errno = 0;
+    int open_at(int dirfd, const char* p, int flags) const override {
+      return open_errno != 0 ? -open_errno : Io::open_at(dirfd, p, flags);
+    }
+    long pread(int fd, char* buf, std::size_t n, long off) const override {
+      return read_errno != 0 ? -read_errno : Io::pread(fd, buf, n, off);
+    }
+  };
+  Failing io;
+  EXPECT_TRUE(load_config(path, io));
+  io.open_errno = EACCES;
+  auto denied = load_config(path, io);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code(), Errc::permission);
+  EXPECT_EQ(denied.error().message(), path + ": permission denied");
+  io.open_errno = 0;
+  io.read_errno = EIO;
+  auto broken = load_config(path, io);
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code(), Errc::invalid_argument);
+  EXPECT_EQ(broken.error().message(), path + ": cannot read the file: Input/output error");
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace pressure::daemon
 
@@ -531,6 +611,9 @@ TEST(DaemonPreflight, WhatCannotWorkHereIsRefusedNamingTheRule) {
                 "x.toml:1: rule 'r': exec: cannot run 'no-such-program-here': not found in PATH"},
            Case{rule + "action = \"exec\"\ncommand = [\"/nonexistent/program\"]\n",
                 "x.toml:1: rule 'r': exec: cannot run '/nonexistent/program': No such file or directory"},
+           Case{rule +
+                    "action = \"kill\"\nallow_root = true\nprekill = { command = [\"no-such-hook-here\"] }\n",
+                "x.toml:1: rule 'r': prekill: cannot run 'no-such-hook-here': not found in PATH"},
            Case{rule + "action = \"notify\"\nnotify = { file = \"/nonexistent/folder/events\" }\n",
                 "x.toml:1: rule 'r': notify.file: the folder /nonexistent/folder does not exist"},
            Case{rule + "action = \"notify\"\nnotify = { socket = \"" + long_socket + "\" }\n",

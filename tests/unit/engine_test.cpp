@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -514,6 +515,155 @@ TEST_F(EngineTest, PsiSwitchedOffDisarmsUntilItIsOnAgain) {
       << decisions.back().detail;
 }
 
+// ---- pre-kill hooks -----------------------------------------------------------------------------
+
+const std::string k_prekill =
+    "action = \"kill\"\nprekill = { command = [\"/usr/bin/dump\", \"--all\"], timeout = \"2s\" }\n";
+
+TEST_F(EngineTest, APreKillHookRunsFirstWithTheVictimInItsEnvironment) {
+  group("/batch", 0);
+  group("/batch/a", 100 << 20, {101});
+  group("/batch/b", 300 << 20, {102, 103});
+  write(cg + "/batch/b/memory.peak", std::to_string(400 << 20) + "\n");
+  arm(rule("/batch", "memory some avg10>=50", k_prekill));
+  set_pressure("/batch", "memory", psi(0, 70));
+  tick();
+  // The hook is asked for; the kill waits for it.
+  ASSERT_EQ(actuator.calls.size(), 1U);
+  const Call& hook = actuator.calls[0];
+  EXPECT_EQ(hook.what, "prekill");
+  EXPECT_EQ(hook.where, "/usr/bin/dump");
+  EXPECT_EQ(hook.value, "--all");
+  EXPECT_EQ(hook.timeout, 2s);
+  EXPECT_EQ(hook.env_value("PRESSURE_RULE"), "r");
+  EXPECT_EQ(hook.env_value("PRESSURE_TARGET"), "/batch");
+  EXPECT_EQ(hook.env_value("PRESSURE_RESOURCE"), "memory");
+  EXPECT_EQ(hook.env_value("PRESSURE_LINE"), "some");
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM"), "/batch/b");
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM_CGROUP"), "/batch/b");
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM_NAME"), "b");
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM_PIDS"), "102 103");
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM_PID"), std::nullopt);  // a group victim
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM_MEMORY_CURRENT"), std::to_string(300 << 20));
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM_MEMORY_PEAK"), std::to_string(400 << 20));
+  EXPECT_EQ(hook.env_value("PRESSURE_SIGNAL"), "9");
+  EXPECT_EQ(hook.env_value("PRESSURE_PREKILL_TIMEOUT_MS"), "2000");
+  EXPECT_EQ(hook.env_value("PRESSURE_DRY_RUN"), "0");
+  EXPECT_NE(hook.env_value("PRESSURE_REASON").value_or("").find("largest memory"), std::string::npos);
+  EXPECT_TRUE(acted().empty());
+  // It ends: the kill follows, and says how the hook went.
+  clock->advance(300ms);
+  ASSERT_EQ(actuator.hooks.size(), 1U);
+  actuator.hooks[0]({policy::Actuator::HookEnd::How::exited, 0, {}});
+  ASSERT_EQ(actuator.calls.size(), 2U);
+  EXPECT_EQ(actuator.calls[1].what, "kill_cgroup");
+  EXPECT_EQ(actuator.calls[1].scope, "/batch/b");
+  ASSERT_EQ(acted().size(), 1U);
+  EXPECT_EQ(acted()[0].result, "ok");
+  EXPECT_NE(acted()[0].detail.find("pre-kill hook '/usr/bin/dump --all' exited with status 0 after 0.30s"),
+            std::string::npos)
+      << acted()[0].detail;
+  EXPECT_EQ((ctx->counters->snapshot()[{"r", "prekill", "ok"}]), 1U);
+  EXPECT_EQ((ctx->counters->snapshot()[{"r", "kill", "ok"}]), 1U);
+}
+
+TEST_F(EngineTest, AHookThatTimesOutFailsOrCannotStartDoesNotStopTheKill) {
+  using How = policy::Actuator::HookEnd::How;
+  group("/batch", 0);
+  group("/batch/b", 300 << 20, {102});
+  struct Case {
+    policy::Actuator::HookEnd end;
+    std::string says, counted;
+  };
+  const Case cases[] = {
+      {{How::timed_out, 0, {}}, "timed out after 2.00s (its process group was killed)", "timed-out"},
+      {{How::exited, 3, {}}, "exited with status 3", "failed"},
+      {{How::not_started, 0, "cannot run 'dump': not found in PATH"},
+       "could not start: cannot run 'dump'",
+       "failed"},
+  };
+  for (const Case& c : cases) {
+    decisions.clear();
+    actuator.calls.clear();
+    actuator.hooks.clear();
+    arm(rule("/batch", "memory some avg10>=0", k_prekill));
+    tick();
+    ASSERT_EQ(actuator.hooks.size(), 1U);
+    actuator.hooks[0](c.end);
+    ASSERT_EQ(actuator.calls.size(), 2U) << c.says;
+    EXPECT_EQ(actuator.calls[1].what, "kill_cgroup");
+    ASSERT_EQ(acted().size(), 1U);
+    EXPECT_EQ(acted()[0].result, "ok");
+    EXPECT_NE(acted()[0].detail.find(c.says), std::string::npos) << acted()[0].detail;
+    EXPECT_EQ((ctx->counters->snapshot()[{"r", "prekill", c.counted}]), 1U) << c.says;
+    EXPECT_EQ((ctx->counters->snapshot()[{"r", "kill", "ok"}]), 1U) << c.says;
+  }
+}
+
+TEST_F(EngineTest, AProcessVictimThatExitsDuringTheHookIsNotSignalled) {
+  group("/batch", 0, {201, 202});
+  process(201, "small", 100);
+  process(202, "big", 5000);
+  write(proc + "/202/cgroup", "0::/batch/worker\n");
+  write(proc + "/202/status", "Name:\tbig\nVmHWM:\t  40960 kB\nVmRSS:\t  20480 kB\n");
+  arm(rule("/batch", "memory some avg10>=0",
+           k_prekill + "victim = { among = \"processes\", by = \"memory\" }\ngrace = \"5s\"\n"));
+  tick();
+  ASSERT_EQ(actuator.calls.size(), 1U);
+  const Call& hook = actuator.calls[0];
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM"), "pid 202 (big)");
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM_PID"), "202");
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM_PIDS"), "202");
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM_CGROUP"), "/batch/worker");
+  EXPECT_EQ(hook.env_value("PRESSURE_VICTIM_MEMORY_PEAK"), std::to_string(40960ULL * 1024));
+  EXPECT_EQ(hook.env_value("PRESSURE_SIGNAL"), "15");  // SIGTERM first: a grace kill
+  // The victim exits while the hook runs (its pid now names another program).
+  write(proc + "/202/comm", "other\n");
+  actuator.hooks[0]({policy::Actuator::HookEnd::How::exited, 0, {}});
+  EXPECT_EQ(actuator.calls.size(), 1U) << "a pid that may be reused was signalled";
+  ASSERT_EQ(acted().size(), 1U);
+  EXPECT_EQ(acted()[0].result, "ok");
+  EXPECT_NE(acted()[0].detail.find("pid 202 (big) exited during the pre-kill hook"), std::string::npos)
+      << acted()[0].detail;
+  EXPECT_TRUE(ctx->carryover->pending.empty());  // nothing to SIGKILL later
+}
+
+TEST_F(EngineTest, TheKillDoesNotWaitForAHookWhenTheDaemonStops) {
+  group("/batch", 0);
+  group("/batch/b", 300 << 20, {102});
+  arm(rule("/batch", "memory some avg10>=0", k_prekill));
+  tick();
+  ASSERT_EQ(actuator.calls.size(), 1U);
+  ctx->carryover->finish_kills();
+  ASSERT_EQ(actuator.calls.size(), 2U);
+  EXPECT_EQ(actuator.calls[1].what, "kill_cgroup");
+  EXPECT_NE(acted()[0].detail.find("still running as the daemon stopped: killed without waiting"),
+            std::string::npos)
+      << acted()[0].detail;
+  actuator.hooks[0]({policy::Actuator::HookEnd::How::exited, 0, {}});  // ends late: nothing more
+  EXPECT_EQ(actuator.calls.size(), 2U);
+  EXPECT_EQ(acted().size(), 1U);
+}
+
+TEST_F(EngineTest, ADryRunReportsTheHookWithoutRunningIt) {
+  group("/batch", 0);
+  group("/batch/b", 300 << 20, {102});
+  policy::DryRunActuator dry;
+  act = &dry;
+  arm(rule("/batch", "memory some avg10>=0", k_prekill));
+  tick();
+  ASSERT_EQ(dry.rehearsed().size(), 2U);
+  EXPECT_EQ(dry.rehearsed()[0], "prekill /usr/bin/dump --all (timeout 2000 ms)");
+  EXPECT_EQ(dry.rehearsed()[1], "kill cgroup /batch/b");
+  ASSERT_EQ(acted().size(), 1U);
+  EXPECT_EQ(acted()[0].result, "dry-run");
+  EXPECT_NE(acted()[0].detail.find("would run pre-kill hook '/usr/bin/dump --all' first (for up to 2.00s)"),
+            std::string::npos)
+      << acted()[0].detail;
+  EXPECT_TRUE(ctx->carryover->pending.empty());
+  EXPECT_TRUE(actuator.calls.empty());
+}
+
 // ---- dry run ----------------------------------------------------------------------------------
 
 TEST_F(EngineTest, ADryRunDecidesTheSameAndActsOnNothing) {
@@ -578,6 +728,65 @@ TEST(RealActuator, RefusesInitItselfAndAProcessOutsideTheScope) {
   EXPECT_FALSE(real->signal_process(child.pid, SIGTERM, "/batch"));
   int status = 0;
   EXPECT_EQ(::waitpid(child.pid, &status, WNOHANG), 0) << "the child was signalled";
+}
+
+// A hook's `done` comes at its exit, or at its timeout once its process group is killed; a
+// program that is not there is said at once. Processes here are this test's own children.
+TEST(RealActuator, AHookEndsAtItsExitOrAtItsTimeoutWithItsGroupKilled) {
+  using How = policy::Actuator::HookEnd::How;
+  Monitor monitor;
+  std::unique_ptr<policy::Actuator> real = policy::real_actuator(monitor);
+  std::optional<policy::Actuator::HookEnd> end;
+  auto wait_for_end = [&] {
+    for (int i = 0; i < 500 && !end; ++i) {
+      pollfd p{monitor.fd(), POLLIN, 0};
+      ::poll(&p, 1, 10);
+      (void)monitor.dispatch();
+    }
+  };
+  real->run_hook({"sh", "-c", "exit 3"}, {}, 5s, [&](const policy::Actuator::HookEnd& e) { end = e; });
+  wait_for_end();
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->how, How::exited);
+  EXPECT_EQ(end->status, 3);
+
+  end.reset();
+  real->run_hook({"no-such-hook-program"}, {}, 5s, [&](const policy::Actuator::HookEnd& e) { end = e; });
+  ASSERT_TRUE(end);  // at once
+  EXPECT_EQ(end->how, How::not_started);
+  EXPECT_NE(end->error.find("no-such-hook-program"), std::string::npos) << end->error;
+
+  // A hook that hangs, with a child in its group: both are gone once its timeout is over.
+  test::TempDir tmp("hook-timeout");
+  ASSERT_TRUE(tmp.ok());
+  std::string pidfile = tmp.path() + "/child";
+  end.reset();
+  auto started = std::chrono::steady_clock::now();
+  real->run_hook({"sh", "-c", "sleep 60 & echo $! > \"$1\"; wait", "sh", pidfile}, {}, 300ms,
+                 [&](const policy::Actuator::HookEnd& e) { end = e; });
+  wait_for_end();
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->how, How::timed_out);
+  EXPECT_GE(took, 300ms);
+  EXPECT_LT(took, 3s) << "the kill waited far past the hook's timeout";
+  std::ifstream in(pidfile);
+  int child = 0;
+  ASSERT_TRUE(in >> child);
+  // Running, or dead (gone, or a zombie its new parent has yet to reap)?
+  auto running = [](int pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return false;
+    std::size_t paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z';
+  };
+  for (int i = 0; i < 200 && running(child); ++i) {
+    pollfd p{monitor.fd(), POLLIN, 0};
+    ::poll(&p, 1, 10);
+    (void)monitor.dispatch();
+  }
+  EXPECT_FALSE(running(child)) << "the hook's child outlived its process group's kill";
 }
 
 }  // namespace
