@@ -210,7 +210,7 @@ int run_watch(const GlobalOptions& global, const WatchOptions& options) {
     });
     if (!timer) return report(timer.error());
   }
-  Result<TimerId> stop_watch = monitor.add_fd(stop->fd(), [&] {
+  Result<FdWatchId> stop_watch = monitor.add_fd(stop->fd(), [&] {
     if (stop->next() != 0) monitor.stop();
   });
   if (!stop_watch) return report(stop_watch.error());

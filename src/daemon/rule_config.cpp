@@ -367,7 +367,7 @@ R<void> parse_prekill(const RuleText& in, Rule& r) {
   if (pt == nullptr)
     return in.error(*n,
                     "key 'prekill' must be a table: { command = [\"program\", \"arg\"], timeout = \"1s\" }");
-  TRY(only_keys(in.ck, *pt, {"command", "timeout"}, in.ctx + "prekill: "));
+  PRESSURE_TRY(only_keys(in.ck, *pt, {"command", "timeout"}, in.ctx + "prekill: "));
   policy::PreKill hook;
   const toml::node* c = pt->get("command");
   if (c == nullptr) return in.error(*n, "key 'prekill' needs command = [\"program\", \"arg\", ...]");

@@ -45,9 +45,10 @@ module=$(find "$work/prefix" -name pressure-http.so)
 # Moved after installing: the program finds its module relative to itself.
 mv "$work/prefix" "$work/moved"
 module=${module/#$work\/prefix/$work/moved}
-"$work/moved/bin/pressure" serve --no-cgroups --listen 127.0.0.1:0 2>"$work/serve.log" &
+: >"$work/serve.log"  # there before the loop reads it, whenever the background job opens it
+"$work/moved/bin/pressure" serve --no-cgroups --listen 127.0.0.1:0 2>>"$work/serve.log" &
 serve_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 400); do  # up to 20 s on a loaded machine
   url=$(sed -nE 's|.*serving (http://[^ ]+/metrics).*|\1|p' "$work/serve.log")
   [ -n "$url" ] && break
   sleep 0.05

@@ -14,7 +14,7 @@ _pressure_flags() {  # command -> its flags
     predict) echo "$target --below --sample --json" ;;
     admit) echo "$target --json" ;;
     daemon) echo "--config --dry-run --check --log-format" ;;
-    top) echo "--interval --count" ;;
+    top) echo "--interval --count --cgroup" ;;
     record) echo "--db --interval --cgroup --no-system --retention --raw --count" ;;
     history) echo "--db --since --until $target --json --all --window --above --for" ;;
     plot) echo "--db --since --until $target -o --output --top" ;;

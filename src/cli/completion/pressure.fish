@@ -100,6 +100,7 @@ complete -c pressure -n '__fish_seen_subcommand_from daemon' -l log-format -x -a
 
 complete -c pressure -n '__fish_seen_subcommand_from top' -l interval -x -d 'seconds between updates'
 complete -c pressure -n '__fish_seen_subcommand_from top' -l count -x -d 'stop after N updates'
+complete -c pressure -n '__fish_seen_subcommand_from top' -l cgroup -x -d 'only the groups this selector matches'
 
 complete -c pressure -n '__fish_seen_subcommand_from record' -l interval -x -d 'seconds between samples'
 complete -c pressure -n '__fish_seen_subcommand_from record' -l no-system -d 'only the cgroups'
