@@ -320,7 +320,9 @@ TEST(LiveDaemon, ExecRunsTheCommandWithTheEventAndKillsItOnTimeout) {
   ::chmod(gone.c_str(), 0755);
   // What the command reports of itself: its environment, its signal mask and ignored signals
   // (the daemon blocks some for its signalfd), and whether it leads its own process group.
-  write_file(script, "env > " + out + "\ngrep -E '^(SigBlk|SigIgn):' /proc/$$/status > " + state +
+  // grep reads its own status, which inherits the shell's mask and ignored signals: reading the
+  // shell's (/proc/$$) would race with the shell blocking signals around its fork of grep.
+  write_file(script, "env > " + out + "\ngrep -E '^(SigBlk|SigIgn):' /proc/self/status > " + state +
                          "\nset -- $(cut -d' ' -f1,5 /proc/$$/stat)\n[ \"$1\" = \"$2\" ] && echo leader >> " +
                          state + "\n");
   Daemon daemon(
