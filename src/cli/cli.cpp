@@ -53,14 +53,24 @@ std::optional<std::string> unknown_command(int argc, char** argv, const CLI::App
   return std::nullopt;
 }
 
-}  // namespace
+// What is wrong with the command line, said once, with where to look.
+int report_usage(const CLI::ParseError& e, int argc, char** argv, const CLI::App& app) {
+  std::optional<std::string> unknown = unknown_command(argc, argv, app);
+  std::string commands;
+  for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; }))
+    commands += (commands.empty() ? "" : ", ") + command->get_name();
+  if (unknown && app.get_subcommands().empty())
+    fmt::print(stderr, "pressure: '{}' is not a command; the commands are {}\n", core::printable(*unknown),
+               commands);
+  else if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr)
+    fmt::print(stderr, "pressure: a command is required: {}\n", commands);
+  else
+    fmt::print(stderr, "pressure: {}\n", core::printable(e.what()));
+  fmt::print(stderr, "Run 'pressure --help' for the commands and flags.\n");
+  return k_exit_usage;
+}
 
-int run(int argc, char** argv) {
-  std::vector<std::string> exec = split_exec(argc, argv);
-  CLI::App app{"pressure: see resource pressure (Linux PSI, macOS memory level) and act on it", "pressure"};
-  app.require_subcommand(1);
-  app.fallthrough();  // global flags are accepted after the subcommand too
-  GlobalOptions global;
+void add_global_options(CLI::App& app, GlobalOptions& global) {
   app.add_option("--proc-root", global.proc_root,
                  "read DIR/pressure/<resource>, DIR/self/mountinfo, ... instead of /proc")
       ->option_text("DIR");
@@ -68,6 +78,18 @@ int run(int argc, char** argv) {
                  "the cgroup2 mount (default: found from /proc/self/mountinfo)")
       ->option_text("DIR");
   app.set_version_flag("--version", version_line(), "print the version and exit (details: pressure version)");
+}
+
+}  // namespace
+
+// A table of the commands (their options, then which one runs) that reads best whole.
+int run(int argc, char** argv) {
+  std::vector<std::string> exec = split_exec(argc, argv);
+  CLI::App app{"pressure: see resource pressure (Linux PSI, macOS memory level) and act on it", "pressure"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags are accepted after the subcommand too
+  GlobalOptions global;
+  add_global_options(app, global);
 
   ShowOptions show_options;
   CLI::App* show = add_show(app, show_options);
@@ -101,19 +123,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::optional<std::string> unknown = unknown_command(argc, argv, app);
-    std::string commands;
-    for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; }))
-      commands += (commands.empty() ? "" : ", ") + command->get_name();
-    if (unknown && app.get_subcommands().empty())
-      fmt::print(stderr, "pressure: '{}' is not a command; the commands are {}\n", core::printable(*unknown),
-                 commands);
-    else if (app.get_subcommands().empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr)
-      fmt::print(stderr, "pressure: a command is required: {}\n", commands);
-    else
-      fmt::print(stderr, "pressure: {}\n", core::printable(e.what()));
-    fmt::print(stderr, "Run 'pressure --help' for the commands and flags.\n");
-    return k_exit_usage;
+    return report_usage(e, argc, argv, app);
   }
   if (!exec.empty() && (!watch->parsed() || exec.front().empty())) {
     fmt::print(stderr, "pressure: --exec needs a command after it, and only 'watch' takes it\n");

@@ -82,6 +82,34 @@ CLI::App* add_predict(CLI::App& app, PredictOptions& options) {
   return predict;
 }
 
+namespace {
+
+// Each line of resource `r`: its prediction as JSON, and its row appended to `table`.
+nlohmann::ordered_json predict_lines(const Snapshot& before, const Snapshot& after, Resource r,
+                                     const Thresholds& thresholds, std::string& table) {
+  const Pressure& p = *after[r];
+  nlohmann::ordered_json lines;
+  for (Line l : k_lines) {
+    if (!p[l]) {
+      lines[std::string(to_string(l))] = nullptr;
+      continue;
+    }
+    double measured = stall_share(before, after, r, l);
+    std::optional<double> share = std::isnan(measured) ? std::nullopt : std::optional<double>(measured);
+    // The kernel truncates each 2 s sample to a whole percent before averaging.
+    auto background = static_cast<unsigned>(std::floor(share.value_or(0.0) * 100.0));
+    LinePrediction prediction{&*p[l], share, time_until_below(*p[l], thresholds, background)};
+    lines[std::string(to_string(l))] = prediction_json(prediction);
+    table += fmt::format("{:<8} {:<4} {:>6} {:>6} {:>6} {:>6.1f}%  {}\n", to_string(r), to_string(l),
+                         format_percent(prediction.stall->avg10), format_percent(prediction.stall->avg60),
+                         format_percent(prediction.stall->avg300), share.value_or(0.0) * 100.0,
+                         prediction_text(prediction));
+  }
+  return lines;
+}
+
+}  // namespace
+
 int run_predict(const GlobalOptions& global, const PredictOptions& options) {
   Result<Thresholds> thresholds = parse_thresholds(options.below);
   if (!thresholds) return report(thresholds.error());
@@ -125,24 +153,7 @@ int run_predict(const GlobalOptions& global, const PredictOptions& options) {
       if (p.error().code() != Errc::unavailable) code = report(p.error());
       continue;
     }
-    nlohmann::ordered_json lines;
-    for (Line l : k_lines) {
-      if (!(*p)[l]) {
-        lines[std::string(to_string(l))] = nullptr;
-        continue;
-      }
-      double measured = stall_share(*before, *after, r, l);
-      std::optional<double> share = std::isnan(measured) ? std::nullopt : std::optional<double>(measured);
-      // The kernel truncates each 2 s sample to a whole percent before averaging.
-      auto background = static_cast<unsigned>(std::floor(share.value_or(0.0) * 100.0));
-      LinePrediction prediction{&*(*p)[l], share, time_until_below(*(*p)[l], *thresholds, background)};
-      lines[std::string(to_string(l))] = prediction_json(prediction);
-      table += fmt::format("{:<8} {:<4} {:>6} {:>6} {:>6} {:>6.1f}%  {}\n", name, to_string(l),
-                           format_percent(prediction.stall->avg10), format_percent(prediction.stall->avg60),
-                           format_percent(prediction.stall->avg300), share.value_or(0.0) * 100.0,
-                           prediction_text(prediction));
-    }
-    j[name] = lines;
+    j[name] = predict_lines(*before, *after, r, *thresholds, table);
   }
   j["unavailable"] = unavailable;
   if (options.json)

@@ -17,6 +17,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/format.hpp"
+#include "cli/recorded.hpp"
 #include "core/cgroup_path.hpp"
 #include "core/printable.hpp"
 #include "recorder/history.hpp"
@@ -28,142 +29,8 @@
 #include "sys/stop_signals.hpp"
 
 namespace pressure::cli {
-namespace {
 
-namespace fs = std::filesystem;
 using recorder::Store;
-
-std::int64_t to_us(recorder::Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-std::string local_time(std::int64_t us, const char* format = "%Y-%m-%d %H:%M:%S") {
-  std::time_t t = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buffer[64];
-  return std::string(buffer, std::strftime(buffer, sizeof buffer, format, &tm));
-}
-
-double epoch_seconds(std::int64_t us) { return static_cast<double>(us / 1000) / 1000.0; }
-double percent4(double share) { return std::round(share * 100.0 * 1e4) / 1e4; }
-
-std::string human_duration(std::int64_t us) {
-  std::int64_t s = (us + 500000) / 1000000;
-  if (s >= 3600)
-    return s % 3600 == 0 ? fmt::format("{}h", s / 3600) : fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
-  if (s >= 60) return s % 60 == 0 ? fmt::format("{}m", s / 60) : fmt::format("{}m{:02}s", s / 60, s % 60);
-  if (us % 1000000 == 0) return fmt::format("{}s", us / 1000000);
-  return fmt::format("{:.1f}s", static_cast<double>(us) / 1e6);
-}
-
-// The db the user named, or the default; the default's directory is created.
-Result<std::string> db_path(const std::string& given, bool create_dir) {
-  if (!given.empty()) return given;
-  std::string path = default_history_path();
-  if (create_dir) {
-    std::error_code ec;
-    fs::create_directories(fs::path(path).parent_path(), ec);
-    if (ec)
-      return fail(Errc::permission,
-                  "cannot create " + fs::path(path).parent_path().string() +
-                      " for the history: " + ec.message() + "; give a file with --db",
-                  path, ec.value());
-  }
-  return path;
-}
-
-// The cgroup name as the recorder stores it ("/a/b"), from --cgroup or --pid; nullopt for all.
-Result<std::optional<std::string>> wanted_target(const GlobalOptions& global, const TargetOptions& target) {
-  if (target.pid) {
-    Reader reader(Target::pid(*target.pid), global.reader_options());
-    Result<std::string> path = reader.resolved_path();
-    if (!path) return tl::unexpected(path.error());
-    return std::optional<std::string>(*path);
-  }
-  if (!target.cgroup) return std::optional<std::string>();
-  // Absolute paths under the mount need the mount; a relative path does not (the group may be
-  // long gone: this is history).
-  std::string root;
-  if (!target.cgroup->empty() && target.cgroup->front() == '/')
-    if (Result<std::string> r = cgroup2_root(global.reader_options()); r) root = *r;
-  Result<std::string> path = core::normalize_cgroup_path(*target.cgroup, root);
-  if (!path)
-    return fail(Errc::invalid_argument, "--cgroup " + *target.cgroup + ": " + path.error().message());
-  return std::optional<std::string>(*path);
-}
-
-struct Period {
-  std::int64_t since_us, until_us;
-};
-
-Result<Period> period(const std::string& since, const std::string& until) {
-  auto now = recorder::Clock::now();
-  Result<recorder::Clock::time_point> s = recorder::parse_time_arg(since, now, "--since");
-  if (!s) return tl::unexpected(s.error());
-  Result<recorder::Clock::time_point> u = recorder::parse_time_arg(until, now, "--until");
-  if (!u) return tl::unexpected(u.error());
-  if (*u <= *s)
-    return fail(Errc::invalid_argument, "--since " + since + " (" + local_time(to_us(*s)) +
-                                            ") is not before --until " + until + " (" +
-                                            local_time(to_us(*u)) + ")");
-  return Period{to_us(*s), to_us(*u)};
-}
-
-// The targets to look at: the one asked for, or all recorded.
-Result<std::vector<std::string>> chosen_targets(Store& store, const std::optional<std::string>& wanted) {
-  Result<std::vector<std::string>> all = store.targets();
-  if (!all) return all;
-  if (!wanted) return all;
-  if (std::find(all->begin(), all->end(), *wanted) == all->end()) {
-    std::string known;
-    for (std::size_t i = 0; i < all->size() && i < 10; ++i) known += (i ? ", " : "") + (*all)[i];
-    if (all->size() > 10) known += ", ...";
-    return fail(Errc::not_found,
-                store.path() + " has no samples of " + *wanted +
-                    (known.empty() ? std::string(" (it is empty)") : " (it has " + known + ")"));
-  }
-  return std::vector<std::string>{*wanted};
-}
-
-// What `history` and `plot` look at: the history file, the target asked for (or none), the
-// targets chosen and the ticks within the period.
-struct Recorded {
-  std::string path;
-  std::optional<std::string> wanted;
-  std::optional<Store> store;
-  std::vector<std::string> targets;
-  std::vector<std::int64_t> ticks;
-};
-
-// Fills `out`, or says why there is nothing to look at and returns the exit code.
-std::optional<int> open_recorded(const GlobalOptions& global, const std::string& db,
-                                 const TargetOptions& target, const Period& when, Recorded& out) {
-  Result<std::optional<std::string>> wanted = wanted_target(global, target);
-  if (!wanted) return report(wanted.error());
-  Result<std::string> path = db_path(db, false);
-  if (!path) return report(path.error());
-  Result<Store> store = Store::open(*path, Store::Mode::read);
-  if (!store) return report(store.error());
-  Result<std::vector<std::string>> targets = chosen_targets(*store, *wanted);
-  if (!targets) return report(targets.error());
-  Result<std::vector<std::int64_t>> ticks = store->ticks(when.since_us, when.until_us);
-  if (!ticks) return report(ticks.error());
-  if (ticks->size() < 2) {
-    fmt::print(stderr, "pressure: {} has {} between {} and {}\n", *path,
-               ticks->empty() ? "no samples" : "only one sample", local_time(when.since_us),
-               local_time(when.until_us));
-    return k_exit_negative;
-  }
-  out.path = *path;
-  out.wanted = *wanted;
-  out.store.emplace(std::move(*store));
-  out.targets = std::move(*targets);
-  out.ticks = std::move(*ticks);
-  return std::nullopt;
-}
-
-}  // namespace
 
 std::string default_history_path() {
   if (::geteuid() == 0) return "/var/lib/pressure/history.db";
@@ -252,12 +119,7 @@ int run_record(const GlobalOptions& global, const RecordOptions& options) {
 CLI::App* add_history(CLI::App& app, HistoryOptions& options) {
   CLI::App* cmd = app.add_subcommand(
       "history", "which resource was short, where and when: stall shares from the recorded history");
-  cmd->add_option("--db", options.db, "the history file (default: " + default_history_path() + ")")
-      ->option_text("FILE");
-  cmd->add_option("--since", options.since, "start: ISO 8601, epoch seconds, -1h, '10m ago' (default -1h)")
-      ->option_text("T");
-  cmd->add_option("--until", options.until, "end, the same forms (default now)")->option_text("T");
-  options.target.add_to(*cmd);
+  add_recorded_options(*cmd, options.db, options.since, options.until, options.target);
   cmd->add_flag("--json", options.json, "one JSON object per target and line");
   cmd->add_flag("--all", options.all, "also the lines that never stalled");
   cmd->add_option("--window", options.window, "length of the worst window reported (default 1m)")
@@ -271,76 +133,75 @@ CLI::App* add_history(CLI::App& app, HistoryOptions& options) {
   return cmd;
 }
 
-int run_history(const GlobalOptions& global, const HistoryOptions& options) {
-  Result<Period> when = period(options.since, options.until);
-  if (!when) return report(when.error());
-  Result<std::chrono::microseconds> window = recorder::parse_duration_arg(options.window, "--window");
-  if (!window) return report(window.error());
-  Result<std::chrono::microseconds> min_for = recorder::parse_duration_arg(options.min_for, "--for");
-  if (!min_for) return report(min_for.error());
-  Recorded rec;
-  if (std::optional<int> code = open_recorded(global, options.db, options.target, *when, rec)) return *code;
+namespace {
 
+// What `history` found: each line's summary and its stretches above the threshold, and the order
+// to show the lines in (most stalled first).
+struct Findings {
   std::vector<recorder::Summary> summaries;
   std::vector<std::vector<recorder::Episode>> stretches;  // per summary, before sorting
-  for (const std::string& target : rec.targets) {         // one target at a time: memory stays small
-    Result<std::vector<recorder::Series>> series = rec.store->series(target, when->since_us, when->until_us);
-    if (!series) return report(series.error());
+  std::vector<std::size_t> order;
+};
+
+Result<Findings> find_stalls(Recorded& rec, const Period& when, std::chrono::microseconds window,
+                             double above, std::chrono::microseconds min_for) {
+  Findings f;
+  for (const std::string& target : rec.targets) {  // one target at a time: memory stays small
+    Result<std::vector<recorder::Series>> series = rec.store->series(target, when.since_us, when.until_us);
+    if (!series) return tl::unexpected(series.error());
     for (const recorder::Series& s : *series) {
-      summaries.push_back(recorder::summarize(s, *window));
-      stretches.push_back(recorder::episodes(s, options.above / 100.0, *min_for));
+      f.summaries.push_back(recorder::summarize(s, window));
+      f.stretches.push_back(recorder::episodes(s, above / 100.0, min_for));
     }
   }
-  std::vector<std::size_t> order(summaries.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return summaries[a].share > summaries[b].share; });
+  f.order.resize(f.summaries.size());
+  for (std::size_t i = 0; i < f.order.size(); ++i) f.order[i] = i;
+  std::stable_sort(f.order.begin(), f.order.end(),
+                   [&](std::size_t a, std::size_t b) { return f.summaries[a].share > f.summaries[b].share; });
+  return f;
+}
 
-  if (options.json) {
-    for (std::size_t index : order) {
-      const recorder::Summary& s = summaries[index];
-      nlohmann::ordered_json j;
-      j["target"] = s.target;
-      if (s.target != "system") j["identity"] = identity_json(s.target);
-      j["resource"] = to_string(s.resource);
-      j["line"] = to_string(s.line);
-      j["share"] = percent4(s.share);
-      j["stalled_s"] = static_cast<double>(s.stall_us) / 1e6;
-      j["covered_s"] = static_cast<double>(s.covered_us) / 1e6;
-      j["worst"] = {{"share", percent4(s.worst_share)},
-                    {"start", epoch_seconds(s.worst_start_us)},
-                    {"end", epoch_seconds(s.worst_end_us)}};
-      j["peak"] = {{"share", percent4(s.peak_share)},
-                   {"start", epoch_seconds(s.peak_start_us)},
-                   {"end", epoch_seconds(s.peak_end_us)}};
-      j["max_avg10"] = {{"value", s.max_avg10.value()}, {"time", epoch_seconds(s.max_avg10_us)}};
-      nlohmann::ordered_json list = nlohmann::ordered_json::array();
-      for (const recorder::Episode& e : stretches[index])
-        list.push_back({{"start", epoch_seconds(e.start_us)},
-                        {"end", epoch_seconds(e.end_us)},
-                        {"share", percent4(e.share())}});
-      j["episodes"] = list;
-      j["since"] = epoch_seconds(rec.ticks.front());
-      j["until"] = epoch_seconds(rec.ticks.back());
-      std::cout << json_line(j) << '\n';
-    }
-    return k_exit_ok;
+void print_history_json(const Findings& f, const Recorded& rec) {
+  for (std::size_t index : f.order) {
+    const recorder::Summary& s = f.summaries[index];
+    nlohmann::ordered_json j;
+    j["target"] = s.target;
+    if (s.target != "system") j["identity"] = identity_json(s.target);
+    j["resource"] = to_string(s.resource);
+    j["line"] = to_string(s.line);
+    j["share"] = percent4(s.share);
+    j["stalled_s"] = static_cast<double>(s.stall_us) / 1e6;
+    j["covered_s"] = static_cast<double>(s.covered_us) / 1e6;
+    j["worst"] = {{"share", percent4(s.worst_share)},
+                  {"start", epoch_seconds(s.worst_start_us)},
+                  {"end", epoch_seconds(s.worst_end_us)}};
+    j["peak"] = {{"share", percent4(s.peak_share)},
+                 {"start", epoch_seconds(s.peak_start_us)},
+                 {"end", epoch_seconds(s.peak_end_us)}};
+    j["max_avg10"] = {{"value", s.max_avg10.value()}, {"time", epoch_seconds(s.max_avg10_us)}};
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const recorder::Episode& e : f.stretches[index])
+      list.push_back({{"start", epoch_seconds(e.start_us)},
+                      {"end", epoch_seconds(e.end_us)},
+                      {"share", percent4(e.share())}});
+    j["episodes"] = list;
+    j["since"] = epoch_seconds(rec.ticks.front());
+    j["until"] = epoch_seconds(rec.ticks.back());
+    std::cout << json_line(j) << '\n';
   }
+}
 
-  // Targets are recorded cgroup names, outside text: printed so that none can forge a line.
-  std::vector<std::string> shown;
-  for (const recorder::Summary& s : summaries) shown.push_back(core::printable(s.target));
-  std::size_t width = 6;
-  for (const std::string& name : shown) width = std::max(width, name.size());
-  std::string w = human_duration(window->count());
+// The lines, most stalled first. `shown` are the targets' printable names, `width` their column's.
+void print_history_lines(const Findings& f, const Recorded& rec, const std::vector<std::string>& shown,
+                         std::size_t width, const std::string& window, bool all) {
   fmt::print("{}  {} to {}  {} samples\n", rec.path, local_time(rec.ticks.front()),
              local_time(rec.ticks.back()), rec.ticks.size());
   fmt::print("{:<{}} {:<8} {:<4} {:>7} {:>9}  {:>7} {:<19}  {:>7} {:<19} {:>9}\n", "TARGET", width,
-             "RESOURCE", "LINE", "SHARE", "STALLED", "WORST", w + " FROM", "PEAK", "AT", "MAX AVG10");
+             "RESOURCE", "LINE", "SHARE", "STALLED", "WORST", window + " FROM", "PEAK", "AT", "MAX AVG10");
   long hidden = 0;
-  for (std::size_t index : order) {
-    const recorder::Summary& s = summaries[index];
-    if (!options.all && s.stall_us == 0 && s.max_avg10.hundredths() == 0) {
+  for (std::size_t index : f.order) {
+    const recorder::Summary& s = f.summaries[index];
+    if (!all && s.stall_us == 0 && s.max_avg10.hundredths() == 0) {
       ++hidden;
       continue;
     }
@@ -350,23 +211,26 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
                s.peak_share * 100.0, local_time(s.peak_start_us), format_percent(s.max_avg10));
   }
   if (hidden > 0) fmt::print("({} lines without any stall not shown; --all shows them)\n", hidden);
+}
 
-  // When: the stretches above the threshold, in time order.
+// When: the stretches above the threshold, in time order.
+void print_history_when(const Findings& f, const std::vector<std::string>& shown, std::size_t width,
+                        const HistoryOptions& options, std::chrono::microseconds min_for) {
   struct When {
     recorder::Episode episode;
     std::size_t summary;
   };
   std::vector<When> all;
-  for (std::size_t i = 0; i < stretches.size(); ++i)
-    for (const recorder::Episode& e : stretches[i]) all.push_back({e, i});
+  for (std::size_t i = 0; i < f.stretches.size(); ++i)
+    for (const recorder::Episode& e : f.stretches[i]) all.push_back({e, i});
   std::stable_sort(all.begin(), all.end(),
                    [](const When& a, const When& b) { return a.episode.start_us < b.episode.start_us; });
   fmt::print("\nWHEN: stalled at least {:g}% of every sample{}\n", options.above,
-             min_for->count() > 0 ? " for " + options.min_for + " or more" : std::string());
+             min_for.count() > 0 ? " for " + options.min_for + " or more" : std::string());
   if (all.empty()) fmt::print("(never)\n");
   constexpr std::size_t k_most = 20;
   for (std::size_t i = 0; i < all.size() && i < k_most; ++i) {
-    const recorder::Summary& s = summaries[all[i].summary];
+    const recorder::Summary& s = f.summaries[all[i].summary];
     const recorder::Episode& e = all[i].episode;
     fmt::print("{} to {}  {:>8}  {:<{}} {:<8} {:<4} {:>6.2f}%\n", local_time(e.start_us),
                local_time(e.end_us, "%H:%M:%S"), human_duration(e.end_us - e.start_us), shown[all[i].summary],
@@ -374,6 +238,32 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
   }
   if (all.size() > k_most)
     fmt::print("({} more; --json lists them all, --above and --for narrow them)\n", all.size() - k_most);
+}
+
+}  // namespace
+
+int run_history(const GlobalOptions& global, const HistoryOptions& options) {
+  Result<Period> when = period(options.since, options.until);
+  if (!when) return report(when.error());
+  Result<std::chrono::microseconds> window = recorder::parse_duration_arg(options.window, "--window");
+  if (!window) return report(window.error());
+  Result<std::chrono::microseconds> min_for = recorder::parse_duration_arg(options.min_for, "--for");
+  if (!min_for) return report(min_for.error());
+  Recorded rec;
+  if (std::optional<int> code = open_recorded(global, options.db, options.target, *when, rec)) return *code;
+  Result<Findings> found = find_stalls(rec, *when, *window, options.above, *min_for);
+  if (!found) return report(found.error());
+  if (options.json) {
+    print_history_json(*found, rec);
+    return k_exit_ok;
+  }
+  // Targets are recorded cgroup names, outside text: printed so that none can forge a line.
+  std::vector<std::string> shown;
+  for (const recorder::Summary& s : found->summaries) shown.push_back(core::printable(s.target));
+  std::size_t width = 6;
+  for (const std::string& name : shown) width = std::max(width, name.size());
+  print_history_lines(*found, rec, shown, width, human_duration(window->count()), options.all);
+  print_history_when(*found, shown, width, options, *min_for);
   return k_exit_ok;
 }
 
@@ -381,12 +271,7 @@ int run_history(const GlobalOptions& global, const HistoryOptions& options) {
 
 CLI::App* add_plot(CLI::App& app, PlotOptions& options) {
   CLI::App* cmd = app.add_subcommand("plot", "draw the recorded stall shares as an SVG chart");
-  cmd->add_option("--db", options.db, "the history file (default: " + default_history_path() + ")")
-      ->option_text("FILE");
-  cmd->add_option("--since", options.since, "start: ISO 8601, epoch seconds, -1h, '10m ago' (default -1h)")
-      ->option_text("T");
-  cmd->add_option("--until", options.until, "end, the same forms (default now)")->option_text("T");
-  options.target.add_to(*cmd);
+  add_recorded_options(*cmd, options.db, options.since, options.until, options.target);
   cmd->add_option("-o,--output", options.output, "the SVG file to write ('-': standard output)")
       ->required()
       ->option_text("FILE.svg");
@@ -395,6 +280,40 @@ CLI::App* add_plot(CLI::App& app, PlotOptions& options) {
       ->check(CLI::Range(1L, 50L));
   return cmd;
 }
+
+namespace {
+
+// A target's lines resampled for the chart, and the worst bucket of any of them.
+struct Ranked {
+  std::string target;
+  double worst = 0;
+  std::vector<recorder::PlotSeries> series;
+};
+
+// The targets with samples in the period: the system first, then the most stalled.
+Result<std::vector<Ranked>> rank_targets(Recorded& rec, const Period& when) {
+  std::vector<Ranked> ranked;
+  for (const std::string& target : rec.targets) {
+    Result<std::vector<recorder::Series>> series = rec.store->series(target, when.since_us, when.until_us);
+    if (!series) return tl::unexpected(series.error());
+    Ranked r{target, 0, {}};
+    for (const recorder::Series& s : *series) {
+      std::vector<double> shares =
+          recorder::resample(s, when.since_us, when.until_us, recorder::k_plot_buckets);
+      for (double v : shares)
+        if (!std::isnan(v)) r.worst = std::max(r.worst, v);
+      r.series.push_back({s.target, s.resource, s.line, std::move(shares)});
+    }
+    if (!r.series.empty()) ranked.push_back(std::move(r));
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+    if ((a.target == "system") != (b.target == "system")) return a.target == "system";
+    return a.worst > b.worst;
+  });
+  return ranked;
+}
+
+}  // namespace
 
 int run_plot(const GlobalOptions& global, const PlotOptions& options) {
   Result<Period> when = period(options.since, options.until);
@@ -405,47 +324,26 @@ int run_plot(const GlobalOptions& global, const PlotOptions& options) {
   when->since_us = rec.ticks.front();
   when->until_us = rec.ticks.back();
 
-  // Each target's lines resampled; ranked by the worst bucket of any line.
-  struct Ranked {
-    double worst = 0;
-    std::vector<recorder::PlotSeries> series;
-  };
-  std::vector<std::pair<std::string, Ranked>> ranked;
-  for (const std::string& target : rec.targets) {
-    Result<std::vector<recorder::Series>> series = rec.store->series(target, when->since_us, when->until_us);
-    if (!series) return report(series.error());
-    Ranked r;
-    for (const recorder::Series& s : *series) {
-      std::vector<double> shares =
-          recorder::resample(s, when->since_us, when->until_us, recorder::k_plot_buckets);
-      for (double v : shares)
-        if (!std::isnan(v)) r.worst = std::max(r.worst, v);
-      r.series.push_back({s.target, s.resource, s.line, std::move(shares)});
-    }
-    if (!r.series.empty()) ranked.emplace_back(target, std::move(r));
-  }
-  if (ranked.empty()) {
+  Result<std::vector<Ranked>> ranked = rank_targets(rec, *when);
+  if (!ranked) return report(ranked.error());
+  if (ranked->empty()) {
     fmt::print(stderr, "pressure: {} has no samples between {} and {}\n", rec.path,
                local_time(when->since_us), local_time(when->until_us));
     return k_exit_negative;
   }
-  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
-    if ((a.first == "system") != (b.first == "system")) return a.first == "system";
-    return a.second.worst > b.second.worst;
-  });
   recorder::PlotData data;
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   data.since_us = when->since_us;
   data.until_us = when->until_us;
-  std::size_t shown = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(options.top));
+  std::size_t shown = std::min<std::size_t>(ranked->size(), static_cast<std::size_t>(options.top));
   data.title = rec.wanted.has_value() ? fmt::format("Pressure stall of {} on {}", *rec.wanted, host)
                                       : fmt::format("Pressure stall on {}", host);
-  if (ranked.size() > shown)
+  if (ranked->size() > shown)
     data.note = fmt::format("{} more targets with less stall not shown (--top N, or name one with --cgroup)",
-                            ranked.size() - shown);
+                            ranked->size() - shown);
   for (std::size_t i = 0; i < shown; ++i)
-    for (recorder::PlotSeries& s : ranked[i].second.series) data.series.push_back(std::move(s));
+    for (recorder::PlotSeries& s : (*ranked)[i].series) data.series.push_back(std::move(s));
   std::string svg = recorder::render_svg(data);
 
   if (options.output == "-") {

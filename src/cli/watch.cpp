@@ -147,6 +147,38 @@ CLI::App* add_watch(CLI::App& app, WatchOptions& options) {
   return watch;
 }
 
+namespace {
+
+// The watches asked for: from the environment (systemd's $*_PRESSURE_WATCH), and the specs given
+// (less those of the resources the environment decides).
+Result<void> arm_watches(Monitor& monitor, const Monitor::Callback& on_event, std::vector<TriggerSpec>& specs,
+                         const WatchOptions& options) {
+  TriggerOptions trigger_options;
+  trigger_options.mode = options.mode == "kernel"    ? TriggerMode::kernel
+                         : options.mode == "polling" ? TriggerMode::polling
+                                                     : TriggerMode::automatic;
+  trigger_options.window_policy = options.strict_window ? WindowPolicy::refuse : WindowPolicy::round_up;
+  if (options.from_environment) {
+    Result<int> armed = arm_from_environment(monitor, on_event, specs);
+    if (!armed) return tl::unexpected(armed.error());
+    if (*armed == 0 && specs.empty())
+      return fail(Errc::invalid_argument,
+                  "--from-environment: nothing to watch (none of $MEMORY_PRESSURE_WATCH, "
+                  "$CPU_PRESSURE_WATCH, $IO_PRESSURE_WATCH names a watch, and no SPEC is left for "
+                  "the resources they leave unset)");
+  } else if (specs.empty()) {
+    return fail(Errc::invalid_argument, "watch: give at least one spec, or --from-environment");
+  }
+  for (const TriggerSpec& spec : specs) {
+    Result<WatchInfo> info = monitor.add(options.target.target(), spec, on_event, trigger_options);
+    if (!info) return tl::unexpected(info.error());
+    if (!info->notice.empty()) fmt::print(stderr, "pressure: notice: {}\n", info->notice);
+  }
+  return {};
+}
+
+}  // namespace
+
 int run_watch(const GlobalOptions& global, const WatchOptions& options) {
   std::vector<TriggerSpec> specs;
   for (const std::string& text : options.specs) {
@@ -154,11 +186,6 @@ int run_watch(const GlobalOptions& global, const WatchOptions& options) {
     if (!spec) return report(spec.error());
     specs.push_back(*spec);
   }
-  TriggerOptions trigger_options;
-  trigger_options.mode = options.mode == "kernel"    ? TriggerMode::kernel
-                         : options.mode == "polling" ? TriggerMode::polling
-                                                     : TriggerMode::automatic;
-  trigger_options.window_policy = options.strict_window ? WindowPolicy::refuse : WindowPolicy::round_up;
 
   // Before the Monitor, which may start threads (they inherit the mask).
   Result<sys::StopSignals> stop = sys::StopSignals::take();
@@ -185,22 +212,8 @@ int run_watch(const GlobalOptions& global, const WatchOptions& options) {
     }
     if (options.count && events >= *options.count) monitor.stop();
   };
-  if (options.from_environment) {
-    Result<int> armed = arm_from_environment(monitor, on_event, specs);
-    if (!armed) return report(armed.error());
-    if (*armed == 0 && specs.empty())
-      return report(Error(Errc::invalid_argument,
-                          "--from-environment: nothing to watch (none of $MEMORY_PRESSURE_WATCH, "
-                          "$CPU_PRESSURE_WATCH, $IO_PRESSURE_WATCH names a watch, and no SPEC is left for "
-                          "the resources they leave unset)"));
-  } else if (specs.empty()) {
-    return report(Error(Errc::invalid_argument, "watch: give at least one spec, or --from-environment"));
-  }
-  for (const TriggerSpec& spec : specs) {
-    Result<WatchInfo> info = monitor.add(options.target.target(), spec, on_event, trigger_options);
-    if (!info) return report(info.error());
-    if (!info->notice.empty()) fmt::print(stderr, "pressure: notice: {}\n", info->notice);
-  }
+  if (Result<void> armed = arm_watches(monitor, on_event, specs, options); !armed)
+    return report(armed.error());
   if (options.timeout) {
     auto after =
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(*options.timeout));

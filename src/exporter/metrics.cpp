@@ -165,9 +165,10 @@ std::string ratio_text(Percent percent) {
   return out;
 }
 
-void render_metrics(const Scrape& scrape, const ErrorCounts& errors, const RenderOptions& options,
-                    std::string& out) {
-  // System counters: node_exporter's names, no labels.
+namespace {
+
+// System counters: node_exporter's names, no labels.
+void render_system_counters(const Scrape& scrape, std::string& out) {
   for (const CounterFamily& family : k_counters) {
     if (family.node_name.empty()) continue;
     const Stall* stall = stall_of(scrape.system, family.resource, family.line);
@@ -178,8 +179,10 @@ void render_metrics(const Scrape& scrape, const ErrorCounts& errors, const Rende
     append_fixed(out, stall->total_us, 1000000, 6);
     out += '\n';
   }
+}
 
-  // Cgroup counters: cAdvisor's names with a cgroup label.
+// Each cgroup's labels: its path, and with --names who it is.
+std::vector<std::string> cgroup_labels(const Scrape& scrape, const RenderOptions& options) {
   std::vector<std::string> labels;
   labels.reserve(scrape.cgroups.size());
   for (const CgroupSnapshot& group : scrape.cgroups) {
@@ -189,6 +192,11 @@ void render_metrics(const Scrape& scrape, const ErrorCounts& errors, const Rende
     if (options.names) append_name_labels(label, identify_cgroup(group.path));
     labels.push_back(std::move(label));
   }
+  return labels;
+}
+
+// Cgroup counters: cAdvisor's names with a cgroup label.
+void render_cgroup_counters(const Scrape& scrape, const std::vector<std::string>& labels, std::string& out) {
   for (const CounterFamily& family : k_counters) {
     bool any = false;
     for (std::size_t i = 0; i < scrape.cgroups.size(); ++i) {
@@ -205,9 +213,10 @@ void render_metrics(const Scrape& scrape, const ErrorCounts& errors, const Rende
       out += '\n';
     }
   }
+}
 
-  if (options.averages) render_averages(scrape, labels, out);
-
+// The exporter's own gauges: what it could read, how many cgroups, how long, which errors.
+void render_scrape_metrics(const Scrape& scrape, const ErrorCounts& errors, std::string& out) {
   if (scrape.with_system) {
     header(out, "pressure_resource_available", "gauge",
            "Whether the system's pressure file of the resource could be read in this scrape (1) or not (0)");
@@ -241,6 +250,17 @@ void render_metrics(const Scrape& scrape, const ErrorCounts& errors, const Rende
     append_uint(out, count);
     out += '\n';
   }
+}
+
+}  // namespace
+
+void render_metrics(const Scrape& scrape, const ErrorCounts& errors, const RenderOptions& options,
+                    std::string& out) {
+  render_system_counters(scrape, out);
+  std::vector<std::string> labels = cgroup_labels(scrape, options);
+  render_cgroup_counters(scrape, labels, out);
+  if (options.averages) render_averages(scrape, labels, out);
+  render_scrape_metrics(scrape, errors, out);
 }
 
 }  // namespace pressure::exporter

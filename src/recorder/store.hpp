@@ -28,6 +28,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <pressure/error.hpp>
@@ -38,6 +40,8 @@
 struct sqlite3;
 
 namespace pressure::recorder {
+
+class Statement;
 
 using Clock = std::chrono::system_clock;
 
@@ -124,10 +128,50 @@ class Store {
   Result<long long> used_bytes();
 
  private:
+  using LineKey = std::tuple<std::int64_t, int, int>;  // target id, resource, line
+  // Whose file it is: ours (application_id) and of which schema version.
+  struct Identity {
+    bool ours = false;
+    std::int64_t version = 0;
+  };
+  // What one append wrote, remembered once it is committed.
+  struct Written {
+    std::vector<std::pair<LineKey, Point>> lines;
+    std::set<std::int64_t> present;
+    std::vector<std::int64_t> gone;
+  };
+  // Where maintain() cuts, in microseconds since the epoch.
+  struct Cuts {
+    std::int64_t keep_from = 0;  // older rows are deleted
+    std::int64_t raw_from = 0;   // older rows are thinned to one per bucket
+    std::int64_t thin_from = 0;  // older rows were thinned before
+    std::int64_t bucket = 1;
+  };
+
   Store(std::string path, sqlite3* db) : m_path(std::move(path)), m_db(db) {}
   Result<void> exec(const char* sql);
-  Result<std::int64_t> target_id(const std::string& name);
+  // COMMIT after a body that succeeded; ROLLBACK (and its error) after one that failed.
+  Result<void> finish(Result<void> body);
+  Result<std::vector<std::int64_t>> column_of(Statement& query, const std::string& what);
   Error error(const std::string& what, int rc) const;
+
+  // open()'s steps, on the opened database (store_open.cpp).
+  Result<Identity> identify(Mode mode);
+  Result<void> check_integrity();
+  Result<void> prepare_for_writing(const Identity& identity);
+
+  // append()'s and maintain()'s steps (store_write.cpp).
+  Result<std::int64_t> target_id(const std::string& name);
+  Result<void> write_tick(const Tick& tick, std::int64_t time_us, Written& written);
+  Result<void> write_target(Statement& add, const TargetSample& target, std::int64_t time_us,
+                            Written& written);
+  Result<void> mark_gone(Statement& add, std::int64_t time_us, Written& written);
+  void remember(Written&& written);
+  Result<void> thin_ticks(const Cuts& cuts, MaintenanceReport& report);
+  Result<void> thin_samples(const Cuts& cuts, MaintenanceReport& report);
+
+  // series()' steps (store_read.cpp): the ticks where the target was gone.
+  Result<std::vector<std::int64_t>> gone_marks(std::int64_t id, std::int64_t from_us, std::int64_t to_us);
 
   std::string m_path;
   sqlite3* m_db = nullptr;
@@ -140,7 +184,7 @@ class Store {
   // Rows before this were thinned by an earlier maintain() of this object.
   std::int64_t m_thinned_until = INT64_MIN;
   // Last written (total, avg10, avg60, avg300) per target id, resource and line.
-  std::map<std::tuple<std::int64_t, int, int>, Point> m_written;
+  std::map<LineKey, Point> m_written;
 };
 
 }  // namespace pressure::recorder

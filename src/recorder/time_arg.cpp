@@ -170,6 +170,65 @@ bool parse_duration(std::string_view s, long long& out_us, std::string& why) {
   return true;
 }
 
+// "Thh:mm[:ss[.fff]]" at `pos` (after the date); moves `pos` past it.
+bool parse_time_of_day(std::string_view s, std::size_t& pos, int& hour, int& minute, int& second,
+                       long long& fraction_us, std::string& why) {
+  if (!fixed_digits(s, pos + 1, 2, hour) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+      !fixed_digits(s, pos + 4, 2, minute)) {
+    why = "expected HH:MM after the date";
+    return false;
+  }
+  pos += 6;
+  if (pos < s.size() && s[pos] == ':') {
+    if (!fixed_digits(s, pos + 1, 2, second)) {
+      why = "expected seconds after HH:MM:";
+      return false;
+    }
+    pos += 3;
+    if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+      std::size_t start = ++pos;
+      long long scale = k_us_per_s;
+      while (pos < s.size() && digit(s[pos])) {
+        scale /= 10;
+        fraction_us += (s[pos] - '0') * scale;
+        ++pos;
+      }
+      if (pos == start) {
+        why = "expected digits after the decimal point";
+        return false;
+      }
+    }
+  }
+  if (hour > 23 || minute > 59 || second > 60) {  // 60: a leap second, as ISO allows
+    why = "no such time of day";
+    return false;
+  }
+  return true;
+}
+
+// "+hh[:mm]" or "-hh[:mm]" at `pos`, to the end: the offset east of UTC in seconds.
+bool parse_zone_offset(std::string_view s, std::size_t pos, long long& offset_s, std::string& why) {
+  int sign = s[pos] == '+' ? 1 : -1;
+  int oh = 0, om = 0;
+  std::size_t p = pos + 1;
+  if (!fixed_digits(s, p, 2, oh)) {
+    why = "expected a zone like +01:00";
+    return false;
+  }
+  p += 2;
+  if (p < s.size() && s[p] == ':') ++p;
+  if (p < s.size() && (!fixed_digits(s, p, 2, om) || p + 2 != s.size())) {
+    why = "expected a zone like +01:00";
+    return false;
+  }
+  if (oh > 18 || om > 59) {
+    why = "no such zone offset";
+    return false;
+  }
+  offset_s = sign * (oh * 3600 + om * 60);
+  return true;
+}
+
 // ISO 8601 date and time; true if it parsed, with `why` set when it looked like one but was wrong.
 bool parse_iso(std::string_view s, LocalZone zone, long long& out_us, std::string& why) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
@@ -184,40 +243,8 @@ bool parse_iso(std::string_view s, LocalZone zone, long long& out_us, std::strin
   }
   std::size_t pos = 10;
   long long fraction_us = 0;
-  bool has_time = false;
-  if (pos < s.size() && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ')) {
-    has_time = true;
-    if (!fixed_digits(s, pos + 1, 2, hour) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !fixed_digits(s, pos + 4, 2, minute)) {
-      why = "expected HH:MM after the date";
-      return false;
-    }
-    pos += 6;
-    if (pos < s.size() && s[pos] == ':') {
-      if (!fixed_digits(s, pos + 1, 2, second)) {
-        why = "expected seconds after HH:MM:";
-        return false;
-      }
-      pos += 3;
-      if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-        std::size_t start = ++pos;
-        long long scale = k_us_per_s;
-        while (pos < s.size() && digit(s[pos])) {
-          scale /= 10;
-          fraction_us += (s[pos] - '0') * scale;
-          ++pos;
-        }
-        if (pos == start) {
-          why = "expected digits after the decimal point";
-          return false;
-        }
-      }
-    }
-    if (hour > 23 || minute > 59 || second > 60) {  // 60: a leap second, as ISO allows
-      why = "no such time of day";
-      return false;
-    }
-  }
+  bool has_time = pos < s.size() && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ');
+  if (has_time && !parse_time_of_day(s, pos, hour, minute, second, fraction_us, why)) return false;
   long long civil = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
                     hour * 3600 + minute * 60 + second;
   long long epoch = 0;
@@ -231,24 +258,9 @@ bool parse_iso(std::string_view s, LocalZone zone, long long& out_us, std::strin
   } else if (has_time && (s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
     epoch = civil;
   } else if (has_time && (s[pos] == '+' || s[pos] == '-')) {
-    int sign = s[pos] == '+' ? 1 : -1;
-    int oh = 0, om = 0;
-    std::size_t p = pos + 1;
-    if (!fixed_digits(s, p, 2, oh)) {
-      why = "expected a zone like +01:00";
-      return false;
-    }
-    p += 2;
-    if (p < s.size() && s[p] == ':') ++p;
-    if (p < s.size() && (!fixed_digits(s, p, 2, om) || p + 2 != s.size())) {
-      why = "expected a zone like +01:00";
-      return false;
-    }
-    if (oh > 18 || om > 59) {
-      why = "no such zone offset";
-      return false;
-    }
-    epoch = civil - sign * (oh * 3600 + om * 60);
+    long long offset_s = 0;
+    if (!parse_zone_offset(s, pos, offset_s, why)) return false;
+    epoch = civil - offset_s;
   } else {
     why = "unexpected " + quote(s.substr(pos)) + " after the " + (has_time ? "time" : "date");
     return false;

@@ -222,73 +222,92 @@ std::string Model::sparkline(const Row& row, Key key, std::size_t width, bool ut
   return out;
 }
 
-Screen layout(const Model& model, const LayoutOptions& o) {
-  Screen screen;
-  std::size_t w = std::max<std::size_t>(o.width, 40);
-  std::vector<const Row*> rows = model.cgroups();
-  auto add = [&](std::string line, bool emphasized = false) {
-    if (o.height != 0 && screen.lines.size() >= o.height) return;
-    if (emphasized) screen.emphasized.push_back(screen.lines.size());
-    std::string cut = clip(line, w);
-    std::size_t n = columns(cut);
-    screen.lines.push_back(cut + std::string(n < w ? w - n : 0, ' '));
-  };
-  std::string state = model.paused() ? "  PAUSED" : "";
-  std::string filter = model.editing_filter()   ? "  filter: " + model.filter() + "_"
-                       : model.filter().empty() ? ""
-                                                : "  filter: " + model.filter();
-  add(fmt::format("pressure top  {}  every {:g}s  sort: {}{}{}", o.clock, o.interval, key_name(model.sort()),
-                  filter, state),
-      true);
+namespace {
 
-  // The system: one row per line the kernel has.
+// The screen being filled: lines clipped and padded to the width, none past the height.
+struct Lines {
+  Screen screen;
+  std::size_t width;
+  std::size_t height;  // 0: no limit
+
+  void add(const std::string& line, bool emphasized = false) {
+    if (height != 0 && screen.lines.size() >= height) return;
+    if (emphasized) screen.emphasized.push_back(screen.lines.size());
+    std::string cut = clip(line, width);
+    std::size_t n = columns(cut);
+    screen.lines.push_back(cut + std::string(n < width ? width - n : 0, ' '));
+  }
+};
+
+// The system: one row per line the kernel has.
+void add_system(Lines& lines, const Model& model, const LayoutOptions& o) {
   constexpr std::size_t k_spark_min = 10;
+  std::size_t w = lines.width;
   std::size_t spark_system = std::min<std::size_t>(60, w > 34 + k_spark_min ? w - 34 : k_spark_min);
-  add(fmt::format("{:<14} {:>7} {:>8}  {}", "SYSTEM", "AVG10", "SHARE%", "LAST MINUTE (share)"), true);
+  lines.add(fmt::format("{:<14} {:>7} {:>8}  {}", "SYSTEM", "AVG10", "SHARE%", "LAST MINUTE (share)"), true);
   if (model.has_system()) {
     const Row& s = model.system();
     for (Key k : k_keys) {
       std::size_t i = index_of(k);
       if (!s.avg10[i]) continue;
       std::string mark = k == model.sort() ? "*" : " ";
-      add(fmt::format("{}{:<13} {:>7} {}  {}", mark, key_name(k),
+      lines.add(
+          fmt::format("{}{:<13} {:>7} {}  {}", mark, key_name(k),
                       fmt::format("{}.{:02}", s.avg10[i]->hundredths() / 100, s.avg10[i]->hundredths() % 100),
                       share_text(s.share[i], 8), model.sparkline(s, k, spark_system, o.utf8)));
     }
   }
-  add("");
+  lines.add("");
+}
 
-  // The cgroups: shares per line, a sparkline of the sort key.
+// The cgroups: shares per line, a sparkline of the sort key.
+void add_cgroups(Lines& lines, const Model& model, const LayoutOptions& o) {
   static constexpr std::array<Key, 6> k_columns{k_keys[0], k_keys[1], k_keys[2],
                                                 k_keys[3], k_keys[4], k_keys[5]};
   static constexpr std::array<const char*, 6> k_titles{"CPU-S", "CPU-F", "MEM-S", "MEM-F", "IO-S", "IO-F"};
-  std::size_t spark = w >= 100 ? 30 : 16;
-  std::size_t name_width = w > 6 * 7 + spark + 2 ? w - 6 * 7 - spark - 2 : 10;
+  std::vector<const Row*> rows = model.cgroups();
+  std::size_t spark = lines.width >= 100 ? 30 : 16;
+  std::size_t name_width = lines.width > 6 * 7 + spark + 2 ? lines.width - 6 * 7 - spark - 2 : 10;
   if (o.full_names) {
     for (const Row* row : rows) name_width = std::max(name_width, columns(core::printable(row->shown)));
-    w = std::max(w, name_width + 6 * 7 + spark + 2);
+    lines.width = std::max(lines.width, name_width + 6 * 7 + spark + 2);
   }
   std::string header =
       fmt::format("{:<{}}", fmt::format("CGROUPS {}/{}", rows.size(), model.cgroup_count()), name_width);
   for (std::size_t c = 0; c < k_columns.size(); ++c)
     header += fmt::format(" {:>6}", std::string(k_columns[c] == model.sort() ? "*" : "") + k_titles[c]);
   header += "  " + key_name(model.sort());
-  add(header, true);
+  lines.add(header, true);
   std::size_t footer = o.height != 0 ? 1 : 0;
   for (const Row* row : rows) {
-    if (o.height != 0 && screen.lines.size() + footer >= o.height) break;
+    if (o.height != 0 && lines.screen.lines.size() + footer >= o.height) break;
     // A group's name is outside text: its control characters never reach the terminal.
     std::string line = fit_left(core::printable(row->shown), name_width, o.utf8);
     for (Key k : k_columns) line += " " + share_text(row->share[index_of(k)], 6);
     line += "  " + model.sparkline(*row, model.sort(), spark, o.utf8);
-    add(line);
+    lines.add(line);
   }
-  if (rows.empty()) add(model.filter().empty() ? "(no cgroups)" : "(no cgroup matches the filter)");
+  if (rows.empty()) lines.add(model.filter().empty() ? "(no cgroups)" : "(no cgroup matches the filter)");
+}
+
+}  // namespace
+
+Screen layout(const Model& model, const LayoutOptions& o) {
+  Lines lines{{}, std::max<std::size_t>(o.width, 40), o.height};
+  std::string state = model.paused() ? "  PAUSED" : "";
+  std::string filter = model.editing_filter()   ? "  filter: " + model.filter() + "_"
+                       : model.filter().empty() ? ""
+                                                : "  filter: " + model.filter();
+  lines.add(fmt::format("pressure top  {}  every {:g}s  sort: {}{}{}", o.clock, o.interval,
+                        key_name(model.sort()), filter, state),
+            true);
+  add_system(lines, model, o);
+  add_cgroups(lines, model, o);
   if (o.height != 0) {
-    while (screen.lines.size() + 1 < o.height) add("");
-    add("sort: c/m/i/r s/f Tab  filter: / Esc  pause: space  quit: q", true);
+    while (lines.screen.lines.size() + 1 < o.height) lines.add("");
+    lines.add("sort: c/m/i/r s/f Tab  filter: / Esc  pause: space  quit: q", true);
   }
-  return screen;
+  return lines.screen;
 }
 
 }  // namespace pressure::top

@@ -99,6 +99,29 @@ class Curses {
 
 }  // namespace
 
+namespace {
+
+// The model laid out to the terminal's size, emphasized lines in reverse video.
+void draw(const Model& model, bool utf8, double interval) {
+  int height = 0, width = 0;
+  getmaxyx(stdscr, height, width);
+  Screen screen = layout(model, {.width = static_cast<std::size_t>(width),
+                                 .height = static_cast<std::size_t>(height),
+                                 .utf8 = utf8,
+                                 .clock = clock_now(),
+                                 .interval = interval});
+  erase();
+  for (std::size_t i = 0; i < screen.lines.size(); ++i) {
+    bool strong = std::find(screen.emphasized.begin(), screen.emphasized.end(), i) != screen.emphasized.end();
+    if (strong) attron(A_REVERSE);
+    mvaddstr(static_cast<int>(i), 0, screen.lines[i].c_str());
+    if (strong) attroff(A_REVERSE);
+  }
+  refresh();
+}
+
+}  // namespace
+
 Result<void> run_terminal(const TopOptions& options, const std::atomic<bool>& stop) {
   bool utf8 = utf8_locale();
   Model model;
@@ -127,22 +150,7 @@ Result<void> run_terminal(const TopOptions& options, const std::atomic<bool>& st
       }
     }
     if (dirty) {
-      int height = 0, width = 0;
-      getmaxyx(stdscr, height, width);
-      Screen screen = layout(model, {.width = static_cast<std::size_t>(width),
-                                     .height = static_cast<std::size_t>(height),
-                                     .utf8 = utf8,
-                                     .clock = clock_now(),
-                                     .interval = options.interval});
-      erase();
-      for (std::size_t i = 0; i < screen.lines.size(); ++i) {
-        bool strong =
-            std::find(screen.emphasized.begin(), screen.emphasized.end(), i) != screen.emphasized.end();
-        if (strong) attron(A_REVERSE);
-        mvaddstr(static_cast<int>(i), 0, screen.lines[i].c_str());
-        if (strong) attroff(A_REVERSE);
-      }
-      refresh();
+      draw(model, utf8, options.interval);
       dirty = false;
     }
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - steady_clock::now()).count();
