@@ -134,7 +134,13 @@ TEST(CgroupSetLive, FdsReturnToTheirStartAndNothingGrowsOver1000Updates) {
     if (round == 100) rss_before = rss_kib();
   }
   EXPECT_EQ(open_fds(), with_groups);
+#if !defined(__SANITIZE_ADDRESS__)
+  // (Under ASan freed memory stays in its quarantine, so RSS grows by design; there its leak
+  // check at exit is what says nothing was kept.)
   EXPECT_LE(rss_kib(), rss_before + 512) << "RSS grew over 900 updates";
+#else
+  (void)rss_before;
+#endif
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.remove("/g" + std::to_string(i)));
   auto empty = set.update();
   ASSERT_TRUE(empty);
