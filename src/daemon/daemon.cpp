@@ -9,13 +9,13 @@
 #include <pressure/cgroup_identity.hpp>
 #include <pressure/monitor.hpp>
 
+#include <pressure/selector.hpp>
 #include "core/exit_code.hpp"
 #include "core/printable.hpp"
 #include "daemon/preflight.hpp"
 #include "exporter/exporter.hpp"
 #include "exporter/metrics.hpp"
 #include "exporter/server.hpp"
-#include <pressure/selector.hpp>
 #include "sys/control.hpp"
 #include "sys/protect.hpp"
 #include "sys/stop_signals.hpp"

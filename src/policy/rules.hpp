@@ -96,8 +96,8 @@ struct Rule {
   // Globs on the victim's name (group name or path, or comm), or "KEY:GLOB" on what the group's
   // path says it is (parse_name_pattern).
   std::vector<std::string> prefer, avoid;
-  microseconds grace{0};                // SIGTERM first, SIGKILL after this
-  std::optional<PreKill> prekill;       // kill: run before the first signal
+  microseconds grace{0};           // SIGTERM first, SIGKILL after this
+  std::optional<PreKill> prekill;  // kill: run before the first signal
   int signal = 15;
   std::vector<std::string> command;  // exec
   microseconds timeout{10'000'000};  // exec

@@ -7,7 +7,7 @@
 
 void on_stop(int) {}
 int main() {
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = on_stop;
   sigaction(SIGTERM, &action, nullptr);
 }
