@@ -143,6 +143,17 @@ INSTANTIATE_TEST_SUITE_P(
         ExitCase{{"show", "--interval", "abc"}, 2, "--interval"},
         ExitCase{{"show", "--cgroup", "a", "--pid", "1"}, 2, "excludes"},
         ExitCase{{"--cgroup-root", "@cgroup-tree", "show", "--cgroup", "../x"}, 2, ".."},
+        // One selector syntax for every program's --cgroup: the same refusal, naming the selector.
+        ExitCase{{"--cgroup-root", "@cgroup-tree", "top", "--count", "1", "--cgroup", "../x"},
+                 2,
+                 "bad cgroup selector '../x'"},
+        ExitCase{{"--cgroup-root", "@cgroup-tree", "serve", "--listen", "127.0.0.1:0", "--cgroup", "../x"},
+                 2,
+                 "bad cgroup selector '../x'"},
+        ExitCase{{"--cgroup-root", "@cgroup-tree", "record", "--count", "1", "--db", "/nonexistent/h.db",
+                  "--cgroup", "a/../b"},
+                 2,
+                 "bad cgroup selector 'a/../b'"},
         // 3: unsupported here
         ExitCase{{"--proc-root", "@psi-disabled", "show"}, 3, "psi=1"},
         ExitCase{{"--proc-root", "@psi-disabled", "show", "--json"}, 3, "CONFIG_PSI"},
