@@ -192,13 +192,13 @@ std::vector<std::pair<std::string, std::string>> hook_env(const Context& ctx, co
   if (v.pid != 0) {
     pids = std::to_string(v.pid);
     cgroup = sys::process_cgroup(v.pid, ctx.proc_root()).value_or("");
-    peak = sys::process_peak_rss(v.pid, ctx.proc_root());
+    peak = sys::process_peak_rss(v.pid, ctx.proc_root(), ctx.io());
     env.emplace_back("PRESSURE_VICTIM_PID", pids);
   } else {
     if (auto all = ctx.actuator.processes(k.aim.dir))
       for (std::size_t i = 0; i < all->size() && i < 1000; ++i)
         pids += (i == 0 ? "" : " ") + std::to_string((*all)[i]);
-    peak = sys::cgroup_memory_peak(ctx.cgroup_root, v.path, ctx.proc_root());
+    peak = sys::cgroup_memory_peak(ctx.cgroup_root, v.path, ctx.proc_root(), ctx.io());
   }
   env.insert(env.end(),
              {{"PRESSURE_VICTIM", k.d.victim},

@@ -101,20 +101,20 @@ Result<std::uint64_t> pages_scanned(const std::string& cgroup2_root, const std::
 }
 
 std::optional<std::uint64_t> cgroup_memory_peak(const std::string& cgroup2_root, const std::string& relative,
-                                                const std::string& proc_root) {
-  if (auto text = read_small_file(cgroup_directory(cgroup2_root, relative) + "/memory.peak")) {
+                                                const std::string& proc_root, const Io& io) {
+  if (auto text = read_small_file(cgroup_directory(cgroup2_root, relative) + "/memory.peak", io)) {
     if (auto v = parse_u64(*text)) return *v;
   }
-  if (auto v1 = memory_v1_root(proc_root)) {
-    if (auto text = read_small_file(cgroup_directory(*v1, relative) + "/memory.max_usage_in_bytes")) {
+  if (auto v1 = memory_v1_root(proc_root, io)) {
+    if (auto text = read_small_file(cgroup_directory(*v1, relative) + "/memory.max_usage_in_bytes", io)) {
       if (auto v = parse_u64(*text)) return *v;
     }
   }
   return std::nullopt;
 }
 
-std::optional<std::uint64_t> process_peak_rss(int pid, const std::string& proc_root) {
-  Result<std::string> text = read_small_file(proc_root + "/" + std::to_string(pid) + "/status");
+std::optional<std::uint64_t> process_peak_rss(int pid, const std::string& proc_root, const Io& io) {
+  Result<std::string> text = read_small_file(proc_root + "/" + std::to_string(pid) + "/status", io);
   if (!text) return std::nullopt;
   return field(*text, "VmHWM");
 }

@@ -42,8 +42,10 @@ Result<std::uint64_t> pages_scanned(const std::string& cgroup2_root, const std::
 // The most memory the group has used: memory.peak (cgroup2, 5.19+), else the v1 group's
 // memory.max_usage_in_bytes; nothing where neither is kept.
 std::optional<std::uint64_t> cgroup_memory_peak(const std::string& cgroup2_root, const std::string& relative,
-                                                const std::string& proc_root = "/proc");
+                                                const std::string& proc_root = "/proc",
+                                                const Io& io = *real_io());
 // The process's peak resident set size (VmHWM of /proc/PID/status), in bytes.
-std::optional<std::uint64_t> process_peak_rss(int pid, const std::string& proc_root = "/proc");
+std::optional<std::uint64_t> process_peak_rss(int pid, const std::string& proc_root = "/proc",
+                                              const Io& io = *real_io());
 
 }  // namespace pressure::sys
