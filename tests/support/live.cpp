@@ -173,6 +173,8 @@ bool TestCgroup::limit_memory(std::size_t bytes) {
   if (::access((m_dir + "/memory.max").c_str(), F_OK) != 0) delegate_memory_to(cgroup2_mount(), m_path);
   if (::access((m_dir + "/memory.max").c_str(), W_OK) == 0)
     return write_file(m_dir + "/memory.max", std::to_string(bytes));
+  if (!m_memory_v1_dir.empty())
+    return write_file(m_memory_v1_dir + "/memory.limit_in_bytes", std::to_string(bytes));
   std::string v1 = "/sys/fs/cgroup/memory/" + m_path.substr(m_path.rfind('/') + 1);
   if (::mkdir(v1.c_str(), 0755) != 0) return false;
   m_memory_v1_dir = v1;
@@ -210,6 +212,15 @@ pid_t TestCgroup::spawn_command(const std::vector<std::string>& argv, const std:
 
 bool TestCgroup::write(const std::string& name, const std::string& value) {
   return m_ok && write_file(m_dir + "/" + name, value);
+}
+
+std::size_t TestCgroup::memory_usage() const {
+  std::string file =
+      m_memory_v1_dir.empty() ? m_dir + "/memory.current" : m_memory_v1_dir + "/memory.usage_in_bytes";
+  std::ifstream in(file);
+  std::size_t bytes = 0;
+  in >> bytes;
+  return bytes;
 }
 
 std::string TestCgroup::read(const std::string& name) const {

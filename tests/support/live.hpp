@@ -61,7 +61,10 @@ class TestCgroup {
   pid_t spawn_spinner();
   // Caps the group's memory: memory.max where cgroup2 has the memory controller, else a
   // cgroup v1 memory group of the same name (hybrid systems) that later children also join.
+  // Called again, it moves the same limit.
   bool limit_memory(std::size_t bytes);
+  // The memory charged to the group now (memory.current, or the v1 group's usage), 0 if unknown.
+  std::size_t memory_usage() const;
   // A child that joins the group(s) and cycles `anon_mib` of anonymous memory and a file of
   // `file_mib` it creates under `dir` (a disk-backed directory): more than the limit, so it
   // thrashes on refaults and shows real memory "full" stall.
