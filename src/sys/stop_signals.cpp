@@ -2,12 +2,13 @@
 // through a pipe and a flag. POSIX only (sigwait, pipe, poll), so every platform has it.
 #include "sys/stop_signals.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <thread>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -17,13 +18,15 @@
 
 namespace pressure::sys {
 
+constexpr std::size_t k_taker_stack = 64 * 1024;
+
 struct StopSignals::State {
   sigset_t set{};
   sigset_t previous{};
   Fd read_end, write_end;
   std::atomic<bool> stop{false};
   std::atomic<bool> closing{false};
-  std::thread taker;
+  pthread_t taker{};
 
   void take_signals() {
     for (;;) {
@@ -52,7 +55,23 @@ Result<StopSignals> StopSignals::take(const std::vector<int>& also) {
   }
   if (int err = ::pthread_sigmask(SIG_BLOCK, &state->set, &state->previous); err != 0)
     return fail(Errc::system, "pthread_sigmask: " + errno_text(err), {}, err);
-  state->taker = std::thread([s = state.get()] { s->take_signals(); });
+  // A small stack: the thread only waits and writes a byte, and the daemon's mlockall would
+  // otherwise fault in and lock the default 8 MiB.
+  pthread_attr_t attr;
+  ::pthread_attr_init(&attr);
+  ::pthread_attr_setstacksize(&attr, std::max<std::size_t>(k_taker_stack, PTHREAD_STACK_MIN));
+  int err = ::pthread_create(
+      &state->taker, &attr,
+      [](void* s) -> void* {
+        static_cast<State*>(s)->take_signals();
+        return nullptr;
+      },
+      state.get());
+  ::pthread_attr_destroy(&attr);
+  if (err != 0) {
+    ::pthread_sigmask(SIG_SETMASK, &state->previous, nullptr);
+    return fail(Errc::system, "pthread_create: " + errno_text(err), {}, err);
+  }
   return StopSignals(std::move(state));
 }
 
@@ -62,8 +81,8 @@ StopSignals::StopSignals(StopSignals&& other) noexcept = default;
 StopSignals::~StopSignals() {
   if (!m_state) return;
   m_state->closing.store(true);
-  ::pthread_kill(m_state->taker.native_handle(), SIGINT);  // blocked there: its sigwait takes it
-  m_state->taker.join();
+  ::pthread_kill(m_state->taker, SIGINT);  // blocked there: its sigwait takes it
+  ::pthread_join(m_state->taker, nullptr);
   ::pthread_sigmask(SIG_SETMASK, &m_state->previous, nullptr);
 }
 

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -91,6 +93,45 @@ TEST(LiveDaemonProtection, ItsLoopRunsInRealTimeAndNothingItStarts) {
     EXPECT_FALSE(refused) << daemon.log();
   }
   EXPECT_EQ(theirs, ours == "0\n" && !refused ? "-1000\n" : ours) << daemon.log();
+}
+
+// Locked memory of anonymous mappings (heap, thread stacks), in KiB, from /proc/PID/smaps.
+long locked_anonymous_kib(pid_t pid) {
+  std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
+  std::string line;
+  bool anonymous = false;
+  long kib = 0;
+  while (std::getline(smaps, line)) {
+    std::istringstream fields(line);
+    std::string first, name;
+    fields >> first;
+    if (first.find('-') != std::string::npos && first.back() != ':') {  // a mapping's header
+      std::string skip;
+      for (int i = 0; i < 4; ++i) fields >> skip;
+      fields >> name;
+      anonymous = name.empty() || name.rfind("[stack", 0) == 0 || name == "[heap]";
+    } else if (first == "Locked:" && anonymous) {
+      long value = 0;
+      fields >> value;
+      kib += value;
+    }
+  }
+  return kib;
+}
+
+// The lock costs the program's own pages, not a whole default thread stack (8 MiB) per thread:
+// the threads it starts before locking have small stacks, and later ones are locked as touched.
+TEST(LiveDaemonProtection, ItsLockedMemoryHoldsNoUntouchedThreadStacks) {
+  PRESSURE_REQUIRE_LIVE();
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's shadow memory is anonymous and locked too";
+#endif
+  Scratch scratch;
+  Daemon daemon(scratch, k_rules);
+  ASSERT_TRUE(daemon.log_has("started", 10s)) << daemon.log();
+  if (daemon.log().find("memory locked") == std::string::npos)
+    GTEST_SKIP() << "not locked here: " << daemon.log();
+  EXPECT_LT(locked_anonymous_kib(daemon.process().pid()), 4096) << "KiB of locked anonymous memory";
 }
 
 // `realtime = false` keeps the loop a normal task, and says nothing about it.
