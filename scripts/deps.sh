@@ -7,7 +7,7 @@ packages=(
   libexpected-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-dev pybind11-dev python3-pytest python3-mypy
-  libtomlplusplus-dev libcpp-httplib-dev zlib1g-dev libsqlite3-dev sqlite3 libncurses-dev librsvg2-bin
+  libtomlplusplus-dev libcpp-httplib-dev libdeflate-dev zlib1g-dev libsqlite3-dev sqlite3 libncurses-dev librsvg2-bin
   prometheus-node-exporter prometheus oomd stress-ng tmux curl
   scdoc man-db zsh fish debhelper dh-python lintian python3-build python3-venv  # man pages, completions, packages
   qemu-system-x86 busybox-static cpio earlyoom  # the VM test bed (tests/vm) and its rescue peers

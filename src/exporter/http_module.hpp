@@ -1,5 +1,5 @@
 // The interface between MetricsServer and the HTTP module (pressure-http.so), which holds the
-// HTTP server (http_server.cpp, http_request.cpp) and zlib. The module is loaded with dlopen only
+// HTTP server (http_server.cpp, http_request.cpp) and libdeflate. The module is loaded with dlopen only
 // when something serves (`pressure serve`, the daemon's `listen`), so a program that never
 // serves never maps it.
 //
@@ -20,13 +20,15 @@
 
 namespace pressure::exporter::http {
 
-inline constexpr const char* k_entry_point = "pressure_http_server_v2";
+inline constexpr const char* k_entry_point = "pressure_http_server_v3";
 // `extern "C" const char* pressure_http_build_id()`: the version, compiler and sanitizers the
 // module was built with; the program loads only a module of its own build.
 inline constexpr const char* k_build_id_symbol = "pressure_http_build_id";
 
 struct Settings {
-  std::function<std::string()> render;       // the body of GET /metrics, called on a server thread
+  // Appends the body of GET /metrics to an empty string whose capacity is kept from the last
+  // scrape; called on the server's thread.
+  std::function<void(std::string& body)> render;
   std::string_view content_type;             // of /metrics
   std::string_view index;                    // the HTML of GET /
   std::size_t max_connections = 64;          // open at once; a new one closes the longest waiting

@@ -100,7 +100,10 @@ void render_averages(const Scrape& scrape, const std::vector<std::string>& label
     const std::array<Percent, 3> values{stall.avg10, stall.avg60, stall.avg300};
     for (std::size_t w = 0; w < windows.size(); ++w) {
       out += "pressure_avg_ratio{";
-      out += cgroup_label;
+      if (!cgroup_label.empty()) {
+        out += cgroup_label;
+        out += ',';
+      }
       out += "resource=\"";
       out += to_string(resource);
       out += "\",line=\"";
@@ -122,7 +125,7 @@ void render_averages(const Scrape& scrape, const std::vector<std::string>& label
     for (Resource resource : k_resources)
       for (Line line : k_lines)
         if (const Stall* stall = stall_of(*scrape.cgroups[i].snapshot, resource, line))
-          emit(labels[i] + ",", resource, line, *stall);
+          emit(labels[i], resource, line, *stall);
   }
 }
 

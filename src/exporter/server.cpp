@@ -180,7 +180,7 @@ Result<MetricsServer> MetricsServer::listen(const ListenAddress& address, Export
                                             ServerOptions options) {
   const Result<http::Create>& create = http_module();
   if (!create) return tl::unexpected(create.error());
-  http::Settings settings{[&exporter] { return exporter.render(); }, k_content_type, k_index,
+  http::Settings settings{[&exporter](std::string& body) { exporter.render(body); }, k_content_type, k_index,
                           options.max_connections, options.deadline};
   std::unique_ptr<http::Server> server((*create)(settings));
   if (!server)

@@ -141,13 +141,13 @@ case_cli() {
     daemon --check --config "$work/daemon.toml"
   # A module of another build (another version, compiler or sanitizer) is refused by its id.
   printf 'extern "C" const char* pressure_http_build_id() { return "0.0.0 other"; }\n%s\n' \
-    'extern "C" void* pressure_http_server_v2(const void*) { return nullptr; }' >"$work/other.cpp"
+    'extern "C" void* pressure_http_server_v3(const void*) { return nullptr; }' >"$work/other.cpp"
   "${CXX:-c++}" -shared -fPIC -o "$work/other.so" "$work/other.cpp" || fail "cannot build a foreign module"
   PRESSURE_HTTP_MODULE="$work/other.so" expect_exit 4 "it comes from another build (0.0.0 other; this program: " \
     serve --no-cgroups --listen 127.0.0.1:0
   local libc
   libc=$(awk '/\/libc\.so/ { print $6; exit }' "/proc/$serve_pid/maps")
-  PRESSURE_HTTP_MODULE="$libc" expect_exit 4 "it has no pressure_http_server_v2" \
+  PRESSURE_HTTP_MODULE="$libc" expect_exit 4 "it has no pressure_http_server_v3" \
     serve --no-cgroups --listen 127.0.0.1:0
   # Defaults: loopback only.
   "$pressure" serve --help | grep -q "127.0.0.1:9101" || fail "--help does not give the default address"
