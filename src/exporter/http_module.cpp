@@ -32,17 +32,20 @@ class Gzip {
   // The compressed text, valid until the next call; nullptr if it could not be made.
   const std::string* pack(std::string_view text) {
     if (m_compressor == nullptr) return nullptr;
-    m_packed.resize(::libdeflate_gzip_compress_bound(m_compressor, text.size()));  // capacity kept
+    // m_out only grows, so it is zero-filled once, not on every scrape; the copy out is small.
+    std::size_t bound = ::libdeflate_gzip_compress_bound(m_compressor, text.size());
+    if (m_out.size() < bound) m_out.resize(bound);
     std::size_t size =
-        ::libdeflate_gzip_compress(m_compressor, text.data(), text.size(), m_packed.data(), m_packed.size());
+        ::libdeflate_gzip_compress(m_compressor, text.data(), text.size(), m_out.data(), bound);
     if (size == 0) return nullptr;
-    m_packed.resize(size);
+    m_packed.assign(m_out.data(), size);
     return &m_packed;
   }
 
  private:
   libdeflate_compressor* m_compressor;
-  std::string m_packed;
+  std::string m_out;     // the bound's bytes, kept
+  std::string m_packed;  // what the last pack() made
 };
 
 constexpr std::string_view k_no_answer =
